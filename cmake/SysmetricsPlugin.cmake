@@ -1,0 +1,57 @@
+# sysmetrics_add_plugin(NAME SOURCES src... [LIBS lib...] [TEST_ONLY])
+#
+# Builds NAME.so as a plugin: no "lib" prefix, hidden visibility with only the
+# entry symbol exported (version script), every symbol resolved at link time
+# (-z defs), placed in the build tree's plugin directory (or the test plugin
+# directory with TEST_ONLY) and installed beside the binary's plugins.
+set(SYSMETRICS_PLUGIN_EXPORTS "${CMAKE_CURRENT_LIST_DIR}/plugin_exports.map")
+
+function(sysmetrics_add_plugin name)
+  cmake_parse_arguments(P "TEST_ONLY" "OUTPUT_DIR" "SOURCES;LIBS" ${ARGN})
+  set(target ${name}_plugin)
+  add_library(${target} MODULE ${P_SOURCES})
+  if(P_OUTPUT_DIR)
+    set(out "${P_OUTPUT_DIR}")
+  elseif(P_TEST_ONLY)
+    set(out "${SYSMETRICS_TEST_PLUGIN_DIR}")
+  else()
+    set(out "${SYSMETRICS_PLUGIN_BUILD_DIR}")
+  endif()
+  set_target_properties(${target} PROPERTIES
+    OUTPUT_NAME ${name}
+    PREFIX ""
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    LIBRARY_OUTPUT_DIRECTORY "${out}")
+  target_link_libraries(${target} PRIVATE sysmetrics::sdk sysmetrics::warnings
+                        ${P_LIBS})
+  target_compile_definitions(${target} PRIVATE
+    SYSMETRICS_VERSION="${PROJECT_VERSION}")
+  target_link_options(${target} PRIVATE -Wl,-z,defs
+    "-Wl,--version-script=${SYSMETRICS_PLUGIN_EXPORTS}")
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS
+               "${SYSMETRICS_PLUGIN_EXPORTS}")
+  if(NOT P_TEST_ONLY)
+    install(TARGETS ${target}
+            LIBRARY DESTINATION "${SYSMETRICS_PLUGIN_INSTALL_DIR}"
+            COMPONENT runtime)
+  endif()
+endfunction()
+
+# sysmetrics_add_unit_test(NAME src... LIBS lib...): a doctest executable
+# registered with CTest (label "unit").
+find_package(doctest QUIET)
+function(sysmetrics_add_unit_test name)
+  cmake_parse_arguments(T "" "" "LIBS" ${ARGN})
+  add_executable(${name} ${T_UNPARSED_ARGUMENTS}
+                 "${PROJECT_SOURCE_DIR}/tests/doctest_main.cpp")
+  target_link_libraries(${name} PRIVATE ${T_LIBS} sysmetrics::warnings)
+  if(TARGET doctest::doctest)
+    target_link_libraries(${name} PRIVATE doctest::doctest)
+  endif()
+  target_compile_definitions(${name} PRIVATE
+    SYSMETRICS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS unit)
+endfunction()

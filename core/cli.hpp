@@ -1,0 +1,47 @@
+// Command line: one table of flags, parsed into CommandLine.
+//
+// Every flag is declared once in kFlags (name, argument, help) so that
+// --help, the parser and the documentation test agree. Values are kept as
+// given; the configuration layer decides what they override. Pure functions;
+// thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "status.hpp"
+
+namespace sysmetrics {
+
+struct FlagSpec {
+  std::string_view name;  // without the leading "--"
+  std::string_view arg;   // placeholder, empty for switches
+  std::string_view help;
+};
+
+const std::vector<FlagSpec>& Flags();
+
+struct CommandLine {
+  std::optional<std::string> listen;
+  std::optional<std::string> config;
+  std::optional<std::string> plugin_dir;
+  std::optional<std::string> procfs;
+  std::optional<std::string> sysfs;
+  std::optional<std::string> log_format;
+  std::optional<std::string> log_level;
+  // --collector.NAME (true) and --no-collector.NAME (false), in order given.
+  std::vector<std::pair<std::string, bool>> collectors;
+  bool check_config = false;
+  bool help = false;
+  bool version = false;
+};
+
+// Parses argv[1..]. Accepts "--flag value" and "--flag=value".
+Result<CommandLine> ParseCommandLine(int argc, const char* const* argv);
+
+std::string HelpText(std::string_view program);
+
+}  // namespace sysmetrics

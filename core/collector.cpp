@@ -1,0 +1,324 @@
+#include "collector.hpp"
+
+#include <cstring>
+#include <utility>
+
+#include "log.hpp"
+
+namespace sysmetrics {
+namespace {
+
+// --- The host services (sm_host_api) --------------------------------------
+
+void HostLog(sm_host* host, sm_log_level level, const char* msg) {
+  if (host == nullptr || msg == nullptr) return;
+  LogLevel l = LogLevel::kInfo;
+  switch (level) {
+    case SM_LOG_DEBUG:
+      l = LogLevel::kDebug;
+      break;
+    case SM_LOG_INFO:
+      l = LogLevel::kInfo;
+      break;
+    case SM_LOG_WARN:
+      l = LogLevel::kWarn;
+      break;
+    default:
+      l = LogLevel::kError;
+      break;
+  }
+  Log(l, msg, {{"collector", host->plugin_name}});
+}
+
+const OptionValue* Option(sm_host* host, const char* key, OptionType type) {
+  if (host == nullptr || key == nullptr) return nullptr;
+  return host->options.Find(key, type);
+}
+
+sm_status ConfigBool(sm_host* host, const char* key, int* out) {
+  const OptionValue* v = Option(host, key, OptionType::kBool);
+  if (v == nullptr || out == nullptr) return SM_ERR_NOT_FOUND;
+  *out = v->b ? 1 : 0;
+  return SM_OK;
+}
+
+sm_status ConfigInt(sm_host* host, const char* key, int64_t* out) {
+  const OptionValue* v = Option(host, key, OptionType::kInt);
+  if (v == nullptr || out == nullptr) return SM_ERR_NOT_FOUND;
+  *out = v->i;
+  return SM_OK;
+}
+
+sm_status ConfigDouble(sm_host* host, const char* key, double* out) {
+  const OptionValue* v = Option(host, key, OptionType::kDouble);
+  if (v == nullptr || out == nullptr) return SM_ERR_NOT_FOUND;
+  *out = v->d;
+  return SM_OK;
+}
+
+sm_status ConfigString(sm_host* host, const char* key, const char** out) {
+  const OptionValue* v = Option(host, key, OptionType::kString);
+  if (v == nullptr || out == nullptr) return SM_ERR_NOT_FOUND;
+  *out = v->s.c_str();
+  return SM_OK;
+}
+
+sm_status ConfigListSize(sm_host* host, const char* key, size_t* out) {
+  const OptionValue* v = Option(host, key, OptionType::kStringList);
+  if (v == nullptr || out == nullptr) return SM_ERR_NOT_FOUND;
+  *out = v->list.size();
+  return SM_OK;
+}
+
+sm_status ConfigListItem(sm_host* host, const char* key, size_t index,
+                         const char** out) {
+  const OptionValue* v = Option(host, key, OptionType::kStringList);
+  if (v == nullptr || out == nullptr || index >= v->list.size()) {
+    return SM_ERR_NOT_FOUND;
+  }
+  *out = v->list[index].c_str();
+  return SM_OK;
+}
+
+const char* ProcfsRoot(sm_host* host) {
+  return host != nullptr ? host->procfs_root.c_str() : "/proc";
+}
+
+const char* SysfsRoot(sm_host* host) {
+  return host != nullptr ? host->sysfs_root.c_str() : "/sys";
+}
+
+void ReportProblem(sm_emitter* em, const Status& status) {
+  // The first problem of each collect is logged at warn; the rest at debug,
+  // so a plugin with a systematic bug cannot flood the log.
+  const LogLevel level = em->problems++ == 0 ? LogLevel::kWarn : LogLevel::kDebug;
+  Log(level, "plugin output refused",
+      {{"collector", em->host->plugin_name}, {"reason", status.message()}});
+}
+
+sm_status BeginFamily(sm_emitter* em, const sm_family* f) {
+  if (em == nullptr || em->set == nullptr) return SM_ERR_INVALID;
+  if (f == nullptr ||
+      f->struct_size < offsetof(sm_family, unit) + sizeof(f->unit) ||
+      f->name == nullptr) {
+    ReportProblem(em, Status::Error("malformed sm_family"));
+    return SM_ERR_INVALID;
+  }
+  if (f->type < SM_METRIC_COUNTER || f->type > SM_METRIC_SUMMARY) {
+    ReportProblem(em, Status::Error("family '" + std::string(f->name) +
+                                    "' has unknown type"));
+    return SM_ERR_INVALID;
+  }
+  Status s = em->set->BeginFamily(f->name, f->help != nullptr ? f->help : "",
+                                  static_cast<MetricType>(f->type),
+                                  f->unit != nullptr ? f->unit : "");
+  if (!s.ok()) {
+    ReportProblem(em, s);
+    return SM_ERR_INVALID;
+  }
+  if (em->set->repaired()) {
+    ReportProblem(em, Status::Error("help of '" + std::string(f->name) +
+                                    "' is not UTF-8; invalid bytes replaced"));
+  }
+  return SM_OK;
+}
+
+sm_status EmitSample(sm_emitter* em, const sm_sample* s) {
+  if (em == nullptr || em->set == nullptr) return SM_ERR_INVALID;
+  if (s == nullptr ||
+      s->struct_size < offsetof(sm_sample, value) + sizeof(s->value) ||
+      (s->n_labels != 0 && s->labels == nullptr)) {
+    ReportProblem(em, Status::Error("malformed sm_sample"));
+    return SM_ERR_INVALID;
+  }
+  // Labels arrive as C strings; view them without copying. 16 covers every
+  // built-in plugin; more spill into a thread-local vector.
+  constexpr std::uint32_t kInline = 16;
+  LabelView inline_labels[kInline];
+  thread_local std::vector<LabelView> spill;
+  LabelView* labels = inline_labels;
+  if (s->n_labels > kInline) {
+    spill.resize(s->n_labels);
+    labels = spill.data();
+  }
+  for (std::uint32_t i = 0; i < s->n_labels; ++i) {
+    const sm_label& l = s->labels[i];
+    if (l.name == nullptr || l.value == nullptr) {
+      ReportProblem(em, Status::Error("label with a NULL name or value"));
+      return SM_ERR_INVALID;
+    }
+    labels[i] = LabelView{l.name, l.value};
+  }
+  Status st = em->set->AddSample(s->suffix != nullptr ? s->suffix : "",
+                                 {labels, s->n_labels}, s->value);
+  if (!st.ok()) {
+    if (em->set->limit_reached()) return SM_ERR_LIMIT;
+    ReportProblem(em, st);
+    return SM_ERR_INVALID;
+  }
+  if (em->set->repaired()) {
+    ReportProblem(em, Status::Error("label value is not UTF-8; invalid bytes "
+                                    "replaced"));
+  }
+  return SM_OK;
+}
+
+const sm_host_api kHostApi = {
+    sizeof(sm_host_api), SM_ABI_VERSION_MAJOR, SM_ABI_VERSION_MINOR,
+    &HostLog,            &ConfigBool,          &ConfigInt,
+    &ConfigDouble,       &ConfigString,        &ConfigListSize,
+    &ConfigListItem,     &ProcfsRoot,          &SysfsRoot,
+    &BeginFamily,        &EmitSample,
+};
+
+constexpr std::size_t kErrLen = 512;
+
+}  // namespace
+
+const sm_host_api& HostApi() { return kHostApi; }
+
+Collector::Collector(std::shared_ptr<LoadedPlugin> plugin,
+                     CollectorSettings settings)
+    : plugin_(std::move(plugin)), settings_(std::move(settings)) {}
+
+Result<std::unique_ptr<Collector>> Collector::Create(
+    std::shared_ptr<LoadedPlugin> plugin, PluginOptions options,
+    const CollectorSettings& settings) {
+  std::unique_ptr<Collector> c(new Collector(std::move(plugin), settings));
+  c->host_.plugin_name = c->plugin_->info().name;
+  c->host_.options = std::move(options);
+  c->host_.procfs_root = settings.procfs_root;
+  c->host_.sysfs_root = settings.sysfs_root;
+  char err[kErrLen] = {};
+  void* instance = nullptr;
+  const sm_status st = c->plugin_->descriptor().create(
+      &c->host_, &kHostApi, &instance, err, sizeof err);
+  if (st != SM_OK) {
+    err[kErrLen - 1] = '\0';
+    return Status::Error("create failed (status " + std::to_string(st) +
+                         "): " + (err[0] != '\0' ? err : "no reason given"));
+  }
+  c->instance_ = instance;
+  c->worker_ = std::thread([raw = c.get()] { raw->WorkerLoop(); });
+  return c;
+}
+
+Collector::~Collector() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  if (plugin_->descriptor().destroy != nullptr) {
+    plugin_->descriptor().destroy(instance_);
+  }
+}
+
+std::shared_ptr<Run> Collector::NewRun() {
+  // Called with mu_ held. Runs go back to spare_ when the last holder lets
+  // go, so a MetricSet keeps its capacity from scrape to scrape.
+  std::unique_ptr<Run> run;
+  if (!spare_.empty()) {
+    run = std::move(spare_.back());
+    spare_.pop_back();
+  } else {
+    run = std::make_unique<Run>();
+  }
+  run->metrics.Clear();
+  run->metrics.set_sample_limit(settings_.sample_limit);
+  run->ok = false;
+  run->error.clear();
+  run->seconds = 0;
+  run->done = false;
+  return {run.release(), [this](Run* r) {
+            std::lock_guard lock(mu_);
+            spare_.emplace_back(r);
+          }};
+}
+
+std::shared_ptr<const Run> Collector::Start(Clock::time_point deadline,
+                                            StartKind* kind) {
+  std::lock_guard lock(mu_);
+  const Clock::time_point now = Clock::now();
+  if (current_ != nullptr) {
+    if (now > current_->deadline) {
+      *kind = StartKind::kBusy;
+      return nullptr;
+    }
+    *kind = StartKind::kJoined;
+    return current_;
+  }
+  std::shared_ptr<Run> run = NewRun();
+  run->started = now;
+  run->deadline = deadline;
+  current_ = run;
+  run_pending_ = true;
+  *kind = StartKind::kStarted;
+  work_cv_.notify_one();
+  return run;
+}
+
+bool Collector::Wait(const std::shared_ptr<const Run>& run,
+                     Clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return done_cv_.wait_until(lock, deadline, [&] { return run->done; });
+}
+
+std::uint64_t Collector::errors() const {
+  std::lock_guard lock(mu_);
+  return errors_;
+}
+
+void Collector::CountError() {
+  std::lock_guard lock(mu_);
+  ++errors_;
+}
+
+void Collector::WorkerLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stop_ || run_pending_; });
+    if (stop_) return;
+    run_pending_ = false;
+    std::shared_ptr<Run> run = current_;
+    lock.unlock();
+    Execute(*run);
+    lock.lock();
+    run->done = true;
+    current_.reset();
+    lock.unlock();
+    done_cv_.notify_all();
+    run.reset();  // may recycle: takes mu_
+    lock.lock();
+  }
+}
+
+void Collector::Execute(Run& run) {
+  sm_emitter em;
+  em.host = &host_;
+  em.set = &run.metrics;
+  char err[kErrLen];
+  err[0] = '\0';
+  const auto t0 = Clock::now();
+  const sm_status st =
+      plugin_->descriptor().collect(instance_, &em, err, sizeof err);
+  run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  run.metrics.Finish();
+  if (run.metrics.limit_reached()) {
+    // Truncated output is wrong output: fail the collector for this scrape.
+    run.ok = false;
+    run.error = "emitted more than the sample limit of " +
+                std::to_string(settings_.sample_limit) + " samples";
+    return;
+  }
+  if (st == SM_OK) {
+    run.ok = true;
+    return;
+  }
+  err[kErrLen - 1] = '\0';
+  run.ok = false;
+  run.error = err[0] != '\0' ? err : "collect failed without a reason";
+}
+
+}  // namespace sysmetrics

@@ -1,0 +1,87 @@
+// Exporter: the scrape path. Runs the collectors, merges their families and
+// renders one exposition, with the host's own metrics at the end.
+//
+// Every scrape starts (or joins) a run of each collector on its worker and
+// waits for all of them until the scrape deadline; a collector that fails or
+// is late costs only its own families. Families are merged in collector
+// order: a family whose name (or a name its histogram/summary samples would
+// use) was already emitted by an earlier collector is dropped and logged, so
+// the output never has two TYPE lines for one name.
+//
+// Thread-safe: any number of scrapes may run at once.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collector.hpp"
+
+namespace sysmetrics {
+
+struct BuildInfo {
+  std::string version;
+  std::string compiler;
+};
+
+BuildInfo CurrentBuildInfo();
+
+struct ScrapeOptions {
+  Clock::time_point deadline;
+};
+
+struct CollectorReport {
+  std::string name;
+  bool success = false;
+  double seconds = 0;
+  std::string error;  // why it failed
+};
+
+struct ScrapeReport {
+  double seconds = 0;
+  std::vector<CollectorReport> collectors;
+};
+
+class Exporter {
+ public:
+  explicit Exporter(std::vector<std::unique_ptr<Collector>> collectors);
+  ~Exporter();
+
+  // Appends the text exposition of one scrape to out and fills report.
+  void Scrape(const ScrapeOptions& options, std::string* out,
+              ScrapeReport* report);
+
+  const std::vector<std::unique_ptr<Collector>>& collectors() const {
+    return collectors_;
+  }
+
+ private:
+  std::vector<std::unique_ptr<Collector>> collectors_;
+  BuildInfo build_;
+};
+
+}  // namespace sysmetrics
+
+namespace sysmetrics {
+
+// Holds the current Exporter; a reload swaps in a new one while scrapes that
+// already hold the old one finish with it. Thread-safe.
+class ExporterHolder {
+ public:
+  std::shared_ptr<Exporter> Get() const {
+    std::lock_guard lock(mu_);
+    return current_;
+  }
+  void Set(std::shared_ptr<Exporter> exporter) {
+    std::lock_guard lock(mu_);
+    current_ = std::move(exporter);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<Exporter> current_;
+};
+
+}  // namespace sysmetrics

@@ -1,0 +1,247 @@
+#include "http_server.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/ThreadPool.h>
+
+#include <charconv>
+#include <thread>
+
+#include "log.hpp"
+#include "text_format.hpp"
+
+namespace sysmetrics {
+namespace {
+
+using Poco::Net::HTTPRequest;
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+constexpr std::string_view kIndexHtml =
+    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+    "<title>sysmetrics</title></head>\n<body><h1>sysmetrics</h1>\n"
+    "<p>Prometheus exporter for Linux host metrics.</p>\n"
+    "<ul><li><a href=\"/metrics\">/metrics</a></li>"
+    "<li><a href=\"/health\">/health</a></li></ul>\n</body></html>\n";
+
+// Time budget for a scrape: what Prometheus announces, less a margin so the
+// response is on the wire before Prometheus gives up, else the default.
+Clock::duration ScrapeBudget(const HTTPServerRequest& request,
+                             std::chrono::milliseconds fallback) {
+  const std::string& h =
+      request.get("X-Prometheus-Scrape-Timeout-Seconds", "");
+  double seconds = 0;
+  const auto r = std::from_chars(h.data(), h.data() + h.size(), seconds);
+  if (h.empty() || r.ec != std::errc() || r.ptr != h.data() + h.size() ||
+      !(seconds > 0)) {
+    return fallback;
+  }
+  const double margin = std::min(0.5, seconds * 0.1);
+  const double budget = std::max(0.05, seconds - margin);
+  return std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(budget));
+}
+
+std::string FormatMs(Clock::duration d) {
+  std::string s;
+  AppendValue(s, std::chrono::duration<double, std::milli>(d).count());
+  return s;
+}
+
+class Handler : public Poco::Net::HTTPRequestHandler {
+ public:
+  Handler(ExporterHolder* exporter, const ServerOptions* options)
+      : exporter_(exporter), options_(options) {}
+
+  void handleRequest(HTTPServerRequest& request,
+                     HTTPServerResponse& response) override {
+    const Clock::time_point t0 = Clock::now();
+    const std::string& uri = request.getURI();
+    const std::string_view path =
+        std::string_view(uri).substr(0, uri.find('?'));
+    const std::string& method = request.getMethod();
+    HTTPResponse::HTTPStatus status = HTTPResponse::HTTP_OK;
+    try {
+      status = Route(request, response, path, method);
+    } catch (const Poco::Exception& e) {
+      // The client went away mid-response, typically; nothing to send.
+      Log(LogLevel::kDebug, "request aborted",
+          {{"path", path}, {"error", e.displayText()}});
+      status = HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
+    } catch (const std::exception& e) {
+      Log(LogLevel::kError, "request failed",
+          {{"path", path}, {"error", e.what()}});
+      status = HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
+      if (!response.sent()) SendText(response, status, "internal error\n");
+    }
+    if (LogEnabled(LogLevel::kDebug)) {
+      Log(LogLevel::kDebug, "request",
+          {{"method", method},
+           {"path", path},
+           {"status", std::to_string(static_cast<int>(status))},
+           {"latency_ms", FormatMs(Clock::now() - t0)},
+           {"client", request.clientAddress().toString()}});
+    }
+  }
+
+ private:
+  static void SendText(HTTPServerResponse& response,
+                       HTTPResponse::HTTPStatus status,
+                       std::string_view body,
+                       const std::string& type = "text/plain; charset=utf-8",
+                       bool head = false) {
+    response.setStatus(status);
+    response.setContentType(type);
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    if (head) {
+      response.send();
+    } else {
+      response.sendBuffer(body.data(), body.size());
+    }
+  }
+
+  HTTPResponse::HTTPStatus Route(HTTPServerRequest& request,
+                                 HTTPServerResponse& response,
+                                 std::string_view path,
+                                 const std::string& method) {
+    const bool known = path == "/metrics" || path == "/health" || path == "/";
+    if (!known) {
+      SendText(response, HTTPResponse::HTTP_NOT_FOUND, "404 not found\n");
+      return HTTPResponse::HTTP_NOT_FOUND;
+    }
+    const bool head = method == HTTPRequest::HTTP_HEAD;
+    if (method != HTTPRequest::HTTP_GET && !head) {
+      response.set("Allow", "GET, HEAD");
+      SendText(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
+               "405 method not allowed\n");
+      return HTTPResponse::HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (path == "/health") {
+      SendText(response, HTTPResponse::HTTP_OK, "ok\n",
+               "text/plain; charset=utf-8", head);
+    } else if (path == "/") {
+      SendText(response, HTTPResponse::HTTP_OK, kIndexHtml,
+               "text/html; charset=utf-8", head);
+    } else {
+      ServeMetrics(request, response, head);
+    }
+    return HTTPResponse::HTTP_OK;
+  }
+
+  void ServeMetrics(HTTPServerRequest& request, HTTPServerResponse& response,
+                    bool head) {
+    std::shared_ptr<Exporter> exporter = exporter_->Get();
+    ScrapeOptions options;
+    options.deadline =
+        Clock::now() + ScrapeBudget(request, options_->default_scrape_timeout);
+    // One buffer per server thread, reused: after the first scrapes it has
+    // the size of a response and the scrape path stops allocating for it.
+    thread_local std::string body;
+    thread_local ScrapeReport report;
+    body.clear();
+    exporter->Scrape(options, &body, &report);
+    SendText(response, HTTPResponse::HTTP_OK, body, std::string(kTextContentType),
+             head);
+  }
+
+  ExporterHolder* exporter_;
+  const ServerOptions* options_;
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Factory(ExporterHolder* exporter, const ServerOptions* options)
+      : exporter_(exporter), options_(options) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const HTTPServerRequest& /*request*/) override {
+    return new Handler(exporter_, options_);
+  }
+
+ private:
+  ExporterHolder* exporter_;
+  const ServerOptions* options_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  ExporterHolder* exporter = nullptr;
+  std::unique_ptr<Poco::ThreadPool> pool;
+  std::unique_ptr<Poco::Net::HTTPServer> server;
+};
+
+HttpServer::HttpServer(ServerOptions options, ExporterHolder* exporter)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->exporter = exporter;
+}
+
+HttpServer::~HttpServer() {
+  if (impl_->server != nullptr) Shutdown(std::chrono::milliseconds(0));
+}
+
+Result<std::string> HttpServer::Start() {
+  try {
+    const Poco::Net::SocketAddress address(impl_->options.listen);
+    Poco::Net::ServerSocket socket(address, 128);
+    auto* params = new Poco::Net::HTTPServerParams();
+    params->setMaxThreads(impl_->options.max_threads);
+    params->setMaxQueued(256);
+    params->setTimeout(Poco::Timespan(impl_->options.io_timeout.count() * 1000));
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(
+        Poco::Timespan(impl_->options.keep_alive_timeout.count() * 1000));
+    params->setMaxKeepAliveRequests(0);  // unlimited
+    params->setServerName("sysmetrics");
+    params->setSoftwareVersion("sysmetrics/" + CurrentBuildInfo().version);
+    impl_->pool = std::make_unique<Poco::ThreadPool>(
+        2, impl_->options.max_threads + 1, 60);
+    impl_->server = std::make_unique<Poco::Net::HTTPServer>(
+        new Factory(impl_->exporter, &impl_->options), *impl_->pool, socket,
+        params);
+    impl_->server->start();
+    return socket.address().toString();
+  } catch (const Poco::Exception& e) {
+    return Status::Error("cannot listen on " + impl_->options.listen + ": " +
+                         e.displayText());
+  }
+}
+
+bool HttpServer::Shutdown(std::chrono::milliseconds drain) {
+  if (impl_->server == nullptr) return true;
+  // stopAll(false): stop accepting, let current requests complete, then
+  // close idle keep-alive connections.
+  impl_->server->stopAll(false);
+  const auto until = Clock::now() + drain;
+  bool drained = false;
+  for (;;) {
+    if (impl_->server->currentConnections() == 0 && impl_->pool->used() == 0) {
+      drained = true;
+      break;
+    }
+    if (Clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (drained) {
+    impl_->pool->joinAll();
+    impl_->server.reset();
+    impl_->pool.reset();
+  } else {
+    // Threads still busy: leave the server and pool to process exit rather
+    // than block on them.
+    (void)impl_->server.release();
+    (void)impl_->pool.release();
+  }
+  return drained;
+}
+
+}  // namespace sysmetrics

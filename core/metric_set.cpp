@@ -1,0 +1,313 @@
+#include "metric_set.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace sysmetrics {
+namespace {
+
+bool IsNameStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
+
+// Length of the valid UTF-8 sequence at s[i], or 0 if invalid (RFC 3629:
+// no overlongs, no surrogates, nothing above U+10FFFF).
+std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  const auto b1 = static_cast<unsigned char>(s[i + 1]);
+  if (b1 < lo || b1 > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if (b < 0x80 || b > 0xBF) return 0;
+  }
+  return n;
+}
+
+std::uint64_t HashBytes(std::string_view s, std::uint64_t h) {
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;  // FNV-1a
+  }
+  return h;
+}
+
+std::uint64_t Mix(std::uint64_t x) {  // splitmix64 finalizer
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
+
+bool SuffixAllowed(MetricType type, std::string_view suffix) {
+  switch (type) {
+    case MetricType::kHistogram:
+      return suffix == "_bucket" || suffix == "_sum" || suffix == "_count";
+    case MetricType::kSummary:
+      return suffix.empty() || suffix == "_sum" || suffix == "_count";
+    default:
+      return suffix.empty();
+  }
+}
+
+}  // namespace
+
+std::string_view MetricTypeName(MetricType type) {
+  switch (type) {
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
+    case MetricType::kSummary:
+      return "summary";
+    case MetricType::kUntyped:
+      break;
+  }
+  return "untyped";
+}
+
+bool IsValidMetricName(std::string_view name) {
+  if (name.empty() || !(IsNameStart(name[0]) || name[0] == ':')) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return IsNameChar(c) || c == ':'; });
+}
+
+bool IsValidLabelName(std::string_view name) {
+  if (name.empty() || !IsNameStart(name[0])) return false;
+  if (name.size() >= 2 && name[0] == '_' && name[1] == '_') return false;
+  return std::all_of(name.begin(), name.end(), IsNameChar);
+}
+
+bool IsValidUtf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = Utf8SequenceLength(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+bool AppendRepairedUtf8(std::string& out, std::string_view text) {
+  bool repaired = false;
+  std::size_t run = 0;  // start of the current valid run
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t n = Utf8SequenceLength(text, i);
+    if (n != 0) {
+      i += n;
+      continue;
+    }
+    out.append(text.substr(run, i - run));
+    out.append("\xEF\xBF\xBD");  // U+FFFD
+    repaired = true;
+    ++i;
+    run = i;
+  }
+  out.append(text.substr(run));
+  return repaired;
+}
+
+void MetricSet::Clear() {
+  arena_.clear();
+  families_.clear();
+  samples_.clear();
+  labels_.clear();
+  open_ = false;
+  finished_ = true;
+  repaired_ = false;
+  limit_reached_ = false;
+}
+
+MetricSet::StrRef MetricSet::Store(std::string_view s) {
+  StrRef r{static_cast<std::uint32_t>(arena_.size()),
+           static_cast<std::uint32_t>(s.size())};
+  arena_.append(s);
+  return r;
+}
+
+MetricSet::StrRef MetricSet::StoreRepaired(std::string_view s) {
+  const auto offset = static_cast<std::uint32_t>(arena_.size());
+  if (AppendRepairedUtf8(arena_, s)) repaired_ = true;
+  return {offset, static_cast<std::uint32_t>(arena_.size() - offset)};
+}
+
+Status MetricSet::BeginFamily(std::string_view name, std::string_view help,
+                              MetricType type, std::string_view unit) {
+  Finish();
+  open_ = false;
+  repaired_ = false;
+  if (!IsValidMetricName(name)) {
+    return Status::Error("invalid metric name '" + std::string(name) + "'");
+  }
+  if (type > MetricType::kSummary) {
+    return Status::Error("metric '" + std::string(name) + "' has unknown type");
+  }
+  if (!unit.empty()) {
+    std::string_view stem = name;
+    if (type == MetricType::kCounter && stem.ends_with("_total")) {
+      stem.remove_suffix(6);
+    }
+    if (!IsValidMetricName(unit) || stem.size() <= unit.size() + 1 ||
+        !stem.ends_with(unit) || stem[stem.size() - unit.size() - 1] != '_') {
+      return Status::Error("metric '" + std::string(name) +
+                           "' does not end in its unit '_" +
+                           std::string(unit) + "'");
+    }
+  }
+  for (const Family& f : families_) {
+    if (str(f.name) == name) {
+      return Status::Error("metric family '" + std::string(name) +
+                           "' emitted twice");
+    }
+  }
+  Family f;
+  f.name = Store(name);
+  f.help = StoreRepaired(help);
+  f.unit = Store(unit);
+  f.type = type;
+  f.first_sample = static_cast<std::uint32_t>(samples_.size());
+  families_.push_back(f);
+  open_ = true;
+  finished_ = false;
+  return Status::Ok();
+}
+
+Status MetricSet::AddSample(std::string_view suffix,
+                            std::span<const LabelView> labels, double value) {
+  repaired_ = false;
+  if (!open_) {
+    return Status::Error("sample without a valid current family");
+  }
+  Family& f = families_.back();
+  if (sample_limit_ != 0 && samples_.size() >= sample_limit_) {
+    limit_reached_ = true;
+    return Status::Error("sample limit of " + std::to_string(sample_limit_) +
+                         " reached");
+  }
+  if (!SuffixAllowed(f.type, suffix)) {
+    return Status::Error("suffix '" + std::string(suffix) +
+                         "' not allowed for " +
+                         std::string(MetricTypeName(f.type)) + " '" +
+                         std::string(str(f.name)) + "'");
+  }
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (!IsValidLabelName(labels[i].name)) {
+      return Status::Error("invalid label name '" +
+                           std::string(labels[i].name) + "' in '" +
+                           std::string(str(f.name)) + "'");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (labels[j].name == labels[i].name) {
+        return Status::Error("label '" + std::string(labels[i].name) +
+                             "' repeated in '" + std::string(str(f.name)) +
+                             "'");
+      }
+    }
+  }
+  Sample s;
+  s.suffix = Store(suffix);
+  s.first_label = static_cast<std::uint32_t>(labels_.size());
+  s.label_count = static_cast<std::uint32_t>(labels.size());
+  s.value = value;
+  for (const LabelView& l : labels) {
+    Label stored;
+    stored.name = Store(l.name);
+    stored.value = StoreRepaired(l.value);
+    labels_.push_back(stored);
+  }
+  samples_.push_back(s);
+  ++f.sample_count;
+  return Status::Ok();
+}
+
+std::size_t MetricSet::Finish() {
+  if (finished_) return 0;
+  finished_ = true;
+  open_ = false;
+  if (families_.empty()) return 0;
+  return DropDuplicates(families_.back());
+}
+
+std::size_t MetricSet::DropDuplicates(Family& family) {
+  const std::uint32_t n = family.sample_count;
+  if (n < 2) return 0;
+  // An order-independent hash of (suffix, label set) per sample, in an
+  // open-addressing table of sample indexes: linear in the family's size and
+  // allocation-free once the scratch vectors have grown.
+  auto series_hash = [&](const Sample& s) {
+    std::uint64_t h = Mix(HashBytes(str(s.suffix), kFnvBasis));
+    for (std::uint32_t j = 0; j < s.label_count; ++j) {
+      const Label& l = labels_[s.first_label + j];
+      h += Mix(HashBytes(str(l.value), HashBytes(str(l.name), kFnvBasis) ^
+                                           0x9e3779b97f4a7c15ULL));
+    }
+    return h;
+  };
+  auto same_series = [&](const Sample& a, const Sample& b) {
+    if (str(a.suffix) != str(b.suffix) || a.label_count != b.label_count) {
+      return false;
+    }
+    for (std::uint32_t i = 0; i < a.label_count; ++i) {
+      const Label& la = labels_[a.first_label + i];
+      bool found = false;
+      for (std::uint32_t j = 0; j < b.label_count && !found; ++j) {
+        const Label& lb = labels_[b.first_label + j];
+        found = str(la.name) == str(lb.name) && str(la.value) == str(lb.value);
+      }
+      if (!found) return false;
+    }
+    return true;
+  };
+  std::size_t buckets = 4;
+  while (buckets < 2 * static_cast<std::size_t>(n)) buckets *= 2;
+  constexpr std::uint32_t kEmpty = std::numeric_limits<std::uint32_t>::max();
+  table_.assign(buckets, kEmpty);
+  hashes_.resize(n);
+  std::size_t dropped = 0;
+  for (std::uint32_t k = 0; k < n; ++k) {
+    Sample& s = samples_[family.first_sample + k];
+    const std::uint64_t h = series_hash(s);
+    hashes_[k] = h;
+    std::size_t b = h & (buckets - 1);
+    for (;; b = (b + 1) & (buckets - 1)) {
+      const std::uint32_t other = table_[b];
+      if (other == kEmpty) {
+        table_[b] = k;
+        break;
+      }
+      if (hashes_[other] == h &&
+          same_series(samples_[family.first_sample + other], s)) {
+        s.dropped = true;
+        ++dropped;
+        break;
+      }
+    }
+  }
+  return dropped;
+}
+
+}  // namespace sysmetrics

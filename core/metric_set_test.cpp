@@ -1,0 +1,114 @@
+#include "metric_set.hpp"
+
+#include <doctest/doctest.h>
+
+namespace sysmetrics {
+namespace {
+
+TEST_CASE("metric and label names follow the exposition grammar") {
+  CHECK(IsValidMetricName("sysmetrics_cpu_seconds_total"));
+  CHECK(IsValidMetricName("a:b_c"));
+  CHECK(IsValidMetricName("_x"));
+  CHECK_FALSE(IsValidMetricName(""));
+  CHECK_FALSE(IsValidMetricName("1abc"));
+  CHECK_FALSE(IsValidMetricName("a-b"));
+  CHECK_FALSE(IsValidMetricName("a b"));
+  CHECK(IsValidLabelName("device"));
+  CHECK(IsValidLabelName("_x1"));
+  CHECK_FALSE(IsValidLabelName("__name__"));
+  CHECK_FALSE(IsValidLabelName("a:b"));
+  CHECK_FALSE(IsValidLabelName("9"));
+  CHECK_FALSE(IsValidLabelName(""));
+}
+
+TEST_CASE("UTF-8 validation and repair") {
+  CHECK(IsValidUtf8("plain"));
+  CHECK(IsValidUtf8("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  CHECK_FALSE(IsValidUtf8("\xFF"));
+  CHECK_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'
+  CHECK_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
+  CHECK_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  CHECK_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
+  std::string out;
+  CHECK(AppendRepairedUtf8(out, "a\xFF" "b"));
+  CHECK(out == "a\xEF\xBF\xBD" "b");
+  out.clear();
+  CHECK_FALSE(AppendRepairedUtf8(out, "ok"));
+  CHECK(out == "ok");
+}
+
+TEST_CASE("invalid families and samples are refused with a reason") {
+  MetricSet set;
+  Status s = set.BeginFamily("bad-name", "", MetricType::kGauge);
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("bad-name") != std::string::npos);
+  CHECK_FALSE(set.AddSample({}, {}, 1).ok());  // no current family
+
+  REQUIRE(set.BeginFamily("ok", "", MetricType::kGauge).ok());
+  const LabelView bad[] = {{"__reserved", "x"}};
+  CHECK_FALSE(set.AddSample({}, bad, 1).ok());
+  const LabelView repeated[] = {{"a", "1"}, {"a", "2"}};
+  CHECK_FALSE(set.AddSample({}, repeated, 1).ok());
+  CHECK_FALSE(set.AddSample("_sum", {}, 1).ok());  // gauges take no suffix
+  CHECK_FALSE(set.BeginFamily("ok", "", MetricType::kGauge).ok());  // twice
+  CHECK_FALSE(
+      set.BeginFamily("x_bytes", "", MetricType::kGauge, "seconds").ok());
+  CHECK(set.BeginFamily("x_seconds_total", "", MetricType::kCounter,
+                        "seconds")
+            .ok());
+}
+
+TEST_CASE("label values with invalid UTF-8 are repaired and flagged") {
+  MetricSet set;
+  REQUIRE(set.BeginFamily("m", "", MetricType::kGauge).ok());
+  const LabelView l[] = {{"v", "a\xFE"}};
+  REQUIRE(set.AddSample({}, l, 1).ok());
+  CHECK(set.repaired());
+  CHECK(set.str(set.label(0).value) == "a\xEF\xBF\xBD");
+}
+
+TEST_CASE("duplicate series in a family: the later one is dropped") {
+  MetricSet set;
+  REQUIRE(set.BeginFamily("m", "", MetricType::kGauge).ok());
+  const LabelView ab[] = {{"a", "1"}, {"b", "2"}};
+  const LabelView ba[] = {{"b", "2"}, {"a", "1"}};  // same set, other order
+  const LabelView other[] = {{"a", "1"}, {"b", "3"}};
+  REQUIRE(set.AddSample({}, ab, 1).ok());
+  REQUIRE(set.AddSample({}, ba, 2).ok());
+  REQUIRE(set.AddSample({}, other, 3).ok());
+  REQUIRE(set.AddSample({}, ab, 4).ok());
+  CHECK(set.Finish() == 2);
+  CHECK_FALSE(set.sample(0).dropped);
+  CHECK(set.sample(1).dropped);
+  CHECK_FALSE(set.sample(2).dropped);
+  CHECK(set.sample(3).dropped);
+}
+
+TEST_CASE("the sample limit stops a runaway plugin") {
+  MetricSet set;
+  set.set_sample_limit(3);
+  REQUIRE(set.BeginFamily("m", "", MetricType::kGauge).ok());
+  for (int i = 0; i < 3; ++i) {
+    const std::string v = std::to_string(i);
+    const LabelView l[] = {{"i", v}};
+    REQUIRE(set.AddSample({}, l, i).ok());
+  }
+  CHECK_FALSE(set.AddSample({}, {}, 9).ok());
+  CHECK(set.limit_reached());
+}
+
+TEST_CASE("Clear keeps the set reusable") {
+  MetricSet set;
+  REQUIRE(set.BeginFamily("m", "", MetricType::kGauge).ok());
+  REQUIRE(set.AddSample({}, {}, 1).ok());
+  set.Clear();
+  CHECK(set.families().empty());
+  REQUIRE(set.BeginFamily("m", "", MetricType::kGauge).ok());
+  REQUIRE(set.AddSample({}, {}, 2).ok());
+  set.Finish();
+  CHECK(set.families().size() == 1);
+  CHECK(set.sample(0).value == 2);
+}
+
+}  // namespace
+}  // namespace sysmetrics

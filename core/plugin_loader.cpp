@@ -1,0 +1,183 @@
+#include "plugin_loader.hpp"
+
+#define BOOST_DLL_USE_STD_FS
+#include <boost/dll/shared_library.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <system_error>
+
+#include "metric_set.hpp"
+
+namespace sysmetrics {
+namespace {
+
+bool IsValidPluginName(std::string_view name) {
+  if (name.empty() || !(name[0] >= 'a' && name[0] <= 'z')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+std::string Version(std::uint32_t major, std::uint32_t minor) {
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+Result<OptionSpec> CopyOption(const sm_option& o, std::size_t index) {
+  const std::string where = "option #" + std::to_string(index);
+  if (o.struct_size < offsetof(sm_option, default_list) + sizeof(void*)) {
+    return Status::Error(where + " has struct_size " +
+                         std::to_string(o.struct_size) + ", want at least " +
+                         std::to_string(sizeof(sm_option)));
+  }
+  if (o.key == nullptr || !IsValidPluginName(o.key)) {
+    return Status::Error(where + " has an invalid key (want [a-z][a-z0-9_]*)");
+  }
+  OptionSpec spec;
+  spec.key = o.key;
+  if (spec.key == "enabled") {
+    return Status::Error("option key 'enabled' is reserved by the host");
+  }
+  spec.help = o.help != nullptr ? o.help : "";
+  OptionValue& v = spec.default_value;
+  switch (o.type) {
+    case SM_OPT_BOOL:
+      v.type = OptionType::kBool;
+      v.b = o.default_int != 0;
+      break;
+    case SM_OPT_INT:
+      v.type = OptionType::kInt;
+      v.i = o.default_int;
+      break;
+    case SM_OPT_DOUBLE:
+      v.type = OptionType::kDouble;
+      v.d = o.default_double;
+      break;
+    case SM_OPT_STRING:
+      v.type = OptionType::kString;
+      v.s = o.default_string != nullptr ? o.default_string : "";
+      break;
+    case SM_OPT_STRING_LIST:
+      v.type = OptionType::kStringList;
+      for (const char* const* p = o.default_list; p != nullptr && *p != nullptr;
+           ++p) {
+        v.list.emplace_back(*p);
+      }
+      break;
+    default:
+      return Status::Error("option '" + spec.key + "' has unknown type " +
+                           std::to_string(static_cast<int>(o.type)));
+  }
+  return spec;
+}
+
+}  // namespace
+
+struct LoadedPlugin::Library {
+  boost::dll::shared_library lib;
+};
+
+LoadedPlugin::~LoadedPlugin() = default;
+
+Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
+    const std::filesystem::path& file) {
+  std::error_code ec;
+  const std::filesystem::path path = std::filesystem::absolute(file, ec);
+  if (ec) return Status::Error("cannot resolve path: " + ec.message());
+
+  auto lib = std::make_unique<LoadedPlugin::Library>();
+  lib->lib.load(path, boost::dll::load_mode::rtld_now |
+                          boost::dll::load_mode::rtld_local,
+                ec);
+  if (ec) {
+    // Boost.DLL puts dlerror() text (missing file, undefined symbol, wrong
+    // architecture) into the error message.
+    return Status::Error("cannot load: " + ec.message());
+  }
+  if (!lib->lib.has(SM_ENTRY_SYMBOL)) {
+    return Status::Error("no entry symbol '" SM_ENTRY_SYMBOL
+                         "' (not a sysmetrics plugin, or built without "
+                         "SM_PLUGIN_EXPORT)");
+  }
+  auto entry = reinterpret_cast<sm_entry_fn>(
+      lib->lib.get<void*(std::uint32_t, std::uint32_t)>(SM_ENTRY_SYMBOL));
+  const sm_plugin* d = entry(SM_ABI_VERSION_MAJOR, SM_ABI_VERSION_MINOR);
+  if (d == nullptr) {
+    return Status::Error("entry function returned no descriptor");
+  }
+  // The first three members are frozen across major versions.
+  if (d->struct_size < offsetof(sm_plugin, abi_minor) + sizeof(d->abi_minor)) {
+    return Status::Error("descriptor too small (" +
+                         std::to_string(d->struct_size) + " bytes)");
+  }
+  if (d->abi_major != SM_ABI_VERSION_MAJOR) {
+    return Status::Error(
+        "built for plugin ABI " + Version(d->abi_major, d->abi_minor) +
+        ", this host speaks ABI " +
+        Version(SM_ABI_VERSION_MAJOR, SM_ABI_VERSION_MINOR) +
+        " (major versions must match; rebuild the plugin against this SDK)");
+  }
+  if (d->struct_size < offsetof(sm_plugin, destroy) + sizeof(d->destroy)) {
+    return Status::Error("descriptor has struct_size " +
+                         std::to_string(d->struct_size) +
+                         ", smaller than ABI 1.0's " +
+                         std::to_string(sizeof(sm_plugin)));
+  }
+  const std::string stem = path.stem().string();
+  if (d->name == nullptr || !IsValidPluginName(d->name)) {
+    return Status::Error("descriptor name is missing or not [a-z][a-z0-9_]*");
+  }
+  if (stem != d->name) {
+    return Status::Error("descriptor name '" + std::string(d->name) +
+                         "' does not match the file name '" + stem +
+                         ".so'");
+  }
+  if (d->create == nullptr || d->collect == nullptr) {
+    return Status::Error("descriptor lacks create or collect");
+  }
+  if (d->n_options != 0 && d->options == nullptr) {
+    return Status::Error("descriptor has n_options but no options");
+  }
+
+  auto plugin = std::shared_ptr<LoadedPlugin>(new LoadedPlugin());
+  PluginInfo& info = plugin->info_;
+  info.name = d->name;
+  info.version = d->version != nullptr ? d->version : "";
+  info.description = d->description != nullptr ? d->description : "";
+  info.file = path.string();
+  info.abi_major = d->abi_major;
+  info.abi_minor = d->abi_minor;
+  for (std::uint32_t i = 0; i < d->n_options; ++i) {
+    auto spec = CopyOption(d->options[i], i);
+    if (!spec.ok()) return spec.status();
+    for (const OptionSpec& other : info.schema) {
+      if (other.key == spec.value().key) {
+        return Status::Error("option '" + other.key + "' declared twice");
+      }
+    }
+    info.schema.push_back(spec.take());
+  }
+  plugin->descriptor_ = d;
+  plugin->library_ = std::move(lib);
+  return plugin;
+}
+
+Result<std::vector<std::filesystem::path>> ListPluginFiles(
+    const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) {
+    return Status::Error("cannot read plugin directory " + dir.string() +
+                         ": " + ec.message());
+  }
+  for (const auto& entry : it) {
+    if (entry.path().extension() == ".so" && entry.is_regular_file(ec)) {
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace sysmetrics

@@ -1,0 +1,142 @@
+#include "text_format.hpp"
+
+#include <doctest/doctest.h>
+
+#include <clocale>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace sysmetrics {
+namespace {
+
+std::string Value(double v) {
+  std::string s;
+  AppendValue(s, v);
+  return s;
+}
+
+TEST_CASE("values print as the shortest text that reads back the same") {
+  CHECK(Value(42) == "42");
+  CHECK(Value(12345.67) == "12345.67");
+  CHECK(Value(0.1) == "0.1");
+  CHECK(Value(-3.5) == "-3.5");
+  CHECK(Value(0) == "0");
+  CHECK(Value(1e21) == "1e+21");
+  CHECK(Value(18446744073709551615.0) == "18446744073709551616");
+  CHECK(Value(std::numeric_limits<double>::quiet_NaN()) == "NaN");
+  CHECK(Value(std::numeric_limits<double>::infinity()) == "+Inf");
+  CHECK(Value(-std::numeric_limits<double>::infinity()) == "-Inf");
+  for (const double v : {1.0 / 3, 2.0 / 3, 1e-300, 123456789.123456789}) {
+    CHECK(std::stod(Value(v)) == v);
+  }
+}
+
+TEST_CASE("output does not depend on the process locale") {
+  // de_DE uses ',' as decimal separator; if no such locale is installed,
+  // setlocale fails and the check still runs under "C".
+  const char* old = std::setlocale(LC_ALL, nullptr);
+  const std::string saved = old != nullptr ? old : "C";
+  std::setlocale(LC_ALL, "de_DE.UTF-8");
+  CHECK(Value(12345.67) == "12345.67");
+  std::setlocale(LC_ALL, saved.c_str());
+}
+
+TEST_CASE("HELP escapes backslash and newline only") {
+  std::string s;
+  AppendEscapedHelp(s, "a\\b\nc\"d");
+  CHECK(s == "a\\\\b\\nc\"d");
+}
+
+TEST_CASE("label values escape backslash, quote and newline") {
+  std::string s;
+  AppendEscapedLabelValue(s, "a\\b\nc\"d");
+  CHECK(s == "a\\\\b\\nc\\\"d");
+}
+
+TEST_CASE("a family renders HELP, TYPE and samples") {
+  MetricSet set;
+  REQUIRE(set.BeginFamily("x_total", "Help with \\ and\nnewline.",
+                          MetricType::kCounter)
+              .ok());
+  const LabelView a[] = {{"dev", "sda"}, {"path", "C:\\x \"q\"\n"}};
+  REQUIRE(set.AddSample({}, a, 1.5).ok());
+  REQUIRE(set.AddSample({}, {}, 2).ok());
+  REQUIRE(set.BeginFamily("g", "", MetricType::kGauge).ok());
+  REQUIRE(set.AddSample({}, {}, std::nan("")).ok());
+  set.Finish();
+  std::string out;
+  AppendSetText(out, set);
+  CHECK(out ==
+        "# HELP x_total Help with \\\\ and\\nnewline.\n"
+        "# TYPE x_total counter\n"
+        "x_total{dev=\"sda\",path=\"C:\\\\x \\\"q\\\"\\n\"} 1.5\n"
+        "x_total 2\n"
+        "# HELP g \n"
+        "# TYPE g gauge\n"
+        "g NaN\n");
+}
+
+TEST_CASE("histograms render their suffixed samples") {
+  MetricSet set;
+  REQUIRE(set.BeginFamily("lat_seconds", "Latency.", MetricType::kHistogram,
+                          "seconds")
+              .ok());
+  const LabelView le1[] = {{"le", "0.1"}};
+  const LabelView le2[] = {{"le", "+Inf"}};
+  REQUIRE(set.AddSample("_bucket", le1, 3).ok());
+  REQUIRE(set.AddSample("_bucket", le2, 5).ok());
+  REQUIRE(set.AddSample("_sum", {}, 0.7).ok());
+  REQUIRE(set.AddSample("_count", {}, 5).ok());
+  CHECK_FALSE(set.AddSample({}, {}, 1).ok());  // no bare sample
+  set.Finish();
+  std::string out;
+  AppendSetText(out, set);
+  CHECK(out ==
+        "# HELP lat_seconds Latency.\n# TYPE lat_seconds histogram\n"
+        "lat_seconds_bucket{le=\"0.1\"} 3\n"
+        "lat_seconds_bucket{le=\"+Inf\"} 5\n"
+        "lat_seconds_sum 0.7\nlat_seconds_count 5\n");
+}
+
+TEST_CASE("a family whose samples were all refused is left out") {
+  MetricSet set;
+  REQUIRE(set.BeginFamily("empty", "Nothing.", MetricType::kGauge).ok());
+  set.Finish();
+  std::string out;
+  AppendSetText(out, set);
+  CHECK(out.empty());
+}
+
+TEST_CASE("golden: the serializer's output for a fixed model") {
+  MetricSet set;
+  REQUIRE(set.BeginFamily("sysmetrics_test_bytes", "Bytes \"quoted\".",
+                          MetricType::kGauge, "bytes")
+              .ok());
+  const LabelView l1[] = {{"device", "nvme0n1p1"}};
+  const LabelView l2[] = {{"device", "weird\"\\\nname"}};
+  REQUIRE(set.AddSample({}, l1, 1048576).ok());
+  REQUIRE(set.AddSample({}, l2, 0.000123).ok());
+  REQUIRE(set.BeginFamily("sysmetrics_test_total", "A counter.",
+                          MetricType::kCounter)
+              .ok());
+  REQUIRE(set.AddSample({}, {}, 18446744073709551615.0).ok());
+  REQUIRE(set.BeginFamily("sysmetrics_test_untyped", "Untyped \\ help.",
+                          MetricType::kUntyped)
+              .ok());
+  REQUIRE(set.AddSample({}, {}, -std::numeric_limits<double>::infinity())
+              .ok());
+  set.Finish();
+  std::string out;
+  AppendSetText(out, set);
+  std::ifstream golden(SYSMETRICS_SOURCE_DIR
+                       "/core/testdata/serializer.golden.prom");
+  REQUIRE(golden.good());
+  std::stringstream want;
+  want << golden.rdbuf();
+  CHECK(out == want.str());
+}
+
+}  // namespace
+}  // namespace sysmetrics
