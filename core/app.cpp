@@ -31,47 +31,76 @@ std::string DefaultPluginDir() {
   return (base / SYSMETRICS_PLUGIN_RELDIR).lexically_normal().string();
 }
 
-Result<std::shared_ptr<Exporter>> BuildExporter(const Settings& settings) {
-  const std::string dir =
-      settings.plugin_dir.empty() ? DefaultPluginDir() : settings.plugin_dir;
+std::string PluginDir(const Config& config) {
+  return config.plugin_dir.empty() ? DefaultPluginDir() : config.plugin_dir;
+}
+
+Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
+                                                bool strict) {
+  const std::string dir = PluginDir(config);
   auto files = ListPluginFiles(dir);
   if (!files.ok()) return files.status();
 
   std::set<std::string> present;
   for (const auto& f : files.value()) present.insert(f.stem().string());
-  for (const auto& [name, on] : settings.enabled) {
-    if (on && present.count(name) == 0) {
-      return Status::Error("collector '" + name + "' is enabled but there is "
-                           "no " + name + ".so in " + dir);
+  for (const auto& [name, c] : config.collectors) {
+    if (present.count(name) != 0) continue;
+    std::string available;
+    for (const std::string& p : present) {
+      available += (available.empty() ? "" : ", ") + p;
     }
+    const Origin& where =
+        c.table_origin.file.empty() ? c.enabled_origin : c.table_origin;
+    return Status::Error(where.ToString() + ": unknown collector '" + name +
+                         "': no " + name + ".so in " + dir + " (available: " +
+                         (available.empty() ? "none" : available) + ")");
   }
 
   CollectorSettings cs;
-  cs.procfs_root = settings.procfs;
-  cs.sysfs_root = settings.sysfs;
+  cs.procfs_root = config.procfs;
+  cs.sysfs_root = config.sysfs;
   std::vector<std::unique_ptr<Collector>> collectors;
+  const CollectorConfig no_config;
   for (const auto& file : files.value()) {
     const std::string name = file.stem().string();
-    const auto it = settings.enabled.find(name);
-    const bool enabled = it != settings.enabled.end()
-                             ? it->second
-                             : DefaultEnabledCollectors().count(name) != 0;
-    if (!enabled) {
+    if (!IsEnabled(config, name)) {
       Log(LogLevel::kDebug, "plugin not enabled", {{"file", file.string()}});
       continue;
     }
+    const auto it = config.collectors.find(name);
+    const CollectorConfig& cc =
+        it != config.collectors.end() ? it->second : no_config;
+    auto refuse = [&](const std::string& reason) -> Status {
+      if (strict) return Status::Error(file.string() + ": " + reason);
+      Log(LogLevel::kError, "plugin refused",
+          {{"file", file.string()}, {"reason", reason}});
+      return Status::Ok();
+    };
     auto plugin = LoadPlugin(file);
     if (!plugin.ok()) {
-      Log(LogLevel::kError, "plugin refused",
-          {{"file", file.string()}, {"reason", plugin.error()}});
+      if (Status s = refuse(plugin.error()); !s.ok()) return s;
       continue;
     }
     const PluginInfo& info = plugin.value()->info();
-    auto collector = Collector::Create(
-        plugin.value(), PluginOptions::Defaults(info.schema), cs);
+    auto options = ResolveOptions(info, cc);
+    if (!options.ok()) return options.status();
+    sm_status create_status = SM_OK;
+    auto collector =
+        Collector::Create(plugin.value(), options.take(), cs, &create_status);
     if (!collector.ok()) {
-      Log(LogLevel::kError, "plugin refused",
-          {{"file", file.string()}, {"reason", collector.error()}});
+      if (create_status == SM_ERR_CONFIG) {
+        // The plugin refused its options: a configuration error. Point at
+        // where its options were set.
+        std::string where;
+        for (const RawOption& o : cc.options) {
+          where += (where.empty() ? " (options set at " : ", ") +
+                   o.origin.ToString();
+        }
+        if (!where.empty()) where += ")";
+        return Status::Error("collector '" + name + "': " + collector.error() +
+                             where);
+      }
+      if (Status s = refuse(collector.error()); !s.ok()) return s;
       continue;
     }
     Log(LogLevel::kInfo, "plugin loaded",

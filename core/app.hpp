@@ -4,12 +4,11 @@
 // Not thread-safe; called from the main thread.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
-#include <vector>
 
+#include "config.hpp"
 #include "exporter.hpp"
 #include "status.hpp"
 
@@ -18,23 +17,21 @@ namespace sysmetrics {
 // Collectors enabled when the configuration says nothing about them.
 const std::set<std::string>& DefaultEnabledCollectors();
 
-struct Settings {
-  std::string listen = "0.0.0.0:9101";
-  std::string plugin_dir;  // empty: DefaultPluginDir()
-  std::string procfs = "/proc";
-  std::string sysfs = "/sys";
-  // Explicit enable (true) / disable (false) per collector name.
-  std::map<std::string, bool> enabled;
-};
-
 // <directory of this executable>/<relative plugin dir chosen at build time>,
 // so a build tree and an installed prefix both work without flags.
 std::string DefaultPluginDir();
 
+// The plugin directory config names, or DefaultPluginDir().
+std::string PluginDir(const Config& config);
+
 // Loads every enabled plugin found in the plugin directory and creates its
-// collector. A plugin that fails to load or create is logged and skipped.
-// Fails (without starting anything) when the directory is unreadable or a
-// collector enabled by name has no plugin file.
-Result<std::shared_ptr<Exporter>> BuildExporter(const Settings& settings);
+// collector with its resolved options. Configuration errors always fail
+// (with file:line): a collector named in the configuration or on the command
+// line without a plugin file, an unknown option key, a wrong option type,
+// a plugin refusing its options (SM_ERR_CONFIG). Any other plugin failure
+// (cannot load, wrong ABI, create fails) is logged with the file and reason
+// and that plugin is skipped, unless strict (--check-config), which fails.
+Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
+                                                bool strict);
 
 }  // namespace sysmetrics

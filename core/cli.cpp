@@ -50,8 +50,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
     if (name.starts_with("collector.") || name.starts_with("no-collector.")) {
       if (Status s = switch_only(); !s.ok()) return s;
       const bool enable = name.starts_with("collector.");
-      const std::string_view collector =
-          name.substr(name.find('.') + 1);
+      const std::string_view collector = name.substr(name.find('.') + 1);
       if (collector.empty()) {
         return Status::Error("--" + std::string(name) +
                              " needs a collector name after the dot");
@@ -61,8 +60,9 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
     }
     if (name == "check-config" || name == "help" || name == "version") {
       if (Status s = switch_only(); !s.ok()) return s;
-      (name == "help" ? cl.help
-                      : name == "version" ? cl.version : cl.check_config) = true;
+      (name == "help"      ? cl.help
+       : name == "version" ? cl.version
+                           : cl.check_config) = true;
       continue;
     }
     std::optional<std::string>* target = nullptr;
@@ -103,8 +103,10 @@ std::string HelpText(std::string_view program) {
   for (const FlagSpec& f : Flags()) {
     std::string left = "  --" + std::string(f.name);
     if (!f.arg.empty()) left += " " + std::string(f.arg);
-    if (left.size() < 28) left.resize(28, ' ');
-    else left += "\n" + std::string(28, ' ');
+    if (left.size() < 28)
+      left.resize(28, ' ');
+    else
+      left += "\n" + std::string(28, ' ');
     out += left + std::string(f.help) + "\n";
   }
   return out;

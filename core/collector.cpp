@@ -91,7 +91,8 @@ const char* SysfsRoot(sm_host* host) {
 void ReportProblem(sm_emitter* em, const Status& status) {
   // The first problem of each collect is logged at warn; the rest at debug,
   // so a plugin with a systematic bug cannot flood the log.
-  const LogLevel level = em->problems++ == 0 ? LogLevel::kWarn : LogLevel::kDebug;
+  const LogLevel level =
+      em->problems++ == 0 ? LogLevel::kWarn : LogLevel::kDebug;
   Log(level, "plugin output refused",
       {{"collector", em->host->plugin_name}, {"reason", status.message()}});
 }
@@ -164,11 +165,13 @@ sm_status EmitSample(sm_emitter* em, const sm_sample* s) {
 }
 
 const sm_host_api kHostApi = {
-    sizeof(sm_host_api), SM_ABI_VERSION_MAJOR, SM_ABI_VERSION_MINOR,
-    &HostLog,            &ConfigBool,          &ConfigInt,
-    &ConfigDouble,       &ConfigString,        &ConfigListSize,
-    &ConfigListItem,     &ProcfsRoot,          &SysfsRoot,
-    &BeginFamily,        &EmitSample,
+    sizeof(sm_host_api),  SM_ABI_VERSION_MAJOR,
+    SM_ABI_VERSION_MINOR, &HostLog,
+    &ConfigBool,          &ConfigInt,
+    &ConfigDouble,        &ConfigString,
+    &ConfigListSize,      &ConfigListItem,
+    &ProcfsRoot,          &SysfsRoot,
+    &BeginFamily,         &EmitSample,
 };
 
 constexpr std::size_t kErrLen = 512;
@@ -183,7 +186,7 @@ Collector::Collector(std::shared_ptr<LoadedPlugin> plugin,
 
 Result<std::unique_ptr<Collector>> Collector::Create(
     std::shared_ptr<LoadedPlugin> plugin, PluginOptions options,
-    const CollectorSettings& settings) {
+    const CollectorSettings& settings, sm_status* create_status) {
   std::unique_ptr<Collector> c(new Collector(std::move(plugin), settings));
   c->host_.plugin_name = c->plugin_->info().name;
   c->host_.options = std::move(options);
@@ -193,6 +196,7 @@ Result<std::unique_ptr<Collector>> Collector::Create(
   void* instance = nullptr;
   const sm_status st = c->plugin_->descriptor().create(
       &c->host_, &kHostApi, &instance, err, sizeof err);
+  if (create_status != nullptr) *create_status = st;
   if (st != SM_OK) {
     err[kErrLen - 1] = '\0';
     return Status::Error("create failed (status " + std::to_string(st) +

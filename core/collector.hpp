@@ -72,7 +72,7 @@ class Collector {
   // Creates the plugin instance; fails with the plugin's own reason.
   static Result<std::unique_ptr<Collector>> Create(
       std::shared_ptr<LoadedPlugin> plugin, PluginOptions options,
-      const CollectorSettings& settings);
+      const CollectorSettings& settings, sm_status* create_status = nullptr);
   ~Collector();
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
@@ -83,8 +83,7 @@ class Collector {
   enum class StartKind { kStarted, kJoined, kBusy };
   // Starts a run that must finish by deadline, or joins the one in flight.
   // kBusy (null run) when a run from an earlier scrape is past its deadline.
-  std::shared_ptr<const Run> Start(Clock::time_point deadline,
-                                   StartKind* kind);
+  std::shared_ptr<const Run> Start(Clock::time_point deadline, StartKind* kind);
   // True once run is done; false if deadline passed first.
   bool Wait(const std::shared_ptr<const Run>& run, Clock::time_point deadline);
 

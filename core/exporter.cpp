@@ -3,7 +3,7 @@
 #include <sysmetrics/plugin.h>
 
 #include <algorithm>
-#include <array>
+#include <span>
 
 #include "log.hpp"
 #include "text_format.hpp"
@@ -15,35 +15,54 @@
 namespace sysmetrics {
 namespace {
 
-struct NameOwner {
-  std::string_view name;
-  std::size_t order;  // position in merge order; lower wins
+// Family names the host emits itself; a plugin family with one is dropped.
+constexpr std::string_view kSelfFamilies[] = {
+    "sysmetrics_collector_success",
+    "sysmetrics_scrape_duration_seconds",
+    "sysmetrics_collector_errors_total",
+    "sysmetrics_build_info",
+    "sysmetrics_plugin_info",
+    "sysmetrics_scrape_collect_seconds",
 };
 
-// The series names a family's samples occupy.
-std::size_t OccupiedNames(std::string_view name, MetricType type,
-                          std::string* scratch,
-                          std::array<std::string_view, 4>* out) {
-  switch (type) {
-    case MetricType::kHistogram:
-      scratch[0].assign(name).append("_bucket");
-      scratch[1].assign(name).append("_sum");
-      scratch[2].assign(name).append("_count");
-      (*out)[0] = name;
-      (*out)[1] = scratch[0];
-      (*out)[2] = scratch[1];
-      (*out)[3] = scratch[2];
-      return 4;
-    case MetricType::kSummary:
-      scratch[1].assign(name).append("_sum");
-      scratch[2].assign(name).append("_count");
-      (*out)[0] = name;
-      (*out)[1] = scratch[1];
-      (*out)[2] = scratch[2];
-      return 3;
-    default:
-      (*out)[0] = name;
-      return 1;
+// One family in merge order; order 0 is reserved for the host's own names.
+struct FamilyRef {
+  std::string_view name;
+  std::uint32_t order = 0;
+  MetricType type = MetricType::kUntyped;
+};
+
+// The suffixed names a histogram or summary family's samples also occupy.
+std::span<const std::string_view> ExtraNames(MetricType type) {
+  static constexpr std::string_view kHistogram[] = {"_bucket", "_sum",
+                                                    "_count"};
+  static constexpr std::string_view kSummary[] = {"_sum", "_count"};
+  if (type == MetricType::kHistogram) return kHistogram;
+  if (type == MetricType::kSummary) return kSummary;
+  return {};
+}
+
+// Marks in dropped[order] every family that uses a name an earlier family
+// (lower order) already uses. refs is sorted here.
+void MarkClashes(std::vector<FamilyRef>& refs, std::vector<bool>& dropped) {
+  std::sort(refs.begin(), refs.end(),
+            [](const FamilyRef& a, const FamilyRef& b) {
+              return a.name != b.name ? a.name < b.name : a.order < b.order;
+            });
+  for (std::size_t i = 1; i < refs.size(); ++i) {
+    if (refs[i].name == refs[i - 1].name) dropped[refs[i].order] = true;
+  }
+  thread_local std::string probe;
+  for (const FamilyRef& f : refs) {
+    for (const std::string_view suffix : ExtraNames(f.type)) {
+      probe.assign(f.name).append(suffix);
+      auto it = std::lower_bound(
+          refs.begin(), refs.end(), probe,
+          [](const FamilyRef& r, const std::string& n) { return r.name < n; });
+      for (; it != refs.end() && it->name == probe; ++it) {
+        dropped[std::max(it->order, f.order)] = true;
+      }
+    }
   }
 }
 
@@ -118,80 +137,35 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     }
   }
 
-  // Merge: find each family's occupied names, keep the first owner.
-  std::vector<NameOwner> owners;
-  std::vector<std::string> scratch_names;
-  std::size_t order = 0;
-  std::vector<std::vector<bool>> keep(n);
-  {
-    std::vector<std::string> names_storage;  // for histogram/summary suffixes
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (report->collectors[i].success) {
-        total += slots[i].run->metrics.families().size();
-      }
-    }
-    names_storage.reserve(total * 3);
-    owners.reserve(total * 4);
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!report->collectors[i].success) continue;
-      const MetricSet& set = slots[i].run->metrics;
-      for (const MetricSet::Family& f : set.families()) {
-        std::string scratch[3];
-        std::array<std::string_view, 4> names;
-        const std::size_t k =
-            OccupiedNames(set.str(f.name), f.type, scratch, &names);
-        for (std::size_t j = 0; j < k; ++j) {
-          if (names[j].data() != set.str(f.name).data()) {
-            names_storage.push_back(std::string(names[j]));
-            names[j] = names_storage.back();
-          }
-          owners.push_back({names[j], order});
-        }
-        ++order;
-      }
-    }
-    // Any name owned by two families: every family after the first owner
-    // that uses it is dropped.
-    std::stable_sort(owners.begin(), owners.end(),
-                     [](const NameOwner& a, const NameOwner& b) {
-                       return a.name < b.name;
-                     });
-    std::vector<bool> dropped(order, false);
-    for (std::size_t j = 1; j < owners.size(); ++j) {
-      if (owners[j].name == owners[j - 1].name) {
-        // Keep the lowest order for the name; drop the others.
-        std::size_t first = j - 1;
-        while (first > 0 && owners[first - 1].name == owners[j].name) --first;
-        std::size_t winner = owners[first].order;
-        for (std::size_t m = first; m <= j; ++m) {
-          winner = std::min(winner, owners[m].order);
-        }
-        if (owners[j].order != winner) dropped[owners[j].order] = true;
-        if (owners[j - 1].order != winner) dropped[owners[j - 1].order] = true;
-      }
-    }
-    order = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!report->collectors[i].success) continue;
-      const MetricSet& set = slots[i].run->metrics;
-      keep[i].assign(set.families().size(), true);
-      for (std::size_t f = 0; f < set.families().size(); ++f, ++order) {
-        if (dropped[order]) {
-          keep[i][f] = false;
-          Log(LogLevel::kWarn, "metric family dropped: name already used",
-              {{"collector", collectors_[i]->name()},
-               {"family", set.str(set.families()[f].name)}});
-        }
-      }
-    }
+  // Merge: order 0 is the host, then each family in collector order.
+  std::vector<FamilyRef> refs;
+  for (const std::string_view name : kSelfFamilies) {
+    refs.push_back({name, 0, MetricType::kGauge});
   }
-
+  std::uint32_t order = 1;
   for (std::size_t i = 0; i < n; ++i) {
     if (!report->collectors[i].success) continue;
     const MetricSet& set = slots[i].run->metrics;
-    for (std::size_t f = 0; f < set.families().size(); ++f) {
-      if (keep[i][f]) AppendFamilyText(*out, set, set.families()[f]);
+    for (const MetricSet::Family& f : set.families()) {
+      refs.push_back({set.str(f.name), order++, f.type});
+    }
+  }
+  std::vector<bool> dropped(order, false);
+  MarkClashes(refs, dropped);
+
+  order = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!report->collectors[i].success) continue;
+    const MetricSet& set = slots[i].run->metrics;
+    for (const MetricSet::Family& f : set.families()) {
+      if (!dropped[order++]) {
+        AppendFamilyText(*out, set, f);
+        continue;
+      }
+      Log(LogLevel::kWarn,
+          "metric family dropped: its name is already used by the host or "
+          "an earlier collector",
+          {{"collector", collectors_[i]->name()}, {"family", set.str(f.name)}});
     }
   }
 

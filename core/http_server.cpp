@@ -25,19 +25,45 @@ using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
-constexpr std::string_view kIndexHtml =
-    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-    "<title>sysmetrics</title></head>\n<body><h1>sysmetrics</h1>\n"
-    "<p>Prometheus exporter for Linux host metrics.</p>\n"
-    "<ul><li><a href=\"/metrics\">/metrics</a></li>"
-    "<li><a href=\"/health\">/health</a></li></ul>\n</body></html>\n";
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string IndexPage(std::string_view metrics_path) {
+  const std::string path = HtmlEscape(metrics_path);
+  return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+         "<title>sysmetrics</title></head>\n<body><h1>sysmetrics</h1>\n"
+         "<p>Prometheus exporter for Linux host metrics, version " +
+         HtmlEscape(CurrentBuildInfo().version) + ".</p>\n<ul><li><a href=\"" +
+         path + "\">" + path +
+         "</a></li><li><a href=\"/health\">/health</a></li></ul>\n"
+         "</body></html>\n";
+}
 
 // Time budget for a scrape: what Prometheus announces, less a margin so the
 // response is on the wire before Prometheus gives up, else the default.
 Clock::duration ScrapeBudget(const HTTPServerRequest& request,
                              std::chrono::milliseconds fallback) {
-  const std::string& h =
-      request.get("X-Prometheus-Scrape-Timeout-Seconds", "");
+  const std::string& h = request.get("X-Prometheus-Scrape-Timeout-Seconds", "");
   double seconds = 0;
   const auto r = std::from_chars(h.data(), h.data() + h.size(), seconds);
   if (h.empty() || r.ec != std::errc() || r.ptr != h.data() + h.size() ||
@@ -58,8 +84,9 @@ std::string FormatMs(Clock::duration d) {
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
-  Handler(ExporterHolder* exporter, const ServerOptions* options)
-      : exporter_(exporter), options_(options) {}
+  Handler(ExporterHolder* exporter, const ServerOptions* options,
+          const std::string* index_html)
+      : exporter_(exporter), options_(options), index_html_(index_html) {}
 
   void handleRequest(HTTPServerRequest& request,
                      HTTPServerResponse& response) override {
@@ -94,8 +121,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 
  private:
   static void SendText(HTTPServerResponse& response,
-                       HTTPResponse::HTTPStatus status,
-                       std::string_view body,
+                       HTTPResponse::HTTPStatus status, std::string_view body,
                        const std::string& type = "text/plain; charset=utf-8",
                        bool head = false) {
     response.setStatus(status);
@@ -112,7 +138,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                                  HTTPServerResponse& response,
                                  std::string_view path,
                                  const std::string& method) {
-    const bool known = path == "/metrics" || path == "/health" || path == "/";
+    const bool known =
+        path == options_->metrics_path || path == "/health" || path == "/";
     if (!known) {
       SendText(response, HTTPResponse::HTTP_NOT_FOUND, "404 not found\n");
       return HTTPResponse::HTTP_NOT_FOUND;
@@ -128,7 +155,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       SendText(response, HTTPResponse::HTTP_OK, "ok\n",
                "text/plain; charset=utf-8", head);
     } else if (path == "/") {
-      SendText(response, HTTPResponse::HTTP_OK, kIndexHtml,
+      SendText(response, HTTPResponse::HTTP_OK, *index_html_,
                "text/html; charset=utf-8", head);
     } else {
       ServeMetrics(request, response, head);
@@ -148,26 +175,30 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     thread_local ScrapeReport report;
     body.clear();
     exporter->Scrape(options, &body, &report);
-    SendText(response, HTTPResponse::HTTP_OK, body, std::string(kTextContentType),
-             head);
+    SendText(response, HTTPResponse::HTTP_OK, body,
+             std::string(kTextContentType), head);
   }
 
   ExporterHolder* exporter_;
   const ServerOptions* options_;
+  const std::string* index_html_;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   Factory(ExporterHolder* exporter, const ServerOptions* options)
-      : exporter_(exporter), options_(options) {}
+      : exporter_(exporter),
+        options_(options),
+        index_html_(IndexPage(options->metrics_path)) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const HTTPServerRequest& /*request*/) override {
-    return new Handler(exporter_, options_);
+    return new Handler(exporter_, options_, &index_html_);
   }
 
  private:
   ExporterHolder* exporter_;
   const ServerOptions* options_;
+  std::string index_html_;
 };
 
 }  // namespace
@@ -196,7 +227,8 @@ Result<std::string> HttpServer::Start() {
     auto* params = new Poco::Net::HTTPServerParams();
     params->setMaxThreads(impl_->options.max_threads);
     params->setMaxQueued(256);
-    params->setTimeout(Poco::Timespan(impl_->options.io_timeout.count() * 1000));
+    params->setTimeout(
+        Poco::Timespan(impl_->options.io_timeout.count() * 1000));
     params->setKeepAlive(true);
     params->setKeepAliveTimeout(
         Poco::Timespan(impl_->options.keep_alive_timeout.count() * 1000));

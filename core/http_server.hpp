@@ -18,6 +18,7 @@ namespace sysmetrics {
 
 struct ServerOptions {
   std::string listen = "0.0.0.0:9101";
+  std::string metrics_path = "/metrics";
   int max_threads = 16;
   std::chrono::milliseconds io_timeout{3000};
   std::chrono::milliseconds keep_alive_timeout{10000};

@@ -65,8 +65,9 @@ void AppendTextEscaped(std::string& out, std::string_view s) {
     } else {
       // Copy a valid multi-byte sequence whole, escape a stray byte.
       std::size_t n = 0;
-      while (i + n < s.size() && n < 4 &&
-             (n == 0 || (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80)) {
+      while (
+          i + n < s.size() && n < 4 &&
+          (n == 0 || (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80)) {
         ++n;
       }
       if (IsValidUtf8(s.substr(i, n))) {
@@ -179,13 +180,12 @@ void RenderLogLine(std::string& out, LogFormat format, std::string_view msg,
 
 namespace {
 
-void InstallLogger(std::shared_ptr<spdlog::sinks::sink> sink, LogFormat format,
-                   LogLevel level) {
+void InstallLogger(const std::shared_ptr<spdlog::sinks::sink>& sink,
+                   LogFormat format, LogLevel level) {
   auto logger = std::make_shared<spdlog::logger>("sysmetrics", sink);
   if (format == LogFormat::kJson) {
-    logger->set_pattern(
-        R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
-        spdlog::pattern_time_type::utc);
+    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
+                        spdlog::pattern_time_type::utc);
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v",
                         spdlog::pattern_time_type::utc);
@@ -207,7 +207,6 @@ void InitLoggingToStream(std::ostream& out, LogFormat format, LogLevel level) {
   InstallLogger(std::make_shared<spdlog::sinks::ostream_sink_mt>(out), format,
                 level);
 }
-
 
 void SetLogLevel(LogLevel level) {
   spdlog::default_logger_raw()->set_level(ToSpd(level));

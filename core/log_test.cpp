@@ -8,8 +8,7 @@ namespace {
 TEST_CASE("JSON escaping keeps one valid object per line") {
   std::string out;
   AppendJsonEscaped(out, "q\" b\\ nl\n tab\t ctl\x01 bad\xFF ok\xC3\xA9");
-  CHECK(out ==
-        "q\\\" b\\\\ nl\\n tab\\t ctl\\u0001 bad\\u00ff ok\xC3\xA9");
+  CHECK(out == "q\\\" b\\\\ nl\\n tab\\t ctl\\u0001 bad\\u00ff ok\xC3\xA9");
   CHECK(out.find('\n') == std::string::npos);
 }
 

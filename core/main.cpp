@@ -2,7 +2,6 @@
 // and handles signals on the main thread.
 #include <pthread.h>
 #include <signal.h>
-
 #include <sysmetrics/plugin.h>
 
 #include <cstdio>
@@ -12,6 +11,7 @@
 
 #include "app.hpp"
 #include "cli.hpp"
+#include "config.hpp"
 #include "http_server.hpp"
 #include "log.hpp"
 
@@ -29,6 +29,39 @@ sigset_t HandledSignals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   return set;
+}
+
+// SIGHUP: read the configuration again and swap in a new set of collectors.
+// Scrapes in flight finish with the old set; a configuration with errors is
+// logged and the running one kept. The listen address cannot change.
+void Reload(const CommandLine& cl, const Config& running,
+            ExporterHolder* holder) {
+  Log(LogLevel::kInfo, "reload requested (SIGHUP)");
+  auto config = LoadConfig(cl);
+  if (!config.ok()) {
+    Log(LogLevel::kError, "reload failed; keeping the running configuration",
+        {{"error", config.error()}});
+    return;
+  }
+  if (config.value().listen != running.listen ||
+      config.value().metrics_path != running.metrics_path) {
+    Log(LogLevel::kWarn,
+        "listen and metrics_path changes need a restart; keeping the "
+        "running ones");
+  }
+  SetLogLevel(config.value().log_level);
+  auto exporter = BuildExporter(config.value(), false);
+  if (!exporter.ok()) {
+    Log(LogLevel::kError, "reload failed; keeping the running configuration",
+        {{"error", exporter.error()}});
+    return;
+  }
+  std::string names;
+  for (const auto& c : exporter.value()->collectors()) {
+    names += (names.empty() ? "" : ",") + c->name();
+  }
+  holder->Set(exporter.take());
+  Log(LogLevel::kInfo, "configuration reloaded", {{"collectors", names}});
 }
 
 int Main(int argc, char** argv) {
@@ -49,52 +82,47 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (cl.version) {
-    std::cout << "sysmetrics " << CurrentBuildInfo().version
-              << " (plugin ABI " << SM_ABI_VERSION_MAJOR << "."
-              << SM_ABI_VERSION_MINOR << ")\n";
+    std::cout << "sysmetrics " << CurrentBuildInfo().version << " (plugin ABI "
+              << SM_ABI_VERSION_MAJOR << "." << SM_ABI_VERSION_MINOR << ")\n";
     return 0;
   }
-  LogFormat format = LogFormat::kText;
-  LogLevel level = LogLevel::kInfo;
-  if (cl.log_format && !ParseLogFormat(*cl.log_format, &format)) {
-    std::cerr << "sysmetrics: --log-format must be text or json, not '"
-              << *cl.log_format << "'\n";
+  auto config = LoadConfig(cl);
+  if (!config.ok()) {
+    std::cerr << "sysmetrics: configuration error: " << config.error() << "\n";
     return kExitUsage;
   }
-  if (cl.log_level && !ParseLogLevel(*cl.log_level, &level)) {
-    std::cerr << "sysmetrics: --log-level must be debug, info, warn, error "
-                 "or off, not '"
-              << *cl.log_level << "'\n";
-    return kExitUsage;
-  }
-  InitLogging(format, level);
-
-  Settings settings;
-  if (cl.listen) settings.listen = *cl.listen;
-  if (cl.plugin_dir) settings.plugin_dir = *cl.plugin_dir;
-  if (cl.procfs) settings.procfs = *cl.procfs;
-  if (cl.sysfs) settings.sysfs = *cl.sysfs;
-  for (const auto& [name, on] : cl.collectors) settings.enabled[name] = on;
-
+  const Config& cfg = config.value();
+  InitLogging(cfg.log_format, cfg.log_level);
   Log(LogLevel::kInfo, "starting",
       {{"version", CurrentBuildInfo().version},
-       {"plugin_dir", settings.plugin_dir.empty() ? DefaultPluginDir()
-                                                  : settings.plugin_dir},
-       {"procfs", settings.procfs}});
-  auto exporter = BuildExporter(settings);
+       {"config", cfg.files.empty() ? "(defaults)" : cfg.files.front()},
+       {"plugin_dir", PluginDir(cfg)},
+       {"procfs", cfg.procfs}});
+  auto exporter = BuildExporter(cfg, cl.check_config);
   if (!exporter.ok()) {
-    Log(LogLevel::kError, "cannot start", {{"error", exporter.error()}});
+    Log(LogLevel::kError, "configuration error", {{"error", exporter.error()}});
+    if (cl.check_config) {
+      std::cerr << "sysmetrics: configuration error: " << exporter.error()
+                << "\n";
+    }
     return kExitUsage;
   }
   if (cl.check_config) {
-    Log(LogLevel::kInfo, "configuration is valid");
+    std::cout << "configuration OK: " << exporter.value()->collectors().size()
+              << " collector(s) enabled";
+    for (const auto& c : exporter.value()->collectors()) {
+      std::cout << (&c == &exporter.value()->collectors().front() ? ": " : ", ")
+                << c->name();
+    }
+    std::cout << "\n";
     return 0;
   }
   ExporterHolder holder;
   holder.Set(exporter.take());
 
   ServerOptions server_options;
-  server_options.listen = settings.listen;
+  server_options.listen = cfg.listen;
+  server_options.metrics_path = cfg.metrics_path;
   HttpServer server(server_options, &holder);
   auto bound = server.Start();
   if (!bound.ok()) {
@@ -107,7 +135,7 @@ int Main(int argc, char** argv) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      Log(LogLevel::kWarn, "SIGHUP ignored: reload is not implemented yet");
+      Reload(cl, cfg, &holder);
       continue;
     }
     Log(LogLevel::kInfo, "shutdown began",
@@ -122,7 +150,7 @@ int Main(int argc, char** argv) {
         std::future_status::ready) {
       break;
     }
-    timespec tick{0, 20 * 1000 * 1000};
+    timespec tick{0, 20L * 1000 * 1000};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGTERM || sig == SIGINT) {
       Log(LogLevel::kWarn, "second signal during shutdown: exiting now");
@@ -141,4 +169,13 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace sysmetrics
 
-int main(int argc, char** argv) { return sysmetrics::Main(argc, argv); }
+int main(int argc, char** argv) {
+  try {
+    return sysmetrics::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "sysmetrics: fatal: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "sysmetrics: fatal: unknown exception\n";
+  }
+  return 1;
+}

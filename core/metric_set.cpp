@@ -174,8 +174,8 @@ Status MetricSet::BeginFamily(std::string_view name, std::string_view help,
     if (!IsValidMetricName(unit) || stem.size() <= unit.size() + 1 ||
         !stem.ends_with(unit) || stem[stem.size() - unit.size() - 1] != '_') {
       return Status::Error("metric '" + std::string(name) +
-                           "' does not end in its unit '_" +
-                           std::string(unit) + "'");
+                           "' does not end in its unit '_" + std::string(unit) +
+                           "'");
     }
   }
   for (const Family& f : families_) {

@@ -30,8 +30,12 @@ TEST_CASE("UTF-8 validation and repair") {
   CHECK_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
   CHECK_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
   std::string out;
-  CHECK(AppendRepairedUtf8(out, "a\xFF" "b"));
-  CHECK(out == "a\xEF\xBF\xBD" "b");
+  CHECK(AppendRepairedUtf8(out,
+                           "a\xFF"
+                           "b"));
+  CHECK(out ==
+        "a\xEF\xBF\xBD"
+        "b");
   out.clear();
   CHECK_FALSE(AppendRepairedUtf8(out, "ok"));
   CHECK(out == "ok");
@@ -53,8 +57,7 @@ TEST_CASE("invalid families and samples are refused with a reason") {
   CHECK_FALSE(set.BeginFamily("ok", "", MetricType::kGauge).ok());  // twice
   CHECK_FALSE(
       set.BeginFamily("x_bytes", "", MetricType::kGauge, "seconds").ok());
-  CHECK(set.BeginFamily("x_seconds_total", "", MetricType::kCounter,
-                        "seconds")
+  CHECK(set.BeginFamily("x_seconds_total", "", MetricType::kCounter, "seconds")
             .ok());
 }
 

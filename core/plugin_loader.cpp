@@ -1,9 +1,8 @@
 #include "plugin_loader.hpp"
 
 #define BOOST_DLL_USE_STD_FS
-#include <boost/dll/shared_library.hpp>
-
 #include <algorithm>
+#include <boost/dll/shared_library.hpp>
 #include <cstddef>
 #include <system_error>
 
@@ -86,9 +85,9 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
   if (ec) return Status::Error("cannot resolve path: " + ec.message());
 
   auto lib = std::make_unique<LoadedPlugin::Library>();
-  lib->lib.load(path, boost::dll::load_mode::rtld_now |
-                          boost::dll::load_mode::rtld_local,
-                ec);
+  lib->lib.load(
+      path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
+      ec);
   if (ec) {
     // Boost.DLL puts dlerror() text (missing file, undefined symbol, wrong
     // architecture) into the error message.
@@ -118,10 +117,9 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
         " (major versions must match; rebuild the plugin against this SDK)");
   }
   if (d->struct_size < offsetof(sm_plugin, destroy) + sizeof(d->destroy)) {
-    return Status::Error("descriptor has struct_size " +
-                         std::to_string(d->struct_size) +
-                         ", smaller than ABI 1.0's " +
-                         std::to_string(sizeof(sm_plugin)));
+    return Status::Error(
+        "descriptor has struct_size " + std::to_string(d->struct_size) +
+        ", smaller than ABI 1.0's " + std::to_string(sizeof(sm_plugin)));
   }
   const std::string stem = path.stem().string();
   if (d->name == nullptr || !IsValidPluginName(d->name)) {
@@ -129,8 +127,7 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
   }
   if (stem != d->name) {
     return Status::Error("descriptor name '" + std::string(d->name) +
-                         "' does not match the file name '" + stem +
-                         ".so'");
+                         "' does not match the file name '" + stem + ".so'");
   }
   if (d->create == nullptr || d->collect == nullptr) {
     return Status::Error("descriptor lacks create or collect");
@@ -168,8 +165,8 @@ Result<std::vector<std::filesystem::path>> ListPluginFiles(
   std::vector<std::filesystem::path> files;
   std::filesystem::directory_iterator it(dir, ec);
   if (ec) {
-    return Status::Error("cannot read plugin directory " + dir.string() +
-                         ": " + ec.message());
+    return Status::Error("cannot read plugin directory " + dir.string() + ": " +
+                         ec.message());
   }
   for (const auto& entry : it) {
     if (entry.path().extension() == ".so" && entry.is_regular_file(ec)) {

@@ -36,11 +36,13 @@ TEST_CASE("values print as the shortest text that reads back the same") {
 TEST_CASE("output does not depend on the process locale") {
   // de_DE uses ',' as decimal separator; if no such locale is installed,
   // setlocale fails and the check still runs under "C".
+  // NOLINTBEGIN(concurrency-mt-unsafe): single-threaded test.
   const char* old = std::setlocale(LC_ALL, nullptr);
   const std::string saved = old != nullptr ? old : "C";
   std::setlocale(LC_ALL, "de_DE.UTF-8");
   CHECK(Value(12345.67) == "12345.67");
   std::setlocale(LC_ALL, saved.c_str());
+  // NOLINTEND(concurrency-mt-unsafe)
 }
 
 TEST_CASE("HELP escapes backslash and newline only") {
@@ -125,8 +127,7 @@ TEST_CASE("golden: the serializer's output for a fixed model") {
   REQUIRE(set.BeginFamily("sysmetrics_test_untyped", "Untyped \\ help.",
                           MetricType::kUntyped)
               .ok());
-  REQUIRE(set.AddSample({}, {}, -std::numeric_limits<double>::infinity())
-              .ok());
+  REQUIRE(set.AddSample({}, {}, -std::numeric_limits<double>::infinity()).ok());
   set.Finish();
   std::string out;
   AppendSetText(out, set);

@@ -1,0 +1,339 @@
+#include "config.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+#include <toml.hpp>
+
+#include "app.hpp"
+
+namespace sysmetrics {
+namespace {
+
+using Value = toml::basic_value<toml::discard_comments, std::map, std::vector>;
+
+Origin OriginOf(const Value& v) {
+  const auto loc = v.location();
+  return Origin{loc.file_name(), loc.line()};
+}
+
+Status ErrorAt(const Value& v, const std::string& what) {
+  return Status::Error(OriginOf(v).ToString() + ": " + what);
+}
+
+std::string TypeName(const Value& v) {
+  switch (v.type()) {
+    case toml::value_t::boolean:
+      return "a boolean";
+    case toml::value_t::integer:
+      return "an integer";
+    case toml::value_t::floating:
+      return "a float";
+    case toml::value_t::string:
+      return "a string";
+    case toml::value_t::array:
+      return "an array";
+    case toml::value_t::table:
+      return "a table";
+    default:
+      return "a date or time";
+  }
+}
+
+Status ExpectString(const Value& v, const std::string& key, std::string* out) {
+  if (!v.is_string()) {
+    return ErrorAt(v, key + " must be a string, not " + TypeName(v));
+  }
+  *out = v.as_string().str;
+  return Status::Ok();
+}
+
+Status ParseFile(const std::string& path, Value* out) {
+  try {
+    *out = toml::parse<toml::discard_comments, std::map, std::vector>(path);
+    return Status::Ok();
+  } catch (const toml::syntax_error& e) {
+    // toml11's message is multi-line with an excerpt; keep its first line
+    // after our "file:line:" prefix and the excerpt below it.
+    std::string what = e.what();
+    if (what.starts_with("[error] ")) what.erase(0, 8);
+    return Status::Error(path + ":" + std::to_string(e.location().line()) +
+                         ": TOML syntax error: " + what);
+  } catch (const std::exception& e) {
+    return Status::Error(path + ": cannot read: " + e.what());
+  }
+}
+
+std::string Keys(std::initializer_list<const char*> keys) {
+  std::string out;
+  for (const char* k : keys) {
+    if (!out.empty()) out += ", ";
+    out += k;
+  }
+  return out;
+}
+
+// Applies one section of known string keys.
+Status ApplySection(
+    const Value& section, const std::string& name,
+    std::initializer_list<std::pair<const char*, std::string*>> keys) {
+  if (!section.is_table()) {
+    return ErrorAt(section, "[" + name + "] must be a table");
+  }
+  for (const auto& [key, value] : section.as_table()) {
+    std::string* target = nullptr;
+    for (const auto& [k, t] : keys) {
+      if (key == k) target = t;
+    }
+    if (target == nullptr) {
+      std::string valid;
+      for (const auto& [k, t] : keys) {
+        if (!valid.empty()) valid += ", ";
+        valid += k;
+      }
+      return ErrorAt(value, "unknown key '" + key + "' in [" + name +
+                                "]; valid keys: " + valid);
+    }
+    if (Status s = ExpectString(value, name + "." + key, target); !s.ok()) {
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ApplyCollector(const std::string& name, const Value& table,
+                      CollectorConfig* c) {
+  if (!table.is_table()) {
+    return ErrorAt(table, "collectors." + name +
+                              " must be a table ([collectors." + name +
+                              "] with enabled = true|false and options)");
+  }
+  c->table_origin = OriginOf(table);
+  for (const auto& [key, v] : table.as_table()) {
+    if (key == "enabled") {
+      if (!v.is_boolean()) {
+        return ErrorAt(v, "collectors." + name +
+                              ".enabled must be true or false, not " +
+                              TypeName(v));
+      }
+      c->enabled = v.as_boolean();
+      c->enabled_origin = OriginOf(v);
+      continue;
+    }
+    RawOption raw;
+    raw.key = key;
+    raw.origin = OriginOf(v);
+    raw.toml_type = TypeName(v);
+    if (v.is_boolean()) {
+      raw.kind = RawOption::Kind::kBool;
+      raw.value.type = OptionType::kBool;
+      raw.value.b = v.as_boolean();
+    } else if (v.is_integer()) {
+      raw.kind = RawOption::Kind::kInt;
+      raw.value.type = OptionType::kInt;
+      raw.value.i = v.as_integer();
+    } else if (v.is_floating()) {
+      raw.kind = RawOption::Kind::kDouble;
+      raw.value.type = OptionType::kDouble;
+      raw.value.d = v.as_floating();
+    } else if (v.is_string()) {
+      raw.kind = RawOption::Kind::kString;
+      raw.value.type = OptionType::kString;
+      raw.value.s = v.as_string().str;
+    } else if (v.is_array() &&
+               std::all_of(v.as_array().begin(), v.as_array().end(),
+                           [](const Value& e) { return e.is_string(); })) {
+      raw.kind = RawOption::Kind::kStringList;
+      raw.value.type = OptionType::kStringList;
+      for (const Value& e : v.as_array()) {
+        raw.value.list.push_back(e.as_string().str);
+      }
+    }
+    // A later file overrides the same key from an earlier one.
+    auto same = std::find_if(c->options.begin(), c->options.end(),
+                             [&](const RawOption& o) { return o.key == key; });
+    if (same != c->options.end()) {
+      *same = std::move(raw);
+    } else {
+      c->options.push_back(std::move(raw));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ApplyFile(const Value& root, Config* config) {
+  for (const auto& [section, v] : root.as_table()) {
+    Status s;
+    if (section == "server") {
+      s = ApplySection(v, section,
+                       {{"listen", &config->listen},
+                        {"metrics_path", &config->metrics_path}});
+    } else if (section == "paths") {
+      s = ApplySection(
+          v, section, {{"procfs", &config->procfs}, {"sysfs", &config->sysfs}});
+    } else if (section == "plugins") {
+      s = ApplySection(v, section, {{"dir", &config->plugin_dir}});
+    } else if (section == "log") {
+      std::string format;
+      std::string level;
+      s = ApplySection(v, section, {{"format", &format}, {"level", &level}});
+      if (s.ok() && !format.empty() &&
+          !ParseLogFormat(format, &config->log_format)) {
+        s = ErrorAt(
+            v.as_table().at("format"),
+            "log.format must be \"text\" or \"json\", not \"" + format + "\"");
+      }
+      if (s.ok() && !level.empty() &&
+          !ParseLogLevel(level, &config->log_level)) {
+        s = ErrorAt(v.as_table().at("level"),
+                    "log.level must be one of \"debug\", \"info\", \"warn\", "
+                    "\"error\", \"off\", not \"" +
+                        level + "\"");
+      }
+    } else if (section == "collectors") {
+      if (!v.is_table()) return ErrorAt(v, "collectors must be a table");
+      for (const auto& [name, table] : v.as_table()) {
+        s = ApplyCollector(name, table, &config->collectors[name]);
+        if (!s.ok()) break;
+      }
+    } else {
+      s = ErrorAt(
+          v, "unknown section [" + section + "]; valid sections: " +
+                 Keys({"server", "paths", "plugins", "log", "collectors"}));
+    }
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Validate(const Config& c) {
+  if (!c.metrics_path.starts_with("/") ||
+      c.metrics_path.find_first_of("?# ") != std::string::npos) {
+    return Status::Error(
+        "server.metrics_path must start with '/' and hold "
+        "no '?', '#' or space: \"" +
+        c.metrics_path + "\"");
+  }
+  if (c.metrics_path == "/" || c.metrics_path == "/health") {
+    return Status::Error("server.metrics_path cannot be \"" + c.metrics_path +
+                         "\": that path is taken by the landing page or "
+                         "the health check");
+  }
+  return Status::Ok();
+}
+
+bool KindFits(RawOption::Kind kind, OptionType type) {
+  switch (type) {
+    case OptionType::kBool:
+      return kind == RawOption::Kind::kBool;
+    case OptionType::kInt:
+      return kind == RawOption::Kind::kInt;
+    case OptionType::kDouble:
+      return kind == RawOption::Kind::kDouble || kind == RawOption::Kind::kInt;
+    case OptionType::kString:
+      return kind == RawOption::Kind::kString;
+    case OptionType::kStringList:
+      return kind == RawOption::Kind::kStringList;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string Origin::ToString() const {
+  if (line == 0) return file;
+  return file + ":" + std::to_string(line);
+}
+
+Result<Config> LoadConfig(const CommandLine& cl,
+                          const std::string& default_path) {
+  Config config;
+  const std::string path = cl.config.value_or(default_path);
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(path, ec);
+  if (!exists && cl.config) {
+    return Status::Error(path +
+                         ": configuration file not found (named by "
+                         "--config)");
+  }
+  if (exists) {
+    std::vector<std::string> files = {path};
+    const std::filesystem::path dropins =
+        std::filesystem::path(path).parent_path() / "conf.d";
+    if (std::filesystem::is_directory(dropins, ec)) {
+      std::vector<std::string> extra;
+      for (const auto& e : std::filesystem::directory_iterator(dropins, ec)) {
+        if (e.path().extension() == ".toml") extra.push_back(e.path());
+      }
+      std::sort(extra.begin(), extra.end());
+      files.insert(files.end(), extra.begin(), extra.end());
+    }
+    for (const std::string& file : files) {
+      Value root;
+      if (Status s = ParseFile(file, &root); !s.ok()) return s;
+      if (Status s = ApplyFile(root, &config); !s.ok()) return s;
+      config.files.push_back(file);
+    }
+  }
+
+  // Flags override the files.
+  if (cl.listen) config.listen = *cl.listen;
+  if (cl.plugin_dir) config.plugin_dir = *cl.plugin_dir;
+  if (cl.procfs) config.procfs = *cl.procfs;
+  if (cl.sysfs) config.sysfs = *cl.sysfs;
+  if (cl.log_format && !ParseLogFormat(*cl.log_format, &config.log_format)) {
+    return Status::Error("--log-format must be text or json, not '" +
+                         *cl.log_format + "'");
+  }
+  if (cl.log_level && !ParseLogLevel(*cl.log_level, &config.log_level)) {
+    return Status::Error(
+        "--log-level must be debug, info, warn, error or off, not '" +
+        *cl.log_level + "'");
+  }
+  for (const auto& [name, on] : cl.collectors) {
+    CollectorConfig& c = config.collectors[name];
+    c.enabled = on;
+    c.enabled_origin =
+        Origin{(on ? "--collector." : "--no-collector.") + name, 0};
+  }
+  if (Status s = Validate(config); !s.ok()) return s;
+  return config;
+}
+
+Result<PluginOptions> ResolveOptions(const PluginInfo& plugin,
+                                     const CollectorConfig& config) {
+  PluginOptions options = PluginOptions::Defaults(plugin.schema);
+  for (const RawOption& raw : config.options) {
+    OptionValue* target = options.FindMutable(raw.key);
+    if (target == nullptr) {
+      std::string valid = "enabled";
+      for (const OptionSpec& spec : plugin.schema) valid += ", " + spec.key;
+      return Status::Error(raw.origin.ToString() + ": unknown key '" + raw.key +
+                           "' in [collectors." + plugin.name +
+                           "]; valid keys: " + valid);
+    }
+    if (!KindFits(raw.kind, target->type)) {
+      return Status::Error(raw.origin.ToString() + ": collectors." +
+                           plugin.name + "." + raw.key + " must be of type " +
+                           std::string(OptionTypeName(target->type)) +
+                           ", not " + raw.toml_type);
+    }
+    const OptionType type = target->type;
+    *target = raw.value;
+    if (type == OptionType::kDouble && raw.kind == RawOption::Kind::kInt) {
+      target->d = static_cast<double>(raw.value.i);
+    }
+    target->type = type;
+  }
+  return options;
+}
+
+bool IsEnabled(const Config& config, const std::string& name) {
+  const auto it = config.collectors.find(name);
+  if (it != config.collectors.end() && it->second.enabled) {
+    return *it->second.enabled;
+  }
+  return DefaultEnabledCollectors().count(name) != 0;
+}
+
+}  // namespace sysmetrics

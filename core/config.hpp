@@ -1,0 +1,82 @@
+// Configuration: the TOML file, its conf.d drop-ins and the command line,
+// merged into one Config, with every error naming file, line and the fix.
+//
+// Precedence, lowest first: built-in defaults, the main file, each
+// conf.d/*.toml beside it in name order, command-line flags. The main file
+// may be missing only when it is the default path. Plugin option tables
+// ([collectors.<name>]) are kept as typed raw values with their locations
+// and checked against the plugin's own schema once it is loaded
+// (ResolveOptions), since only the plugin knows its options.
+//
+// Pure functions of their inputs and the files they read; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "log.hpp"
+#include "plugin_loader.hpp"
+#include "plugin_options.hpp"
+#include "status.hpp"
+
+namespace sysmetrics {
+
+inline constexpr const char* kDefaultConfigPath =
+    "/etc/sysmetrics/sysmetrics.toml";
+
+// Where a value was set: "file:line", or "--flag" / "default".
+struct Origin {
+  std::string file;
+  std::size_t line = 0;
+  std::string ToString() const;
+};
+
+// A plugin option as written in TOML, before the schema gives it a type.
+struct RawOption {
+  std::string key;
+  enum class Kind { kBool, kInt, kDouble, kString, kStringList, kOther };
+  Kind kind = Kind::kOther;
+  OptionValue value;      // filled for every kind but kOther
+  std::string toml_type;  // "a string", "an integer", ... for messages
+  Origin origin;
+};
+
+struct CollectorConfig {
+  std::optional<bool> enabled;  // unset: the default for that collector
+  Origin enabled_origin;
+  Origin table_origin;  // where [collectors.<name>] was (last) defined
+  std::vector<RawOption> options;  // everything but "enabled"
+};
+
+struct Config {
+  std::string listen = "0.0.0.0:9101";
+  std::string metrics_path = "/metrics";
+  std::string procfs = "/proc";
+  std::string sysfs = "/sys";
+  std::string plugin_dir;  // empty: relative to the binary
+  LogFormat log_format = LogFormat::kText;
+  LogLevel log_level = LogLevel::kInfo;
+  std::map<std::string, CollectorConfig> collectors;
+  std::vector<std::string> files;  // configuration files read, in order
+};
+
+// Reads the configuration files named by cl.config (or default_path, which
+// may be missing) and applies the flags. Fails with "file:line: problem" on
+// the first error.
+Result<Config> LoadConfig(const CommandLine& cl,
+                          const std::string& default_path = kDefaultConfigPath);
+
+// Checks a collector's configured options against its plugin's schema and
+// returns the values to create it with. Unknown keys and wrong types fail
+// with "file:line: ..." naming the valid keys or the expected type.
+Result<PluginOptions> ResolveOptions(const PluginInfo& plugin,
+                                     const CollectorConfig& config);
+
+// Whether collector name runs under config (explicit setting or default).
+bool IsEnabled(const Config& config, const std::string& name);
+
+}  // namespace sysmetrics

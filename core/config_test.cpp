@@ -1,0 +1,167 @@
+#include "config.hpp"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace sysmetrics {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A temporary directory with a sysmetrics.toml and an optional conf.d.
+class TempConfig {
+ public:
+  TempConfig() {
+    char tmpl[] = "/tmp/sysmetrics-config-test-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    dir_ = tmpl;
+  }
+  ~TempConfig() { fs::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& text) {
+    const fs::path p = dir_ / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  std::string main() const { return (dir_ / "sysmetrics.toml").string(); }
+
+ private:
+  fs::path dir_;
+};
+
+Result<Config> Load(const std::string& path,
+                    std::vector<std::pair<std::string, bool>> flags = {}) {
+  CommandLine cl;
+  cl.config = path;
+  cl.collectors = std::move(flags);
+  return LoadConfig(cl);
+}
+
+PluginInfo DiskPlugin() {
+  PluginInfo p;
+  p.name = "disk";
+  OptionSpec pattern;
+  pattern.key = "exclude_pattern";
+  pattern.default_value.type = OptionType::kString;
+  pattern.default_value.s = "^(loop|ram|dm-)";
+  OptionSpec ratio;
+  ratio.key = "ratio";
+  ratio.default_value.type = OptionType::kDouble;
+  ratio.default_value.d = 0.5;
+  p.schema = {pattern, ratio};
+  return p;
+}
+
+TEST_CASE("defaults apply when the default file does not exist") {
+  CommandLine cl;
+  auto c = LoadConfig(cl, "/nonexistent/sysmetrics.toml");
+  REQUIRE(c.ok());
+  CHECK(c.value().listen == "0.0.0.0:9101");
+  CHECK(c.value().metrics_path == "/metrics");
+  CHECK(c.value().procfs == "/proc");
+  CHECK(c.value().files.empty());
+  CHECK(IsEnabled(c.value(), "cpu"));
+  CHECK_FALSE(IsEnabled(c.value(), "thirdparty"));
+}
+
+TEST_CASE("a missing file named by --config is an error") {
+  auto c = Load("/nonexistent/x.toml");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.error() ==
+        "/nonexistent/x.toml: configuration file not found (named by "
+        "--config)");
+}
+
+TEST_CASE("sections, conf.d drop-ins in name order, then flags") {
+  TempConfig t;
+  t.Write("sysmetrics.toml",
+          "[server]\nlisten = \"127.0.0.1:9\"\n[paths]\nprocfs = \"/p\"\n"
+          "[collectors.cpu]\nenabled = false\n"
+          "[collectors.disk]\nexclude_pattern = \"^sd\"\n");
+  t.Write("conf.d/20-b.toml", "[collectors.disk]\nexclude_pattern = \"^b\"\n");
+  t.Write("conf.d/10-a.toml",
+          "[collectors.disk]\nexclude_pattern = \"^a\"\n"
+          "[collectors.extra]\nenabled = true\n");
+  t.Write("conf.d/notes.txt", "ignored");
+  auto c = Load(t.main(), {{"cpu", true}});
+  REQUIRE(c.ok());
+  const Config& cfg = c.value();
+  CHECK(cfg.listen == "127.0.0.1:9");
+  CHECK(cfg.procfs == "/p");
+  REQUIRE(cfg.files.size() == 3);
+  CHECK(cfg.files[1].ends_with("10-a.toml"));
+  CHECK(IsEnabled(cfg, "cpu"));  // the flag wins over the file
+  CHECK(IsEnabled(cfg, "extra"));
+  const auto& disk = cfg.collectors.at("disk");
+  REQUIRE(disk.options.size() == 1);
+  CHECK(disk.options[0].value.s == "^b");  // 20-b.toml read last
+  CHECK(disk.options[0].origin.ToString().ends_with("20-b.toml:2"));
+}
+
+TEST_CASE("errors name file, line and what is expected") {
+  TempConfig t;
+  auto error = [&](const std::string& text) {
+    t.Write("sysmetrics.toml", text);
+    auto c = Load(t.main());
+    REQUIRE_FALSE(c.ok());
+    return c.error();
+  };
+  CHECK(error("[sever]\nlisten = \"x\"\n") ==
+        t.main() +
+            ":1: unknown section [sever]; valid sections: server, paths, "
+            "plugins, log, collectors");
+  CHECK(error("[server]\nlisten = 9101\n") ==
+        t.main() + ":2: server.listen must be a string, not an integer");
+  CHECK(error("[server]\n\nlistn = \"x\"\n") ==
+        t.main() +
+            ":3: unknown key 'listn' in [server]; valid keys: listen, "
+            "metrics_path");
+  CHECK(error("[collectors.cpu]\nenabled = \"yes\"\n") ==
+        t.main() +
+            ":2: collectors.cpu.enabled must be true or false, not a string");
+  CHECK(
+      error("[log]\nlevel = \"loud\"\n").find(":2: log.level must be one of") !=
+      std::string::npos);
+  CHECK(error("[server]\nlisten = \n").find(":2: TOML syntax error") !=
+        std::string::npos);
+  CHECK(error("[server]\nmetrics_path = \"metrics\"\n")
+            .starts_with("server.metrics_path must start with '/'"));
+}
+
+TEST_CASE("plugin options are checked against the plugin's schema") {
+  TempConfig t;
+  t.Write("sysmetrics.toml",
+          "[collectors.disk]\nexclude_pattern = \"^sd\"\nratio = 2\n");
+  auto c = Load(t.main());
+  REQUIRE(c.ok());
+  auto options = ResolveOptions(DiskPlugin(), c.value().collectors.at("disk"));
+  REQUIRE(options.ok());
+  CHECK(options.value().Find("exclude_pattern", OptionType::kString)->s ==
+        "^sd");
+  CHECK(options.value().Find("ratio", OptionType::kDouble)->d == 2.0);
+
+  t.Write("sysmetrics.toml", "[collectors.disk]\nexclude_patern = \"x\"\n");
+  c = Load(t.main());
+  REQUIRE(c.ok());
+  options = ResolveOptions(DiskPlugin(), c.value().collectors.at("disk"));
+  REQUIRE_FALSE(options.ok());
+  CHECK(options.error() == t.main() +
+                               ":2: unknown key 'exclude_patern' in "
+                               "[collectors.disk]; valid keys: enabled, "
+                               "exclude_pattern, ratio");
+
+  t.Write("sysmetrics.toml", "[collectors.disk]\n\nexclude_pattern = 3\n");
+  c = Load(t.main());
+  REQUIRE(c.ok());
+  options = ResolveOptions(DiskPlugin(), c.value().collectors.at("disk"));
+  REQUIRE_FALSE(options.ok());
+  CHECK(options.error() == t.main() +
+                               ":3: collectors.disk.exclude_pattern must be "
+                               "of type string, not an integer");
+}
+
+}  // namespace
+}  // namespace sysmetrics
