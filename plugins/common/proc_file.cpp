@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 namespace sysmetrics::plugin {
 
@@ -13,7 +14,8 @@ bool ReadFileInto(const std::string& path, std::string* buf,
   buf->clear();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    *error = path + ": " + std::strerror(errno);
+    *error =
+        path + ": " + std::error_code(errno, std::generic_category()).message();
     return false;
   }
   if (buf->capacity() < 4096) buf->reserve(4096);
@@ -25,7 +27,8 @@ bool ReadFileInto(const std::string& path, std::string* buf,
     const ssize_t n = ::read(fd, buf->data() + size, buf->size() - size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      *error = path + ": " + std::strerror(errno);
+      *error = path + ": " +
+               std::error_code(errno, std::generic_category()).message();
       ::close(fd);
       buf->clear();
       return false;

@@ -50,7 +50,8 @@ inline std::string_view NextField(std::string_view* s) {
 // overflow).
 inline bool ParseU64(std::string_view field, std::uint64_t* out) {
   if (field.empty()) return false;
-  const auto r = std::from_chars(field.data(), field.data() + field.size(), *out);
+  const auto r =
+      std::from_chars(field.data(), field.data() + field.size(), *out);
   return r.ec == std::errc() && r.ptr == field.data() + field.size();
 }
 

@@ -1,9 +1,8 @@
 // cpu.so: per-CPU time by mode from <procfs>/stat.
 #include <unistd.h>
 
-#include <sysmetrics/plugin.hpp>
-
 #include <string>
+#include <sysmetrics/plugin.hpp>
 #include <vector>
 
 #include "proc_file.hpp"
@@ -41,9 +40,9 @@ class CpuCollector {
                 "seconds");
     for (const CpuTimes& t : stat_.cpus) {
       for (int m = 0; m < t.modes; ++m) {
-        emit.Sample(static_cast<double>(t.ticks[m]) / ticks_per_second_,
-                    {{"cpu", cpu_names_[t.cpu].c_str()},
-                     {"mode", kModeNames[m]}});
+        emit.Sample(
+            static_cast<double>(t.ticks[m]) / ticks_per_second_,
+            {{"cpu", cpu_names_[t.cpu].c_str()}, {"mode", kModeNames[m]}});
       }
     }
     emit.Family("sysmetrics_cpus_online",

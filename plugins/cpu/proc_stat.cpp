@@ -7,8 +7,8 @@ namespace sysmetrics::cpu {
 using plugin::NextField;
 using plugin::ParseU64;
 
-bool ParseProcStat(std::string_view text, std::string_view file,
-                   ProcStat* out, std::string* error) {
+bool ParseProcStat(std::string_view text, std::string_view file, ProcStat* out,
+                   std::string* error) {
   out->cpus.clear();
   bool ok = true;
   auto fail = [&](std::size_t line_no, const std::string& what) {

@@ -36,7 +36,7 @@ struct ProcStat {
 // Parses text (the file's content). file names the file in error messages.
 // On failure returns false and sets *error to "<file>:<line>: <problem>";
 // *out is then unspecified. Reuses out->cpus' capacity.
-bool ParseProcStat(std::string_view text, std::string_view file,
-                   ProcStat* out, std::string* error);
+bool ParseProcStat(std::string_view text, std::string_view file, ProcStat* out,
+                   std::string* error);
 
 }  // namespace sysmetrics::cpu

@@ -79,8 +79,8 @@ TEST_CASE("malformed input fails with file, line and problem") {
   CHECK(err.starts_with("/proc/stat:2: cpu0 follows cpu0"));
   CHECK_FALSE(ParseProcStat("cpuX 1 2 3 4\n", kFile, &st, &err));
   CHECK(err == "/proc/stat:1: bad CPU name 'cpuX'");
-  CHECK_FALSE(ParseProcStat("cpu0 1 2 3 99999999999999999999\n", kFile, &st,
-                            &err));
+  CHECK_FALSE(
+      ParseProcStat("cpu0 1 2 3 99999999999999999999\n", kFile, &st, &err));
   CHECK(err.find("is not a number") != std::string::npos);
   CHECK_FALSE(ParseProcStat("cpu0 -1 2 3 4\n", kFile, &st, &err));
   CHECK_FALSE(ParseProcStat("cpu 1 2 3 4\nintr 1\n", kFile, &st, &err));

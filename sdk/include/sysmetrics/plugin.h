@@ -75,7 +75,7 @@ extern "C" {
 /* True when a struct read through pointer p (with a struct_size member) was
  * built with member m, i.e. by a version that already had m. */
 #define SM_HAS_MEMBER(p, type, m) \
-  ((p)->struct_size >= offsetof(type, m) + sizeof(((type *)0)->m))
+  ((p)->struct_size >= offsetof(type, m) + sizeof(((type*)0)->m))
 
 /* Result of every fallible call. Values never change meaning. */
 typedef enum sm_status {
@@ -120,31 +120,31 @@ typedef enum sm_option_type {
  * the operator leaves out take the default given here. The key "enabled" is
  * reserved by the host. */
 typedef struct sm_option {
-  uint32_t struct_size;  /* sizeof(sm_option) */
-  const char *key;       /* [a-z][a-z0-9_]* */
+  uint32_t struct_size; /* sizeof(sm_option) */
+  const char* key;      /* [a-z][a-z0-9_]* */
   sm_option_type type;
-  const char *help;      /* one line, shown in --help-plugins and docs */
+  const char* help;      /* one line, shown in --help-plugins and docs */
   int64_t default_int;   /* default for SM_OPT_BOOL (0 or 1) and SM_OPT_INT */
   double default_double; /* default for SM_OPT_DOUBLE */
-  const char *default_string;      /* SM_OPT_STRING; NULL means "" */
-  const char *const *default_list; /* SM_OPT_STRING_LIST; NULL-terminated
+  const char* default_string;      /* SM_OPT_STRING; NULL means "" */
+  const char* const* default_list; /* SM_OPT_STRING_LIST; NULL-terminated
                                       array, NULL means empty */
 } sm_option;
 
 /* A label pair. Names match [a-zA-Z_][a-zA-Z0-9_]* and do not start with
  * "__"; values are any UTF-8 text (the host escapes them). */
 typedef struct sm_label {
-  const char *name;
-  const char *value;
+  const char* name;
+  const char* value;
 } sm_label;
 
 /* A metric family: the HELP and TYPE shared by the samples that follow. */
 typedef struct sm_family {
   uint32_t struct_size; /* sizeof(sm_family) */
-  const char *name;     /* [a-zA-Z_:][a-zA-Z0-9_:]*; counters end in _total */
-  const char *help;     /* one line of UTF-8 text; the host escapes it */
+  const char* name;     /* [a-zA-Z_:][a-zA-Z0-9_:]*; counters end in _total */
+  const char* help;     /* one line of UTF-8 text; the host escapes it */
   sm_metric_type type;
-  const char *unit; /* OpenMetrics unit ("seconds", "bytes"); NULL for none.
+  const char* unit; /* OpenMetrics unit ("seconds", "bytes"); NULL for none.
                        If set, the name must end in "_<unit>" (before any
                        "_total"). */
 } sm_family;
@@ -152,10 +152,10 @@ typedef struct sm_family {
 /* One sample of the family most recently begun. */
 typedef struct sm_sample {
   uint32_t struct_size;   /* sizeof(sm_sample) */
-  const char *suffix;     /* NULL for counters, gauges and untyped; for
+  const char* suffix;     /* NULL for counters, gauges and untyped; for
                              histograms "_bucket", "_sum" or "_count", for
                              summaries NULL, "_sum" or "_count" */
-  const sm_label *labels; /* may be NULL when n_labels is 0 */
+  const sm_label* labels; /* may be NULL when n_labels is 0 */
   uint32_t n_labels;
   double value; /* NaN and infinities are allowed */
 } sm_sample;
@@ -174,67 +174,65 @@ typedef struct sm_host_api {
 
   /* Writes one log line attributed to this plugin. msg is any text; the host
    * escapes it for its log format. */
-  void (*log)(sm_host *host, sm_log_level level, const char *msg);
+  void (*log)(sm_host* host, sm_log_level level, const char* msg);
 
   /* Typed reads of this instance's configuration. Each returns SM_OK and
    * stores the value, or SM_ERR_NOT_FOUND if the schema has no option of that
    * key and type. Every declared option has a value (the default when the
    * operator set none). Strings are NUL-terminated UTF-8 owned by the host,
    * valid until destroy() returns. */
-  sm_status (*config_bool)(sm_host *host, const char *key, int *out);
-  sm_status (*config_int)(sm_host *host, const char *key, int64_t *out);
-  sm_status (*config_double)(sm_host *host, const char *key, double *out);
-  sm_status (*config_string)(sm_host *host, const char *key,
-                             const char **out);
-  sm_status (*config_list_size)(sm_host *host, const char *key,
-                                size_t *out);
-  sm_status (*config_list_item)(sm_host *host, const char *key, size_t index,
-                                const char **out);
+  sm_status (*config_bool)(sm_host* host, const char* key, int* out);
+  sm_status (*config_int)(sm_host* host, const char* key, int64_t* out);
+  sm_status (*config_double)(sm_host* host, const char* key, double* out);
+  sm_status (*config_string)(sm_host* host, const char* key, const char** out);
+  sm_status (*config_list_size)(sm_host* host, const char* key, size_t* out);
+  sm_status (*config_list_item)(sm_host* host, const char* key, size_t index,
+                                const char** out);
 
   /* The configured roots of the proc and sys filesystems ("/proc", "/sys" in
    * production, a fixture tree in tests), without a trailing slash. Build
    * every path from these; never hard-code "/proc". */
-  const char *(*procfs_root)(sm_host *host);
-  const char *(*sysfs_root)(sm_host *host);
+  const char* (*procfs_root)(sm_host* host);
+  const char* (*sysfs_root)(sm_host* host);
 
   /* Begins a metric family; the samples emitted after it belong to it until
    * the next begin_family. Returns SM_ERR_INVALID for a bad name, type, unit
    * or a family name this instance already emitted in this collect (the
    * family is then ignored, with its samples, and a log line says why). */
-  sm_status (*begin_family)(sm_emitter *em, const sm_family *family);
+  sm_status (*begin_family)(sm_emitter* em, const sm_family* family);
 
   /* Adds a sample to the current family. Returns SM_ERR_INVALID for a bad
    * label name, a wrong suffix, or no current family (the sample is ignored),
    * and SM_ERR_LIMIT once the instance's sample limit is reached. */
-  sm_status (*emit_sample)(sm_emitter *em, const sm_sample *sample);
+  sm_status (*emit_sample)(sm_emitter* em, const sm_sample* sample);
 } sm_host_api;
 
 /* The plugin descriptor, returned by the entry function. */
 typedef struct sm_plugin {
-  uint32_t struct_size; /* sizeof(sm_plugin) */
-  uint32_t abi_major;   /* SM_ABI_VERSION_MAJOR the plugin was built with */
-  uint32_t abi_minor;   /* SM_ABI_VERSION_MINOR the plugin was built with */
-  const char *name;     /* collector name, [a-z][a-z0-9_]*; must equal the
-                           file name without ".so" */
-  const char *version;  /* the plugin's own version, free text */
-  const char *description; /* one line */
-  const sm_option *options; /* the option schema; may be NULL */
+  uint32_t struct_size;     /* sizeof(sm_plugin) */
+  uint32_t abi_major;       /* SM_ABI_VERSION_MAJOR the plugin was built with */
+  uint32_t abi_minor;       /* SM_ABI_VERSION_MINOR the plugin was built with */
+  const char* name;         /* collector name, [a-z][a-z0-9_]*; must equal the
+                               file name without ".so" */
+  const char* version;      /* the plugin's own version, free text */
+  const char* description;  /* one line */
+  const sm_option* options; /* the option schema; may be NULL */
   uint32_t n_options;
 
   /* Creates an instance. On SM_OK, *instance is the plugin's own state (may
    * be NULL), passed back to collect() and destroy(). The config getters
    * should be read here. On failure, write the reason to err; destroy() is
    * then not called. */
-  sm_status (*create)(sm_host *host, const sm_host_api *api, void **instance,
-                      char *err, size_t err_len);
+  sm_status (*create)(sm_host* host, const sm_host_api* api, void** instance,
+                      char* err, size_t err_len);
 
   /* Collects once: emits families and samples through api->begin_family and
    * api->emit_sample with the emitter given. Called once per scrape. */
-  sm_status (*collect)(void *instance, sm_emitter *em, char *err,
+  sm_status (*collect)(void* instance, sm_emitter* em, char* err,
                        size_t err_len);
 
   /* Releases the instance. May be NULL if there is nothing to release. */
-  void (*destroy)(void *instance);
+  void (*destroy)(void* instance);
 } sm_plugin;
 
 /* The one symbol a plugin exports. Returns the plugin's static descriptor;
@@ -242,11 +240,11 @@ typedef struct sm_plugin {
  * plugin should return its descriptor regardless and let the host decide,
  * so that a mismatch is reported with both versions. Its signature and the
  * first three members of sm_plugin are frozen for all major versions. */
-typedef const sm_plugin *(*sm_entry_fn)(uint32_t host_abi_major,
+typedef const sm_plugin* (*sm_entry_fn)(uint32_t host_abi_major,
                                         uint32_t host_abi_minor);
 
 /* The entry function's prototype. */
-SM_PLUGIN_EXPORT const sm_plugin *sysmetrics_plugin_entry(
+SM_PLUGIN_EXPORT const sm_plugin* sysmetrics_plugin_entry(
     uint32_t host_abi_major, uint32_t host_abi_minor);
 
 #ifdef __cplusplus

@@ -181,8 +181,11 @@ sm_status Guard(char* err, std::size_t err_len, F&& f) noexcept {
 template <class T>
 sm_status Create(sm_host* host, const sm_host_api* api, void** instance,
                  char* err, std::size_t err_len) noexcept {
+  // Guard catches std::bad_alloc from new.
+  // NOLINTBEGIN(bugprone-unhandled-exception-at-new)
   return Guard(err, err_len,
                [&] { *instance = new Instance<T>(host, api); });
+  // NOLINTEND(bugprone-unhandled-exception-at-new)
 }
 
 template <class T>
@@ -207,48 +210,48 @@ void Destroy(void* instance) noexcept {
 
 // Helpers to declare options in a schema array.
 constexpr sm_option BoolOption(const char* key, bool def, const char* help) {
-  return sm_option{sizeof(sm_option), key,     SM_OPT_BOOL, help,
-                   def ? 1 : 0,       0.0,     nullptr,     nullptr};
+  return sm_option{sizeof(sm_option), key, SM_OPT_BOOL, help,
+                   def ? 1 : 0,       0.0, nullptr,     nullptr};
 }
 constexpr sm_option IntOption(const char* key, std::int64_t def,
                               const char* help) {
-  return sm_option{sizeof(sm_option), key, SM_OPT_INT, help, def, 0.0,
+  return sm_option{sizeof(sm_option), key,    SM_OPT_INT, help, def, 0.0,
                    nullptr,           nullptr};
 }
 constexpr sm_option DoubleOption(const char* key, double def,
                                  const char* help) {
-  return sm_option{sizeof(sm_option), key, SM_OPT_DOUBLE, help, 0, def,
+  return sm_option{sizeof(sm_option), key,    SM_OPT_DOUBLE, help, 0, def,
                    nullptr,           nullptr};
 }
 constexpr sm_option StringOption(const char* key, const char* def,
                                  const char* help) {
-  return sm_option{sizeof(sm_option), key, SM_OPT_STRING, help, 0, 0.0,
-                   def,               nullptr};
+  return sm_option{
+      sizeof(sm_option), key, SM_OPT_STRING, help, 0, 0.0, def, nullptr};
 }
 constexpr sm_option StringListOption(const char* key, const char* const* def,
                                      const char* help) {
-  return sm_option{sizeof(sm_option), key,    SM_OPT_STRING_LIST, help, 0,
-                   0.0,               nullptr, def};
+  return sm_option{sizeof(sm_option), key, SM_OPT_STRING_LIST, help, 0, 0.0,
+                   nullptr,           def};
 }
 
 }  // namespace sysmetrics
 
 // Defines the descriptor and the entry point for collector class T.
 // OPTIONS is a static array of sm_option (or nullptr with N_OPTIONS 0).
-#define SYSMETRICS_CPP_PLUGIN(T, NAME, VERSION, DESCRIPTION, OPTIONS,    \
-                              N_OPTIONS)                                 \
-  extern "C" const sm_plugin* sysmetrics_plugin_entry(                   \
-      uint32_t /*host_abi_major*/, uint32_t /*host_abi_minor*/) {        \
-    static const sm_plugin kPlugin = {sizeof(sm_plugin),                 \
-                                      SM_ABI_VERSION_MAJOR,              \
-                                      SM_ABI_VERSION_MINOR,              \
-                                      NAME,                              \
-                                      VERSION,                           \
-                                      DESCRIPTION,                       \
-                                      OPTIONS,                           \
-                                      N_OPTIONS,                         \
-                                      &::sysmetrics::detail::Create<T>,  \
-                                      &::sysmetrics::detail::Collect<T>, \
+#define SYSMETRICS_CPP_PLUGIN(T, NAME, VERSION, DESCRIPTION, OPTIONS,     \
+                              N_OPTIONS)                                  \
+  extern "C" const sm_plugin* sysmetrics_plugin_entry(                    \
+      uint32_t /*host_abi_major*/, uint32_t /*host_abi_minor*/) {         \
+    static const sm_plugin kPlugin = {sizeof(sm_plugin),                  \
+                                      SM_ABI_VERSION_MAJOR,               \
+                                      SM_ABI_VERSION_MINOR,               \
+                                      NAME,                               \
+                                      VERSION,                            \
+                                      DESCRIPTION,                        \
+                                      OPTIONS,                            \
+                                      N_OPTIONS,                          \
+                                      &::sysmetrics::detail::Create<T>,   \
+                                      &::sysmetrics::detail::Collect<T>,  \
                                       &::sysmetrics::detail::Destroy<T>}; \
-    return &kPlugin;                                                     \
+    return &kPlugin;                                                      \
   }
