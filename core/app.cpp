@@ -84,9 +84,16 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
     const PluginInfo& info = plugin.value()->info();
     auto options = ResolveOptions(info, cc);
     if (!options.ok()) return options.status();
+    CollectorSettings settings = cs;
+    const double timeout =
+        cc.timeout_seconds.value_or(config.collector_timeout_seconds);
+    settings.timeout = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(timeout));
+    settings.sample_limit =
+        static_cast<std::size_t>(cc.sample_limit.value_or(config.sample_limit));
     sm_status create_status = SM_OK;
-    auto collector =
-        Collector::Create(plugin.value(), options.take(), cs, &create_status);
+    auto collector = Collector::Create(plugin.value(), options.take(), settings,
+                                       &create_status);
     if (!collector.ok()) {
       if (create_status == SM_ERR_CONFIG) {
         // The plugin refused its options: a configuration error. Point at

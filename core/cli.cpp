@@ -16,6 +16,8 @@ const std::vector<FlagSpec>& Flags() {
       {"sysfs", "DIR", "Root of the sys filesystem (default /sys)."},
       {"log-format", "text|json", "Log line format (default text)."},
       {"log-level", "LEVEL", "debug, info, warn, error or off (default info)."},
+      {"max-requests", "N",
+       "Scrapes served at once; more get 503 at once (default 40)."},
       {"collector.NAME", "", "Enable the collector NAME."},
       {"no-collector.NAME", "", "Disable the collector NAME."},
       {"check-config", "",
@@ -80,6 +82,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
       target = &cl.log_format;
     } else if (name == "log-level") {
       target = &cl.log_level;
+    } else if (name == "max-requests") {
+      target = &cl.max_requests;
     } else {
       return Status::Error("unknown flag --" + std::string(name) +
                            " (see --help)");

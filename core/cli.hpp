@@ -32,6 +32,7 @@ struct CommandLine {
   std::optional<std::string> sysfs;
   std::optional<std::string> log_format;
   std::optional<std::string> log_level;
+  std::optional<std::string> max_requests;
   // --collector.NAME (true) and --no-collector.NAME (false), in order given.
   std::vector<std::pair<std::string, bool>> collectors;
   bool check_config = false;

@@ -54,6 +54,8 @@ struct CollectorSettings {
   std::string procfs_root = "/proc";
   std::string sysfs_root = "/sys";
   std::size_t sample_limit = 0;  // 0: unlimited
+  // Longest a collect may take in one scrape; zero: the scrape's deadline.
+  Clock::duration timeout{};
 };
 
 // One execution of collect(). Read-only for scrapes once done.
@@ -79,6 +81,7 @@ class Collector {
 
   const std::string& name() const { return plugin_->info().name; }
   const PluginInfo& info() const { return plugin_->info(); }
+  const CollectorSettings& settings() const { return settings_; }
 
   enum class StartKind { kStarted, kJoined, kBusy };
   // Starts a run that must finish by deadline, or joins the one in flight.

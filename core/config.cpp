@@ -1,9 +1,11 @@
 #include "config.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <system_error>
 #include <toml.hpp>
+#include <variant>
 
 #include "app.hpp"
 
@@ -73,28 +75,58 @@ std::string Keys(std::initializer_list<const char*> keys) {
   return out;
 }
 
-// Applies one section of known string keys.
-Status ApplySection(
-    const Value& section, const std::string& name,
-    std::initializer_list<std::pair<const char*, std::string*>> keys) {
+// A key of a host section and where its value goes.
+struct Key {
+  const char* name;
+  std::variant<std::string*, double*, std::int64_t*> target;
+};
+
+Status ApplyKey(const Value& v, const std::string& where, const Key& key) {
+  if (auto* s = std::get_if<std::string*>(&key.target)) {
+    return ExpectString(v, where, *s);
+  }
+  if (auto* d = std::get_if<double*>(&key.target)) {
+    if (!v.is_floating() && !v.is_integer()) {
+      return ErrorAt(v, where + " must be a number, not " + TypeName(v));
+    }
+    const double x =
+        v.is_floating() ? v.as_floating() : static_cast<double>(v.as_integer());
+    if (!(x >= 0) || x > 3600) {
+      return ErrorAt(v, where + " must be between 0 and 3600 seconds");
+    }
+    **d = x;
+    return Status::Ok();
+  }
+  auto* i = std::get<std::int64_t*>(key.target);
+  if (!v.is_integer()) {
+    return ErrorAt(v, where + " must be an integer, not " + TypeName(v));
+  }
+  if (v.as_integer() < 1) return ErrorAt(v, where + " must be at least 1");
+  *i = v.as_integer();
+  return Status::Ok();
+}
+
+// Applies one host section whose keys are all known.
+Status ApplySection(const Value& section, const std::string& name,
+                    std::initializer_list<Key> keys) {
   if (!section.is_table()) {
     return ErrorAt(section, "[" + name + "] must be a table");
   }
   for (const auto& [key, value] : section.as_table()) {
-    std::string* target = nullptr;
-    for (const auto& [k, t] : keys) {
-      if (key == k) target = t;
+    const Key* found = nullptr;
+    for (const Key& k : keys) {
+      if (key == k.name) found = &k;
     }
-    if (target == nullptr) {
+    if (found == nullptr) {
       std::string valid;
-      for (const auto& [k, t] : keys) {
+      for (const Key& k : keys) {
         if (!valid.empty()) valid += ", ";
-        valid += k;
+        valid += k.name;
       }
       return ErrorAt(value, "unknown key '" + key + "' in [" + name +
                                 "]; valid keys: " + valid);
     }
-    if (Status s = ExpectString(value, name + "." + key, target); !s.ok()) {
+    if (Status s = ApplyKey(value, name + "." + key, *found); !s.ok()) {
       return s;
     }
   }
@@ -110,6 +142,24 @@ Status ApplyCollector(const std::string& name, const Value& table,
   }
   c->table_origin = OriginOf(table);
   for (const auto& [key, v] : table.as_table()) {
+    const std::string where = "collectors." + name + "." + key;
+    if (key == "sample_limit") {
+      std::int64_t limit = 0;
+      if (Status s = ApplyKey(v, where, {"sample_limit", &limit}); !s.ok()) {
+        return s;
+      }
+      c->sample_limit = limit;
+      continue;
+    }
+    if (key == "timeout_seconds") {
+      double timeout = 0;
+      if (Status s = ApplyKey(v, where, {"timeout_seconds", &timeout});
+          !s.ok()) {
+        return s;
+      }
+      c->timeout_seconds = timeout;
+      continue;
+    }
     if (key == "enabled") {
       if (!v.is_boolean()) {
         return ErrorAt(v, "collectors." + name +
@@ -167,7 +217,15 @@ Status ApplyFile(const Value& root, Config* config) {
     if (section == "server") {
       s = ApplySection(v, section,
                        {{"listen", &config->listen},
-                        {"metrics_path", &config->metrics_path}});
+                        {"metrics_path", &config->metrics_path},
+                        {"max_requests", &config->max_requests}});
+    } else if (section == "scrape") {
+      s = ApplySection(
+          v, section,
+          {{"timeout_margin_seconds", &config->timeout_margin_seconds},
+           {"default_timeout_seconds", &config->default_timeout_seconds},
+           {"collector_timeout_seconds", &config->collector_timeout_seconds},
+           {"sample_limit", &config->sample_limit}});
     } else if (section == "paths") {
       s = ApplySection(
           v, section, {{"procfs", &config->procfs}, {"sysfs", &config->sysfs}});
@@ -279,6 +337,18 @@ Result<Config> LoadConfig(const CommandLine& cl,
   // Flags override the files.
   if (cl.listen) config.listen = *cl.listen;
   if (cl.plugin_dir) config.plugin_dir = *cl.plugin_dir;
+  if (cl.max_requests) {
+    std::int64_t n = 0;
+    const std::string& text = *cl.max_requests;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (r.ec != std::errc() || r.ptr != text.data() + text.size() || n < 1) {
+      return Status::Error(
+          "--max-requests must be a whole number of at "
+          "least 1, not '" +
+          text + "'");
+    }
+    config.max_requests = n;
+  }
   if (cl.procfs) config.procfs = *cl.procfs;
   if (cl.sysfs) config.sysfs = *cl.sysfs;
   if (cl.log_format && !ParseLogFormat(*cl.log_format, &config.log_format)) {
@@ -306,7 +376,10 @@ Result<PluginOptions> ResolveOptions(const PluginInfo& plugin,
   for (const RawOption& raw : config.options) {
     OptionValue* target = options.FindMutable(raw.key);
     if (target == nullptr) {
-      std::string valid = "enabled";
+      std::string valid;
+      for (const char* k : kHostCollectorKeys) {
+        valid += (valid.empty() ? "" : ", ") + std::string(k);
+      }
       for (const OptionSpec& spec : plugin.schema) valid += ", " + spec.key;
       return Status::Error(raw.origin.ToString() + ": unknown key '" + raw.key +
                            "' in [collectors." + plugin.name +

@@ -45,9 +45,15 @@ struct RawOption {
   Origin origin;
 };
 
+// Keys of [collectors.NAME] that belong to the host, not to the plugin.
+inline constexpr const char* kHostCollectorKeys[] = {
+    "enabled", "timeout_seconds", "sample_limit"};
+
 struct CollectorConfig {
   std::optional<bool> enabled;  // unset: the default for that collector
   Origin enabled_origin;
+  std::optional<double> timeout_seconds;     // unset: [scrape] default
+  std::optional<std::int64_t> sample_limit;  // unset: [scrape] default
   Origin table_origin;  // where [collectors.<name>] was (last) defined
   std::vector<RawOption> options;  // everything but "enabled"
 };
@@ -57,7 +63,14 @@ struct Config {
   std::string metrics_path = "/metrics";
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
-  std::string plugin_dir;  // empty: relative to the binary
+  std::string plugin_dir;          // empty: relative to the binary
+  std::int64_t max_requests = 40;  // concurrent scrapes before 503
+  // Deadlines: Prometheus' announced timeout less the margin, else the
+  // default; each collector is further capped by its own timeout if set.
+  double timeout_margin_seconds = 0.5;
+  double default_timeout_seconds = 10;
+  double collector_timeout_seconds = 0;  // 0: no cap beyond the scrape's
+  std::int64_t sample_limit = 100000;    // per collector and scrape
   LogFormat log_format = LogFormat::kText;
   LogLevel log_level = LogLevel::kInfo;
   std::map<std::string, CollectorConfig> collectors;

@@ -118,7 +118,7 @@ TEST_CASE("errors name file, line and what is expected") {
   CHECK(error("[server]\n\nlistn = \"x\"\n") ==
         t.main() +
             ":3: unknown key 'listn' in [server]; valid keys: listen, "
-            "metrics_path");
+            "metrics_path, max_requests");
   CHECK(error("[collectors.cpu]\nenabled = \"yes\"\n") ==
         t.main() +
             ":2: collectors.cpu.enabled must be true or false, not a string");
@@ -129,6 +129,40 @@ TEST_CASE("errors name file, line and what is expected") {
         std::string::npos);
   CHECK(error("[server]\nmetrics_path = \"metrics\"\n")
             .starts_with("server.metrics_path must start with '/'"));
+}
+
+TEST_CASE("deadlines, limits and max_requests, global and per collector") {
+  TempConfig t;
+  t.Write("sysmetrics.toml",
+          "[server]\nmax_requests = 5\n"
+          "[scrape]\ntimeout_margin_seconds = 0.25\n"
+          "default_timeout_seconds = 3\ncollector_timeout_seconds = 1.5\n"
+          "sample_limit = 1000\n"
+          "[collectors.disk]\ntimeout_seconds = 0.5\nsample_limit = 10\n");
+  auto c = Load(t.main());
+  REQUIRE(c.ok());
+  CHECK(c.value().max_requests == 5);
+  CHECK(c.value().timeout_margin_seconds == 0.25);
+  CHECK(c.value().default_timeout_seconds == 3.0);
+  CHECK(c.value().collector_timeout_seconds == 1.5);
+  CHECK(c.value().sample_limit == 1000);
+  CHECK(*c.value().collectors.at("disk").timeout_seconds == 0.5);
+  CHECK(*c.value().collectors.at("disk").sample_limit == 10);
+  // Host keys are not plugin options.
+  CHECK(c.value().collectors.at("disk").options.empty());
+
+  t.Write("sysmetrics.toml", "[collectors.disk]\ntimeout_seconds = -1\n");
+  CHECK(Load(t.main()).error() ==
+        t.main() +
+            ":2: collectors.disk.timeout_seconds must be between 0 and 3600 "
+            "seconds");
+  t.Write("sysmetrics.toml", "[server]\nmax_requests = 0\n");
+  CHECK(Load(t.main()).error() ==
+        t.main() + ":2: server.max_requests must be at least 1");
+  CommandLine cl;
+  cl.max_requests = "x";
+  CHECK(LoadConfig(cl, "/nonexistent").error() ==
+        "--max-requests must be a whole number of at least 1, not 'x'");
 }
 
 TEST_CASE("plugin options are checked against the plugin's schema") {
@@ -151,6 +185,7 @@ TEST_CASE("plugin options are checked against the plugin's schema") {
   CHECK(options.error() == t.main() +
                                ":2: unknown key 'exclude_patern' in "
                                "[collectors.disk]; valid keys: enabled, "
+                               "timeout_seconds, sample_limit, "
                                "exclude_pattern, ratio");
 
   t.Write("sysmetrics.toml", "[collectors.disk]\n\nexclude_pattern = 3\n");

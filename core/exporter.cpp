@@ -98,16 +98,21 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   struct Slot {
     std::shared_ptr<const Run> run;
     Collector::StartKind kind = Collector::StartKind::kStarted;
+    Clock::time_point deadline;
     bool done = false;
   };
   const std::size_t n = collectors_.size();
   std::vector<Slot> slots(n);
   for (std::size_t i = 0; i < n; ++i) {
-    slots[i].run = collectors_[i]->Start(options.deadline, &slots[i].kind);
+    const Clock::duration cap = collectors_[i]->settings().timeout;
+    slots[i].deadline = cap == Clock::duration::zero()
+                            ? options.deadline
+                            : std::min(options.deadline, t0 + cap);
+    slots[i].run = collectors_[i]->Start(slots[i].deadline, &slots[i].kind);
   }
   for (std::size_t i = 0; i < n; ++i) {
     if (slots[i].run != nullptr) {
-      slots[i].done = collectors_[i]->Wait(slots[i].run, options.deadline);
+      slots[i].done = collectors_[i]->Wait(slots[i].run, slots[i].deadline);
     }
   }
 
@@ -121,10 +126,11 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
       r.error = "still running from an earlier scrape, past its deadline";
       r.seconds = 0;
     } else if (!s.done) {
-      r.error = "did not finish before the scrape deadline";
-      r.seconds =
-          std::chrono::duration<double>(options.deadline - s.run->started)
-              .count();
+      const double budget =
+          std::chrono::duration<double>(s.deadline - s.run->started).count();
+      r.error = "did not finish before its deadline (" + FormatSeconds(budget) +
+                " s)";
+      r.seconds = budget;
     } else {
       r.success = s.run->ok;
       r.seconds = s.run->seconds;
@@ -223,17 +229,6 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   self.AddSample({}, {}, report->seconds);
   self.Finish();
   AppendSetText(*out, self);
-
-  if (LogEnabled(LogLevel::kDebug)) {
-    std::string per;
-    for (const CollectorReport& r : report->collectors) {
-      if (!per.empty()) per.push_back(',');
-      per.append(r.name).push_back('=');
-      per.append(FormatSeconds(r.seconds));
-    }
-    Log(LogLevel::kDebug, "scrape collected",
-        {{"seconds", FormatSeconds(report->seconds)}, {"collectors", per}});
-  }
 }
 
 }  // namespace sysmetrics

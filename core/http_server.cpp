@@ -11,6 +11,7 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
 
+#include <atomic>
 #include <charconv>
 #include <thread>
 
@@ -59,21 +60,21 @@ std::string IndexPage(std::string_view metrics_path) {
          "</body></html>\n";
 }
 
-// Time budget for a scrape: what Prometheus announces, less a margin so the
-// response is on the wire before Prometheus gives up, else the default.
+// Time budget for a scrape: what Prometheus announces, less the margin so
+// the response is on the wire before Prometheus gives up (never less than
+// half the announced time), else the default.
 Clock::duration ScrapeBudget(const HTTPServerRequest& request,
-                             std::chrono::milliseconds fallback) {
+                             const ServerOptions& options) {
   const std::string& h = request.get("X-Prometheus-Scrape-Timeout-Seconds", "");
   double seconds = 0;
   const auto r = std::from_chars(h.data(), h.data() + h.size(), seconds);
-  if (h.empty() || r.ec != std::errc() || r.ptr != h.data() + h.size() ||
-      !(seconds > 0)) {
-    return fallback;
+  std::chrono::duration<double> budget = options.default_scrape_timeout;
+  if (!h.empty() && r.ec == std::errc() && r.ptr == h.data() + h.size() &&
+      seconds > 0 && seconds < 86400) {
+    budget = std::chrono::duration<double>(
+        std::max(seconds / 2, seconds - options.timeout_margin.count()));
   }
-  const double margin = std::min(0.5, seconds * 0.1);
-  const double budget = std::max(0.05, seconds - margin);
-  return std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(budget));
+  return std::chrono::duration_cast<Clock::duration>(budget);
 }
 
 std::string FormatMs(Clock::duration d) {
@@ -85,8 +86,11 @@ std::string FormatMs(Clock::duration d) {
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
   Handler(ExporterHolder* exporter, const ServerOptions* options,
-          const std::string* index_html)
-      : exporter_(exporter), options_(options), index_html_(index_html) {}
+          const std::string* index_html, std::atomic<int>* in_flight)
+      : exporter_(exporter),
+        options_(options),
+        index_html_(index_html),
+        in_flight_(in_flight) {}
 
   void handleRequest(HTTPServerRequest& request,
                      HTTPServerResponse& response) override {
@@ -110,12 +114,29 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       if (!response.sent()) SendText(response, status, "internal error\n");
     }
     if (LogEnabled(LogLevel::kDebug)) {
-      Log(LogLevel::kDebug, "request",
-          {{"method", method},
-           {"path", path},
-           {"status", std::to_string(static_cast<int>(status))},
-           {"latency_ms", FormatMs(Clock::now() - t0)},
-           {"client", request.clientAddress().toString()}});
+      const std::string code = std::to_string(static_cast<int>(status));
+      const std::string latency = FormatMs(Clock::now() - t0);
+      const std::string client = request.clientAddress().toString();
+      if (scraped_ && status == HTTPResponse::HTTP_OK) {
+        const std::string collect =
+            FormatMs(std::chrono::duration_cast<Clock::duration>(
+                std::chrono::duration<double>(report_.seconds)));
+        Log(LogLevel::kDebug, "request",
+            {{"method", method},
+             {"path", path},
+             {"status", code},
+             {"latency_ms", latency},
+             {"client", client},
+             {"collect_ms", collect},
+             {"collectors", CollectorTimes()}});
+      } else {
+        Log(LogLevel::kDebug, "request",
+            {{"method", method},
+             {"path", path},
+             {"status", code},
+             {"latency_ms", latency},
+             {"client", client}});
+      }
     }
   }
 
@@ -158,30 +179,60 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       SendText(response, HTTPResponse::HTTP_OK, *index_html_,
                "text/html; charset=utf-8", head);
     } else {
-      ServeMetrics(request, response, head);
+      scraped_ = true;
+      return ServeMetrics(request, response, head);
     }
     return HTTPResponse::HTTP_OK;
   }
 
-  void ServeMetrics(HTTPServerRequest& request, HTTPServerResponse& response,
-                    bool head) {
+  HTTPResponse::HTTPStatus ServeMetrics(HTTPServerRequest& request,
+                                        HTTPServerResponse& response,
+                                        bool head) {
+    // Counted from entry to exit: a scrape beyond the limit is refused at
+    // once instead of queueing behind the others.
+    struct InFlight {
+      explicit InFlight(std::atomic<int>* n) : count(n) { ++*count; }
+      ~InFlight() { --*count; }
+      std::atomic<int>* count;
+    } in_flight(in_flight_);
+    if (in_flight_->load() > options_->max_requests) {
+      response.set("Retry-After", "1");
+      SendText(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+               "503 too many concurrent scrapes (--max-requests " +
+                   std::to_string(options_->max_requests) + ")\n");
+      return HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
+    }
     std::shared_ptr<Exporter> exporter = exporter_->Get();
     ScrapeOptions options;
-    options.deadline =
-        Clock::now() + ScrapeBudget(request, options_->default_scrape_timeout);
+    options.deadline = Clock::now() + ScrapeBudget(request, *options_);
     // One buffer per server thread, reused: after the first scrapes it has
     // the size of a response and the scrape path stops allocating for it.
     thread_local std::string body;
-    thread_local ScrapeReport report;
     body.clear();
-    exporter->Scrape(options, &body, &report);
+    exporter->Scrape(options, &body, &report_);
     SendText(response, HTTPResponse::HTTP_OK, body,
              std::string(kTextContentType), head);
+    return HTTPResponse::HTTP_OK;
+  }
+
+  // The per-collector durations of the last scrape, for the request log.
+  std::string CollectorTimes() const {
+    std::string out;
+    for (const CollectorReport& r : report_.collectors) {
+      if (!out.empty()) out.push_back(',');
+      out.append(r.name).push_back('=');
+      AppendValue(out, r.seconds);
+      if (!r.success) out.append("(failed)");
+    }
+    return out;
   }
 
   ExporterHolder* exporter_;
   const ServerOptions* options_;
   const std::string* index_html_;
+  std::atomic<int>* in_flight_;
+  ScrapeReport report_;
+  bool scraped_ = false;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
@@ -192,13 +243,14 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
         index_html_(IndexPage(options->metrics_path)) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const HTTPServerRequest& /*request*/) override {
-    return new Handler(exporter_, options_, &index_html_);
+    return new Handler(exporter_, options_, &index_html_, &in_flight_);
   }
 
  private:
   ExporterHolder* exporter_;
   const ServerOptions* options_;
   std::string index_html_;
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace
@@ -225,7 +277,9 @@ Result<std::string> HttpServer::Start() {
     const Poco::Net::SocketAddress address(impl_->options.listen);
     Poco::Net::ServerSocket socket(address, 128);
     auto* params = new Poco::Net::HTTPServerParams();
-    params->setMaxThreads(impl_->options.max_threads);
+    const int threads =
+        impl_->options.max_requests + impl_->options.idle_reserve;
+    params->setMaxThreads(threads);
     params->setMaxQueued(256);
     params->setTimeout(
         Poco::Timespan(impl_->options.io_timeout.count() * 1000));
@@ -235,8 +289,10 @@ Result<std::string> HttpServer::Start() {
     params->setMaxKeepAliveRequests(0);  // unlimited
     params->setServerName("sysmetrics");
     params->setSoftwareVersion("sysmetrics/" + CurrentBuildInfo().version);
-    impl_->pool = std::make_unique<Poco::ThreadPool>(
-        2, impl_->options.max_threads + 1, 60);
+    // Threads are made on demand and end after 60 s idle; small stacks, since
+    // a handler's large buffers live on the heap.
+    impl_->pool =
+        std::make_unique<Poco::ThreadPool>(2, threads + 1, 60, 256 * 1024);
     impl_->server = std::make_unique<Poco::Net::HTTPServer>(
         new Factory(impl_->exporter, &impl_->options), *impl_->pool, socket,
         params);

@@ -19,10 +19,17 @@ namespace sysmetrics {
 struct ServerOptions {
   std::string listen = "0.0.0.0:9101";
   std::string metrics_path = "/metrics";
-  int max_threads = 16;
+  // Scrapes in flight at once; more are answered 503 at once.
+  int max_requests = 40;
+  // Connection threads beyond max_requests, so that idle or slow clients
+  // (each holding a thread until io_timeout) cannot keep a scrape waiting.
+  int idle_reserve = 256;
   std::chrono::milliseconds io_timeout{3000};
   std::chrono::milliseconds keep_alive_timeout{10000};
-  std::chrono::milliseconds default_scrape_timeout{10000};
+  // Scrape deadline: Prometheus' X-Prometheus-Scrape-Timeout-Seconds less
+  // the margin, or the default when the header is absent or unusable.
+  std::chrono::duration<double> timeout_margin{0.5};
+  std::chrono::duration<double> default_scrape_timeout{10};
 };
 
 class HttpServer {

@@ -123,6 +123,11 @@ int Main(int argc, char** argv) {
   ServerOptions server_options;
   server_options.listen = cfg.listen;
   server_options.metrics_path = cfg.metrics_path;
+  server_options.max_requests = static_cast<int>(cfg.max_requests);
+  server_options.timeout_margin =
+      std::chrono::duration<double>(cfg.timeout_margin_seconds);
+  server_options.default_scrape_timeout =
+      std::chrono::duration<double>(cfg.default_timeout_seconds);
   HttpServer server(server_options, &holder);
   auto bound = server.Start();
   if (!bound.ok()) {

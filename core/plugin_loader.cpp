@@ -34,8 +34,11 @@ Result<OptionSpec> CopyOption(const sm_option& o, std::size_t index) {
   }
   OptionSpec spec;
   spec.key = o.key;
-  if (spec.key == "enabled") {
-    return Status::Error("option key 'enabled' is reserved by the host");
+  for (const char* reserved : {"enabled", "timeout_seconds", "sample_limit"}) {
+    if (spec.key == reserved) {
+      return Status::Error("option key '" + spec.key +
+                           "' is reserved by the host");
+    }
   }
   spec.help = o.help != nullptr ? o.help : "";
   OptionValue& v = spec.default_value;
