@@ -203,17 +203,10 @@ Result<std::unique_ptr<Collector>> Collector::Create(
                          "): " + (err[0] != '\0' ? err : "no reason given"));
   }
   c->instance_ = instance;
-  c->worker_ = std::thread([raw = c.get()] { raw->WorkerLoop(); });
   return c;
 }
 
 Collector::~Collector() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  work_cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
   if (plugin_->descriptor().destroy != nullptr) {
     plugin_->descriptor().destroy(instance_);
   }
@@ -234,39 +227,38 @@ std::shared_ptr<Run> Collector::NewRun() {
   run->ok = false;
   run->error.clear();
   run->seconds = 0;
-  run->done = false;
+  run->done.store(false, std::memory_order_relaxed);
+  run->waiters.clear();
   return {run.release(), [this](Run* r) {
             std::lock_guard lock(mu_);
             spare_.emplace_back(r);
           }};
 }
 
-std::shared_ptr<const Run> Collector::Start(Clock::time_point deadline,
-                                            StartKind* kind) {
+std::shared_ptr<Run> Collector::Start(
+    Clock::time_point deadline, StartKind* kind,
+    const std::shared_ptr<RunWaiter>& waiter) {
   std::lock_guard lock(mu_);
   const Clock::time_point now = Clock::now();
-  if (current_ != nullptr) {
-    if (now > current_->deadline) {
-      *kind = StartKind::kBusy;
-      return nullptr;
-    }
-    *kind = StartKind::kJoined;
-    return current_;
+  if (current_ != nullptr && now > current_->deadline) {
+    *kind = StartKind::kBusy;
+    return nullptr;
   }
-  std::shared_ptr<Run> run = NewRun();
-  run->started = now;
-  run->deadline = deadline;
-  current_ = run;
-  run_pending_ = true;
-  *kind = StartKind::kStarted;
-  work_cv_.notify_one();
-  return run;
-}
-
-bool Collector::Wait(const std::shared_ptr<const Run>& run,
-                     Clock::time_point deadline) {
-  std::unique_lock lock(mu_);
-  return done_cv_.wait_until(lock, deadline, [&] { return run->done; });
+  if (current_ != nullptr) {
+    *kind = StartKind::kJoined;
+  } else {
+    current_ = NewRun();
+    current_->started = now;
+    current_->deadline = deadline;
+    *kind = StartKind::kStarted;
+  }
+  if (waiter != nullptr) {
+    // Lock order everywhere: collector mu_, then waiter mu.
+    std::lock_guard wl(waiter->mu);
+    ++waiter->pending;
+    current_->waiters.push_back(waiter);
+  }
+  return current_;
 }
 
 std::uint64_t Collector::errors() const {
@@ -279,26 +271,8 @@ void Collector::CountError() {
   ++errors_;
 }
 
-void Collector::WorkerLoop() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    work_cv_.wait(lock, [&] { return stop_ || run_pending_; });
-    if (stop_) return;
-    run_pending_ = false;
-    std::shared_ptr<Run> run = current_;
-    lock.unlock();
-    Execute(*run);
-    lock.lock();
-    run->done = true;
-    current_.reset();
-    lock.unlock();
-    done_cv_.notify_all();
-    run.reset();  // may recycle: takes mu_
-    lock.lock();
-  }
-}
-
-void Collector::Execute(Run& run) {
+void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
+  Run& run = *run_ptr;
   sm_emitter em;
   em.host = &host_;
   em.set = &run.metrics;
@@ -314,15 +288,75 @@ void Collector::Execute(Run& run) {
     run.ok = false;
     run.error = "emitted more than the sample limit of " +
                 std::to_string(settings_.sample_limit) + " samples";
-    return;
-  }
-  if (st == SM_OK) {
+  } else if (st == SM_OK) {
     run.ok = true;
-    return;
+  } else {
+    err[kErrLen - 1] = '\0';
+    run.ok = false;
+    run.error = err[0] != '\0' ? err : "collect failed without a reason";
   }
-  err[kErrLen - 1] = '\0';
-  run.ok = false;
-  run.error = err[0] != '\0' ? err : "collect failed without a reason";
+  std::lock_guard lock(mu_);
+  run.done.store(true, std::memory_order_release);
+  current_.reset();
+  for (const std::shared_ptr<RunWaiter>& w : run.waiters) {
+    std::lock_guard wl(w->mu);
+    if (--w->pending == 0) w->cv.notify_one();
+  }
+  run.waiters.clear();
+}
+
+CollectorPool::CollectorPool(std::size_t max_threads)
+    : max_threads_(max_threads == 0 ? 1 : max_threads) {}
+
+CollectorPool::~CollectorPool() { Stop(std::chrono::seconds(5)); }
+
+void CollectorPool::Submit(Collector* collector, std::shared_ptr<Run> run) {
+  std::lock_guard lock(mu_);
+  if (stop_) return;
+  queue_.push_back(Task{collector, std::move(run)});
+  if (idle_ == 0 && threads_.size() < max_threads_) {
+    threads_.emplace_back([this] { Loop(); });
+  } else {
+    cv_.notify_one();
+  }
+}
+
+void CollectorPool::Loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    ++idle_;
+    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    --idle_;
+    if (stop_) return;
+    Task task = std::move(queue_.back());
+    queue_.pop_back();
+    ++running_;
+    lock.unlock();
+    task.collector->Execute(task.run);
+    task.run.reset();  // may recycle the run: takes the collector's mutex
+    lock.lock();
+    if (--running_ == 0) idle_cv_.notify_all();
+  }
+}
+
+bool CollectorPool::Stop(Clock::duration bound) {
+  std::unique_lock lock(mu_);
+  stop_ = true;
+  queue_.clear();
+  cv_.notify_all();
+  const bool drained =
+      idle_cv_.wait_for(lock, bound, [&] { return running_ == 0; });
+  std::vector<std::thread> threads = std::move(threads_);
+  threads_.clear();
+  lock.unlock();
+  for (std::thread& t : threads) {
+    if (drained) {
+      t.join();
+    } else {
+      t.detach();  // still inside a plugin; the process outlives it
+    }
+  }
+  return drained;
 }
 
 }  // namespace sysmetrics

@@ -15,6 +15,7 @@
 
 #include <sysmetrics/plugin.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -58,7 +59,16 @@ struct CollectorSettings {
   Clock::duration timeout{};
 };
 
-// One execution of collect(). Read-only for scrapes once done.
+// A scrape waiting for runs: the number of its runs not yet finished. The
+// last run to finish wakes it, so a scrape sleeps and wakes at most once
+// however many collectors it waits for.
+struct RunWaiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t pending = 0;  // guarded by mu
+};
+
+// One execution of collect(). Read-only for scrapes once done is true.
 struct Run {
   MetricSet metrics;
   bool ok = false;
@@ -66,7 +76,10 @@ struct Run {
   Clock::time_point started;
   Clock::time_point deadline;
   double seconds = 0;  // duration of collect()
-  bool done = false;   // guarded by the collector's mutex until observed
+  // Set (release) after every other member; read (acquire) before them.
+  std::atomic<bool> done{false};
+  // Scrapes to wake when done; guarded by the collector's mutex.
+  std::vector<std::shared_ptr<RunWaiter>> waiters;
 };
 
 class Collector {
@@ -75,6 +88,7 @@ class Collector {
   static Result<std::unique_ptr<Collector>> Create(
       std::shared_ptr<LoadedPlugin> plugin, PluginOptions options,
       const CollectorSettings& settings, sm_status* create_status = nullptr);
+  // Destroys the plugin instance. No run may be executing.
   ~Collector();
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
@@ -84,11 +98,15 @@ class Collector {
   const CollectorSettings& settings() const { return settings_; }
 
   enum class StartKind { kStarted, kJoined, kBusy };
-  // Starts a run that must finish by deadline, or joins the one in flight.
-  // kBusy (null run) when a run from an earlier scrape is past its deadline.
-  std::shared_ptr<const Run> Start(Clock::time_point deadline, StartKind* kind);
-  // True once run is done; false if deadline passed first.
-  bool Wait(const std::shared_ptr<const Run>& run, Clock::time_point deadline);
+  // Creates a run that must finish by deadline (kStarted: the caller must
+  // hand it to Execute, on a pool thread) or joins the one in flight
+  // (kJoined). kBusy (null run) when a run from an earlier scrape is still
+  // going past its deadline. waiter, if set, is woken when the run is done.
+  std::shared_ptr<Run> Start(Clock::time_point deadline, StartKind* kind,
+                             const std::shared_ptr<RunWaiter>& waiter);
+  // Calls the plugin's collect() for run, then marks it done and wakes its
+  // waiters. Runs on a CollectorPool thread.
+  void Execute(const std::shared_ptr<Run>& run);
 
   // Failures since start (each scrape that saw this collector fail counts).
   std::uint64_t errors() const;
@@ -96,8 +114,6 @@ class Collector {
 
  private:
   Collector(std::shared_ptr<LoadedPlugin> plugin, CollectorSettings settings);
-  void WorkerLoop();
-  void Execute(Run& run);
   std::shared_ptr<Run> NewRun();
 
   std::shared_ptr<LoadedPlugin> plugin_;
@@ -106,14 +122,46 @@ class Collector {
   void* instance_ = nullptr;
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;  // worker waits for a run or stop
-  std::condition_variable done_cv_;  // scrapes wait for the run to finish
-  std::shared_ptr<Run> current_;     // in flight, null when idle
-  bool run_pending_ = false;         // current_ not yet picked up
-  bool stop_ = false;
+  std::shared_ptr<Run> current_;             // in flight, null when idle
   std::vector<std::unique_ptr<Run>> spare_;  // recycled runs
   std::uint64_t errors_ = 0;
-  std::thread worker_;
+};
+
+// Threads that execute runs. It grows on demand up to max_threads (one per
+// collector is enough: a collector has at most one run in flight, so even
+// with every other collector hung, a run always finds a thread).
+// Thread-safe.
+class CollectorPool {
+ public:
+  explicit CollectorPool(std::size_t max_threads);
+  // Waits up to bound for running tasks; see Stop.
+  ~CollectorPool();
+  CollectorPool(const CollectorPool&) = delete;
+  CollectorPool& operator=(const CollectorPool&) = delete;
+
+  void Submit(Collector* collector, std::shared_ptr<Run> run);
+
+  // Stops taking tasks, drops queued ones and waits up to bound for the
+  // running ones. Returns true if none is running any more (threads joined);
+  // false if some are still inside a plugin (threads detached).
+  bool Stop(Clock::duration bound);
+
+ private:
+  struct Task {
+    Collector* collector;
+    std::shared_ptr<Run> run;
+  };
+  void Loop();
+
+  const std::size_t max_threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;       // tasks or stop
+  std::condition_variable idle_cv_;  // running_ dropped to zero
+  std::vector<Task> queue_;
+  std::vector<std::thread> threads_;
+  std::size_t idle_ = 0;
+  std::size_t running_ = 0;
+  bool stop_ = false;
 };
 
 }  // namespace sysmetrics

@@ -200,8 +200,10 @@ Status ApplyCollector(const std::string& name, const Value& table,
       }
     }
     // A later file overrides the same key from an earlier one.
-    auto same = std::find_if(c->options.begin(), c->options.end(),
-                             [&](const RawOption& o) { return o.key == key; });
+    const std::string& name_of_key = key;  // clang 14 cannot capture bindings
+    auto same =
+        std::find_if(c->options.begin(), c->options.end(),
+                     [&](const RawOption& o) { return o.key == name_of_key; });
     if (same != c->options.end()) {
       *same = std::move(raw);
     } else {

@@ -88,9 +88,23 @@ BuildInfo CurrentBuildInfo() {
 }
 
 Exporter::Exporter(std::vector<std::unique_ptr<Collector>> collectors)
-    : collectors_(std::move(collectors)), build_(CurrentBuildInfo()) {}
+    : collectors_(std::move(collectors)),
+      pool_(std::make_unique<CollectorPool>(collectors_.size())),
+      build_(CurrentBuildInfo()) {}
 
-Exporter::~Exporter() = default;
+Exporter::~Exporter() {
+  if (pool_->Stop(std::chrono::seconds(5))) return;  // members destroyed next
+  std::string stuck;
+  for (auto& c : collectors_) {
+    stuck += (stuck.empty() ? "" : ",") + c->name();
+    (void)c.release();  // NOLINT(bugprone-unused-return-value): leaked
+  }
+  (void)pool_.release();
+  Log(LogLevel::kError,
+      "collectors still running at unload; left in memory rather than freed "
+      "under a running plugin",
+      {{"collectors", stuck}});
+}
 
 void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
                       ScrapeReport* report) {
@@ -103,17 +117,51 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   };
   const std::size_t n = collectors_.size();
   std::vector<Slot> slots(n);
+  auto waiter = std::make_shared<RunWaiter>();
   for (std::size_t i = 0; i < n; ++i) {
     const Clock::duration cap = collectors_[i]->settings().timeout;
     slots[i].deadline = cap == Clock::duration::zero()
                             ? options.deadline
                             : std::min(options.deadline, t0 + cap);
-    slots[i].run = collectors_[i]->Start(slots[i].deadline, &slots[i].kind);
+    std::shared_ptr<Run> run =
+        collectors_[i]->Start(slots[i].deadline, &slots[i].kind, waiter);
+    if (slots[i].kind == Collector::StartKind::kStarted) {
+      pool_->Submit(collectors_[i].get(), run);
+    }
+    slots[i].run = std::move(run);
+  }
+  // Sleep until every run is done or has passed its own deadline; the last
+  // run to finish wakes us. Runs given up on still count in pending until
+  // they finish, hence pending <= given_up.
+  std::size_t given_up = 0;
+  std::vector<bool> gave_up(n, false);
+  for (;;) {
+    Clock::time_point next = Clock::time_point::max();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (slots[i].run != nullptr && !gave_up[i] &&
+          !slots[i].run->done.load(std::memory_order_acquire)) {
+        next = std::min(next, slots[i].deadline);
+      }
+    }
+    if (next == Clock::time_point::max()) break;
+    {
+      std::unique_lock lock(waiter->mu);
+      waiter->cv.wait_until(lock, next,
+                            [&] { return waiter->pending <= given_up; });
+    }
+    const Clock::time_point now = Clock::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (slots[i].run != nullptr && !gave_up[i] &&
+          !slots[i].run->done.load(std::memory_order_acquire) &&
+          now >= slots[i].deadline) {
+        gave_up[i] = true;
+        ++given_up;
+      }
+    }
   }
   for (std::size_t i = 0; i < n; ++i) {
-    if (slots[i].run != nullptr) {
-      slots[i].done = collectors_[i]->Wait(slots[i].run, slots[i].deadline);
-    }
+    slots[i].done = slots[i].run != nullptr && !gave_up[i] &&
+                    slots[i].run->done.load(std::memory_order_acquire);
   }
 
   report->collectors.clear();

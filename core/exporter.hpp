@@ -47,6 +47,10 @@ struct ScrapeReport {
 class Exporter {
  public:
   explicit Exporter(std::vector<std::unique_ptr<Collector>> collectors);
+  // Waits (bounded) for runs still inside plugins, then destroys the
+  // collectors in order. A collector whose collect() is still running past
+  // the bound is never destroyed (that would free what it uses): it and the
+  // pool are left to the process, with a log line.
   ~Exporter();
 
   // Appends the text exposition of one scrape to out and fills report.
@@ -59,6 +63,7 @@ class Exporter {
 
  private:
   std::vector<std::unique_ptr<Collector>> collectors_;
+  std::unique_ptr<CollectorPool> pool_;
   BuildInfo build_;
 };
 

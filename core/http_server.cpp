@@ -275,7 +275,12 @@ HttpServer::~HttpServer() {
 Result<std::string> HttpServer::Start() {
   try {
     const Poco::Net::SocketAddress address(impl_->options.listen);
-    Poco::Net::ServerSocket socket(address, 128);
+    // Poco's ServerSocket(address, backlog) also sets SO_REUSEPORT, which
+    // lets a second exporter bind the same port silently and steal half the
+    // scrapes. Bind with SO_REUSEADDR only, so a taken port is an error.
+    Poco::Net::ServerSocket socket;
+    socket.bind(address, /*reuseAddress=*/true, /*reusePort=*/false);
+    socket.listen(128);
     auto* params = new Poco::Net::HTTPServerParams();
     const int threads =
         impl_->options.max_requests + impl_->options.idle_reserve;
