@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Builds the .deb and .rpm packages from a fresh build tree, checks them
+# (lintian, file lists, scripts), installs the .deb on this machine, runs the
+# packaged exporter as its own user, builds both example plugins from the
+# installed SDK only, enables them with a conf.d file, and purges.
+#
+# Usage: test_packages.sh SOURCE_DIR
+# Needs root (it installs packages); CTest runs it alone (RUN_SERIAL).
+set -euo pipefail
+
+src=$(cd "$1" && pwd)
+work=$(mktemp -d /tmp/sysmetrics-pkg-test.XXXXXX)
+pid=""
+fail() { echo "FAIL: $*" >&2; exit 1; }
+cleanup() {
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; fi
+  rm -f /usr/lib/sysmetrics/uptime.so /usr/lib/sysmetrics/loadavg.so \
+    /etc/sysmetrics/conf.d/50-examples.toml
+  if dpkg-query -W sysmetrics >/dev/null 2>&1; then
+    dpkg --purge sysmetrics-dev sysmetrics >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+[[ $(id -u) -eq 0 ]] || fail "must run as root (installs packages)"
+if dpkg-query -W -f='${Status}' sysmetrics 2>/dev/null | grep -q installed; then
+  fail "a sysmetrics package is already installed; refusing to touch it"
+fi
+
+echo "== build packages"
+cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_INSTALL_PREFIX=/usr -DBUILD_TESTING=OFF -DSYSMETRICS_WERROR=ON \
+  >/dev/null
+cmake --build "$work/build" -j"$(nproc)" >/dev/null
+(cd "$work/build" && cpack -G "DEB;RPM" >/dev/null)
+deb=$(ls "$work"/build/sysmetrics_*_amd64.deb)
+devdeb=$(ls "$work"/build/sysmetrics-dev_*_all.deb)
+rpm=$(ls "$work"/build/sysmetrics-[0-9]*.x86_64.rpm)
+devrpm=$(ls "$work"/build/sysmetrics-dev-[0-9]*.noarch.rpm)
+
+echo "== lintian (errors fail; warnings are listed in DESIGN.md)"
+lintian --fail-on error --suppress-tags initial-upload-closes-no-bugs \
+  "$deb" "$devdeb" 2>&1 | grep -v 'running with root privileges' || true
+lintian --fail-on error "$deb" "$devdeb" >/dev/null 2>&1 ||
+  fail "lintian reported errors"
+
+echo "== control fields"
+dpkg-deb -f "$deb" Depends | grep -q 'libpoconet' ||
+  fail "Depends not computed from linked libraries"
+dpkg-deb -f "$deb" Depends | grep -q 'adduser' || fail "Depends lacks adduser"
+dpkg-deb -f "$deb" Version | grep -qx '0.1.0-1' || fail "wrong version"
+rpm -qp --qf '%{LICENSE}' "$rpm" | grep -qx MIT || fail "rpm licence"
+rpm -qpR "$rpm" | grep -q 'libPocoNet' || fail "rpm requires not computed"
+
+echo "== the .rpm installs the same files as the .deb"
+deb_files() { dpkg-deb -c "$1" | awk '$1 ~ /^-/ {print $6}' | sed 's|^\./|/|' | sort; }
+rpm_files() { rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$1" |
+  awk '$1 ~ /^-/ {print $2}' | sort; }
+diff <(deb_files "$deb") <(rpm_files "$rpm") || fail "runtime file lists differ"
+diff <(deb_files "$devdeb") <(rpm_files "$devrpm") || fail "dev file lists differ"
+rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpm" |
+  grep -q '^cn* /etc/sysmetrics/sysmetrics.toml' ||
+  fail "rpm config is not %config(noreplace)"
+scripts=$(rpm -qp --scripts "$rpm")
+grep -q 'useradd -r' <<<"$scripts" || fail "rpm %pre does not create the user"
+grep -q 'systemctl' <<<"$scripts" || fail "rpm scripts do not handle the unit"
+rpm -qlp "$rpm" | grep -qx /lib/systemd/system/sysmetrics.service ||
+  fail "rpm lacks the unit"
+
+echo "== install the .deb (no systemd here: scripts must cope)"
+dpkg -i "$deb" "$devdeb" >/dev/null
+getent passwd sysmetrics >/dev/null || fail "system user not created"
+[[ -f /etc/sysmetrics/sysmetrics.toml && -d /etc/sysmetrics/conf.d ]] ||
+  fail "config not installed"
+grep -qx /etc/sysmetrics/sysmetrics.toml /var/lib/dpkg/info/sysmetrics.conffiles ||
+  fail "config is not a conffile"
+unit=/lib/systemd/system/sysmetrics.service
+for key in User=sysmetrics NoNewPrivileges=yes ProtectSystem=strict \
+  PrivateTmp=yes ProtectHome=yes RestrictAddressFamilies= \
+  Restart=on-failure ExecReload= EnvironmentFile=-/etc/default/sysmetrics; do
+  grep -q "^$key" "$unit" || fail "unit lacks $key"
+done
+man -w sysmetrics >/dev/null || fail "man page not found"
+/usr/bin/sysmetrics --check-config >/dev/null || fail "--check-config failed"
+
+# Starts the packaged binary as the service user with the packaged config on
+# a free loopback port; sets $pid and $port.
+start() {
+  local log="$work/exporter.log"
+  runuser -u sysmetrics -- /usr/bin/sysmetrics --listen 127.0.0.1:0 \
+    >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do
+    port=$(sed -n 's/.*listening address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+    [[ -n "$port" ]] && return 0
+    sleep 0.1
+  done
+  cat "$log" >&2
+  fail "exporter did not start"
+}
+stop() {
+  kill -TERM "$pid"
+  wait "$pid" || fail "exporter exited non-zero"
+  pid=""
+}
+
+echo "== run the packaged exporter"
+start
+body=$(curl -sf "http://127.0.0.1:$port/metrics")
+for c in cpu memory disk network; do
+  grep -qx "sysmetrics_collector_success{collector=\"$c\"} 1" <<<"$body" ||
+    fail "collector $c not succeeding in the packaged exporter"
+done
+stop
+
+echo "== build the examples from the installed SDK only"
+cp -r /usr/share/doc/sysmetrics-dev/examples "$work/examples"
+cmake -S "$work/examples/uptime_cpp" -B "$work/examples/uptime_cpp/build" \
+  >/dev/null
+cmake --build "$work/examples/uptime_cpp/build" >/dev/null
+make -s -C "$work/examples/loadavg_c" >/dev/null
+install -m 0644 "$work/examples/uptime_cpp/build/uptime.so" /usr/lib/sysmetrics/
+install -m 0644 "$work/examples/loadavg_c/loadavg.so" /usr/lib/sysmetrics/
+cat >/etc/sysmetrics/conf.d/50-examples.toml <<'TOML'
+[collectors.uptime]
+enabled = true
+
+[collectors.loadavg]
+enabled = true
+processes = true
+TOML
+start
+body=$(curl -sf "http://127.0.0.1:$port/metrics")
+for m in sysmetrics_uptime_seconds sysmetrics_load1 sysmetrics_sched_entities; do
+  grep -q "^$m " <<<"$body" || fail "example metric $m missing"
+done
+for c in uptime loadavg; do
+  grep -qx "sysmetrics_collector_success{collector=\"$c\"} 1" <<<"$body" ||
+    fail "example collector $c not succeeding"
+done
+stop
+
+echo "== an edited conffile survives reinstalling"
+echo '# operator edit' >>/etc/sysmetrics/sysmetrics.toml
+dpkg -i "$deb" >/dev/null
+grep -q '# operator edit' /etc/sysmetrics/sysmetrics.toml ||
+  fail "edited config overwritten"
+
+echo "== purge removes what the packages created"
+rm -f /usr/lib/sysmetrics/uptime.so /usr/lib/sysmetrics/loadavg.so \
+  /etc/sysmetrics/conf.d/50-examples.toml
+dpkg --purge sysmetrics-dev sysmetrics >/dev/null
+for path in /usr/bin/sysmetrics /usr/lib/sysmetrics /etc/sysmetrics \
+  /etc/default/sysmetrics /lib/systemd/system/sysmetrics.service \
+  /usr/include/sysmetrics /usr/share/cmake/sysmetrics-sdk \
+  /usr/share/pkgconfig/sysmetrics-sdk.pc /usr/share/doc/sysmetrics; do
+  [[ ! -e "$path" ]] || fail "$path left after purge"
+done
+echo "PASS"
