@@ -1,0 +1,108 @@
+// network.so: per-interface network counters from <procfs>/net/dev.
+#include <regex>
+#include <string>
+#include <sysmetrics/plugin.hpp>
+#include <vector>
+
+#include "name_filter.hpp"
+#include "net_dev.hpp"
+#include "proc_file.hpp"
+
+namespace sysmetrics::network {
+namespace {
+
+const sm_option kOptions[] = {
+    StringOption("exclude_pattern", "^(lo|veth)",
+                 "Interfaces whose name matches this regular expression "
+                 "(ECMAScript) are skipped."),
+};
+
+struct Metric {
+  const char* name;
+  const char* help;
+  const char* unit;
+};
+
+// In the column order of the file.
+constexpr Metric kMetrics[kCounters] = {
+    {"sysmetrics_network_receive_bytes_total", "Bytes received.", "bytes"},
+    {"sysmetrics_network_receive_packets_total", "Packets received.", nullptr},
+    {"sysmetrics_network_receive_errors_total", "Receive errors.", nullptr},
+    {"sysmetrics_network_receive_drop_total", "Received packets dropped.",
+     nullptr},
+    {"sysmetrics_network_receive_fifo_total", "Receive FIFO overruns.",
+     nullptr},
+    {"sysmetrics_network_receive_frame_total", "Receive framing errors.",
+     nullptr},
+    {"sysmetrics_network_receive_compressed_total",
+     "Compressed packets received.", nullptr},
+    {"sysmetrics_network_receive_multicast_total",
+     "Multicast packets received.", nullptr},
+    {"sysmetrics_network_transmit_bytes_total", "Bytes sent.", "bytes"},
+    {"sysmetrics_network_transmit_packets_total", "Packets sent.", nullptr},
+    {"sysmetrics_network_transmit_errors_total", "Transmit errors.", nullptr},
+    {"sysmetrics_network_transmit_drop_total", "Sent packets dropped.",
+     nullptr},
+    {"sysmetrics_network_transmit_fifo_total", "Transmit FIFO overruns.",
+     nullptr},
+    {"sysmetrics_network_transmit_collisions_total", "Collisions detected.",
+     nullptr},
+    {"sysmetrics_network_transmit_carrier_total", "Carrier losses.", nullptr},
+    {"sysmetrics_network_transmit_compressed_total", "Compressed packets sent.",
+     nullptr},
+};
+
+plugin::NameFilter MakeFilter(const std::string& pattern) {
+  try {
+    return plugin::NameFilter(pattern);
+  } catch (const std::regex_error& e) {
+    throw Error("exclude_pattern '" + pattern +
+                    "' is not a valid regular expression: " + e.what(),
+                SM_ERR_CONFIG);
+  }
+}
+
+class NetworkCollector {
+ public:
+  explicit NetworkCollector(Host& host)
+      : path_(host.ProcfsRoot() + "/net/dev"),
+        filter_(MakeFilter(host.String("exclude_pattern"))) {}
+
+  void Collect(Emitter& emit) {
+    std::string error;
+    if (!plugin::ReadFileInto(path_, &buf_, &error)) {
+      throw Error(error, SM_ERR_IO);
+    }
+    if (!ParseNetDev(buf_, path_, &dev_, &error)) {
+      throw Error(error, SM_ERR_PARSE);
+    }
+    included_.clear();
+    for (const InterfaceLine& i : dev_.interfaces) {
+      if (const std::string* name = filter_.Include(i.name)) {
+        included_.push_back({name->c_str(), &i});
+      }
+    }
+    for (int c = 0; c < kCounters; ++c) {
+      const Metric& m = kMetrics[c];
+      emit.Family(m.name, m.help, SM_METRIC_COUNTER, m.unit);
+      for (const auto& [name, i] : included_) {
+        emit.Sample(static_cast<double>(i->v[c]), {{"interface", name}});
+      }
+    }
+  }
+
+ private:
+  std::string path_;
+  plugin::NameFilter filter_;
+  std::string buf_;
+  NetDev dev_;
+  std::vector<std::pair<const char*, const InterfaceLine*>> included_;
+};
+
+}  // namespace
+}  // namespace sysmetrics::network
+
+SYSMETRICS_CPP_PLUGIN(sysmetrics::network::NetworkCollector, "network",
+                      SYSMETRICS_VERSION,
+                      "Per-interface network counters, from /proc/net/dev.",
+                      sysmetrics::network::kOptions, 1)
