@@ -1,0 +1,208 @@
+"""Runs the real sysmetrics binary for end-to-end tests.
+
+Paths come from the environment CTest sets: SYSMETRICS_BIN (the binary),
+SYSMETRICS_SOURCE_DIR (the source tree) and SYSMETRICS_TEST_PLUGIN_DIR (the
+test-only plugins). Every exporter listens on 127.0.0.1 port 0 and its bound
+port is read from its log; tests end only the processes they started.
+"""
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+BIN = os.environ["SYSMETRICS_BIN"]
+SOURCE_DIR = os.environ["SYSMETRICS_SOURCE_DIR"]
+TEST_PLUGIN_DIR = os.environ.get("SYSMETRICS_TEST_PLUGIN_DIR", "")
+PLUGIN_DIR = os.path.join(os.path.dirname(os.path.dirname(BIN)), "lib",
+                          "sysmetrics")
+FIXTURES = os.path.join(SOURCE_DIR, "tests", "fixtures")
+# "listening address=127.0.0.1:PORT" (text) or "...":"listening","address":
+# "127.0.0.1:PORT" (JSON).
+_LISTENING = re.compile(r'listening.*address["=:]+"?[0-9.]+:([0-9]+)')
+
+
+def make_procfs(root, overrides=None):
+    """Builds a fixture procfs tree in root from the plugins' fixtures.
+
+    overrides maps a relative path ("stat", "net/dev") to its content, or to
+    None to leave the file out.
+    """
+    plugins = os.path.join(SOURCE_DIR, "plugins")
+    files = {
+        "stat": os.path.join(FIXTURES, "procfs", "stat"),
+        "meminfo": os.path.join(plugins, "memory", "testdata", "procfs",
+                                "meminfo"),
+        "diskstats": os.path.join(plugins, "disk", "testdata", "procfs",
+                                  "diskstats"),
+        "net/dev": os.path.join(plugins, "network", "testdata", "procfs",
+                                "net", "dev"),
+    }
+    overrides = overrides or {}
+    for rel, src in files.items():
+        dst = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if rel in overrides:
+            if overrides[rel] is not None:
+                with open(dst, "w", encoding="utf-8") as f:
+                    f.write(overrides[rel])
+        else:
+            shutil.copyfile(src, dst)
+    return root
+
+
+class Exporter:
+    """One sysmetrics process; use as a context manager."""
+
+    def __init__(self, *args, config=os.devnull, procfs=None, env=None):
+        # --config /dev/null by default: a test must not read a packaged
+        # /etc/sysmetrics/sysmetrics.toml that may exist on the machine.
+        self.args = [BIN, "--listen", "127.0.0.1:0"]
+        if config is not None:
+            self.args += ["--config", config]
+        if procfs is not None:
+            self.args += ["--procfs", procfs]
+        self.args += list(args)
+        self.env = env
+        self.proc = None
+        self.port = None
+        self.lines = []
+        self._lock = threading.Lock()
+        self._reader = None
+
+    def start(self, timeout=5.0):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, env=self.env)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.log():
+                match = _LISTENING.search(line)
+                if match:
+                    self.port = int(match.group(1))
+                    return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.kill()
+        raise AssertionError("exporter did not start: " + "\n".join(self.log()))
+
+    def _read(self):
+        for raw in self.proc.stderr:
+            with self._lock:
+                self.lines.append(raw.decode("utf-8", "backslashreplace"))
+
+    def log(self):
+        with self._lock:
+            return list(self.lines)
+
+    def wait_for_log(self, text, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.log()):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def request(self, method, path, headers=None, timeout=10.0, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                          timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, dict(resp.getheaders()), resp.read()
+        finally:
+            conn.close()
+
+    def get(self, path="/metrics", headers=None, timeout=10.0):
+        return self.request("GET", path, headers, timeout)
+
+    def metrics(self):
+        status, _, body = self.get()
+        if status != 200:
+            raise AssertionError(f"/metrics answered {status}")
+        return body.decode("utf-8")
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15.0):
+        """Sends sig and returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            self.kill()
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self._reader is not None:
+            self._reader.join(2)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.kill()
+
+
+def samples(text):
+    """Parses exposition text into {series: value} (value as text)."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, value = line.rsplit(" ", 1)
+        out[series] = value
+    return out
+
+
+def check_exposition(test, text):
+    """Strict checks promtool 2.42 does not make: one HELP and one TYPE per
+    family, before its samples and contiguous; no duplicate series; a final
+    newline; valid UTF-8 (text is already decoded)."""
+    test.assertTrue(text.endswith("\n"), "body must end with a newline")
+    seen_families = set()
+    current = None
+    series_seen = set()
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            name = line.split(" ", 3)[2]
+            test.assertNotIn(name, seen_families, f"family {name} split or repeated")
+            seen_families.add(name)
+            current = name
+        elif line.startswith("# TYPE "):
+            test.assertEqual(line.split(" ")[2], current, line)
+        elif line:
+            series = line.rsplit(" ", 1)[0]
+            name = series.split("{", 1)[0]
+            test.assertTrue(current is not None and name.startswith(current), line)
+            test.assertNotIn(series, series_seen, f"duplicate series {series}")
+            series_seen.add(series)
+
+
+def promtool_check(test, text):
+    promtool = shutil.which("promtool")
+    test.assertIsNotNone(promtool, "promtool (Debian package prometheus) is required")
+    res = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                         capture_output=True, timeout=30, check=False)
+    test.assertEqual((res.returncode, res.stdout + res.stderr), (0, b""))
+
+
+class TempDirTestCase(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="sysmetrics-e2e-")
+        self.tmp = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()

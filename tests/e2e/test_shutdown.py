@@ -1,0 +1,89 @@
+"""Signals: SIGTERM or SIGINT while clients scrape in a loop. Every request
+the server started (logged) completes with a whole 200 response, and the
+exporter exits 0. A client's connection refused or reset before any byte of
+a response is a request the server never started."""
+
+import http.client
+import os
+import signal
+import threading
+import time
+import unittest
+
+import harness
+
+
+class Client(threading.Thread):
+    """Scrapes /metrics in a loop, one new connection per request."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port = port
+        self.ok = 0
+        self.bad = []  # partial or non-200 responses
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            try:
+                conn.request("GET", "/metrics", headers={"Connection": "close"})
+                resp = conn.getresponse()
+            except (ConnectionError, OSError, http.client.RemoteDisconnected):
+                return  # not started by the server: stop here
+            try:
+                body = resp.read()
+                length = int(resp.getheader("Content-Length", "-1"))
+                if resp.status != 200 or len(body) != length:
+                    self.bad.append((resp.status, len(body), length))
+                else:
+                    self.ok += 1
+            except (http.client.IncompleteRead, ConnectionError, OSError) as e:
+                self.bad.append(repr(e))  # a response began and broke
+                return
+            finally:
+                conn.close()
+
+
+class ShutdownTest(harness.TempDirTestCase):
+    def scrape_then_signal(self, sig, clients):
+        procfs = harness.make_procfs(os.path.join(self.tmp, "proc"))
+        e = harness.Exporter("--log-level", "debug", procfs=procfs).start()
+        try:
+            workers = [Client(e.port) for _ in range(clients)]
+            for w in workers:
+                w.start()
+            time.sleep(1.5)
+            e.send_signal(sig)
+            status = e.proc.wait(15)
+            for w in workers:
+                w.stop.set()
+                w.join(15)
+                self.assertFalse(w.is_alive(), "a client hung")
+        finally:
+            e.kill()
+        self.assertEqual(status, 0)
+        for w in workers:
+            self.assertEqual(w.bad, [], "partial or failed responses")
+        served = sum(w.ok for w in workers)
+        started = sum(1 for l in e.log()
+                      if " request " in l and "path=/metrics" in l and "status=200" in l)
+        self.assertGreater(served, 50)
+        self.assertEqual(served, started,
+                         "every request the server started must complete")
+        log = "".join(e.log())
+        self.assertIn("shutdown began", log)
+        self.assertIn("shutdown complete", log)
+
+    def test_sigterm_with_8_clients(self):
+        self.scrape_then_signal(signal.SIGTERM, 8)
+
+    def test_sigterm_with_16_clients(self):
+        self.scrape_then_signal(signal.SIGTERM, 16)
+
+    def test_sigint(self):
+        self.scrape_then_signal(signal.SIGINT, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
