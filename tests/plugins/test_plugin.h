@@ -1,0 +1,64 @@
+/* Shared by the test-only plugins: a descriptor with the given functions,
+ * and an error writer. Only for tests/plugins; real plugins use plugin.h. */
+#ifndef SYSMETRICS_TEST_PLUGIN_H
+#define SYSMETRICS_TEST_PLUGIN_H
+
+#include <stdio.h>
+#include <string.h>
+#include <sysmetrics/plugin.h>
+
+#define TEST_PLUGIN(NAME, OPTIONS, N_OPTIONS, CREATE, COLLECT, DESTROY) \
+  const sm_plugin* sysmetrics_plugin_entry(uint32_t host_abi_major,     \
+                                           uint32_t host_abi_minor) {   \
+    static const sm_plugin plugin = {sizeof(sm_plugin),                 \
+                                     SM_ABI_VERSION_MAJOR,              \
+                                     SM_ABI_VERSION_MINOR,              \
+                                     NAME,                              \
+                                     "0.0.1",                           \
+                                     "Test plugin.",                    \
+                                     OPTIONS,                           \
+                                     N_OPTIONS,                         \
+                                     CREATE,                            \
+                                     COLLECT,                           \
+                                     DESTROY};                          \
+    (void)host_abi_major;                                               \
+    (void)host_abi_minor;                                               \
+    return &plugin;                                                     \
+  }
+
+static void test_set_error(char* err, size_t err_len, const char* msg) {
+  if (err_len == 0) return;
+  snprintf(err, err_len, "%s", msg);
+}
+
+/* The api table, kept by create for collect (one instance per process in
+ * these tests). */
+static const sm_host_api* test_api;
+static sm_host* test_host;
+
+static sm_status test_create(sm_host* host, const sm_host_api* api,
+                             void** instance, char* err, size_t err_len) {
+  (void)err;
+  (void)err_len;
+  test_api = api;
+  test_host = host;
+  *instance = NULL;
+  return SM_OK;
+}
+
+static sm_status test_gauge(sm_emitter* em, const char* name, double v) {
+  sm_family f;
+  sm_sample s;
+  memset(&f, 0, sizeof f);
+  memset(&s, 0, sizeof s);
+  f.struct_size = sizeof f;
+  f.name = name;
+  f.help = "Test gauge.";
+  f.type = SM_METRIC_GAUGE;
+  s.struct_size = sizeof s;
+  s.value = v;
+  if (test_api->begin_family(em, &f) != SM_OK) return SM_ERR_INVALID;
+  return test_api->emit_sample(em, &s);
+}
+
+#endif
