@@ -18,26 +18,25 @@
 /* Options: the schema the host validates [collectors.loadavg] against. */
 static const sm_option kOptions[] = {
     {sizeof(sm_option), "processes", SM_OPT_BOOL,
-     "Also export runnable and total scheduling entities.", 1, 0.0, NULL,
-     NULL},
+     "Also export runnable and total scheduling entities.", 1, 0.0, NULL, NULL},
 };
 
 typedef struct loadavg {
-  const sm_host_api *api;
-  sm_host *host;
+  const sm_host_api* api;
+  sm_host* host;
   char path[4096];
   int processes;
 } loadavg;
 
-static void set_error(char *err, size_t err_len, const char *msg) {
+static void set_error(char* err, size_t err_len, const char* msg) {
   if (err_len == 0) return;
   strncpy(err, msg, err_len - 1);
   err[err_len - 1] = '\0';
 }
 
-static sm_status loadavg_create(sm_host *host, const sm_host_api *api,
-                                void **instance, char *err, size_t err_len) {
-  loadavg *self = calloc(1, sizeof *self);
+static sm_status loadavg_create(sm_host* host, const sm_host_api* api,
+                                void** instance, char* err, size_t err_len) {
+  loadavg* self = calloc(1, sizeof *self);
   if (self == NULL) {
     set_error(err, err_len, "out of memory");
     return SM_ERR;
@@ -51,29 +50,28 @@ static sm_status loadavg_create(sm_host *host, const sm_host_api *api,
   }
   /* Never hard-code /proc: the host says where procfs is (tests use a
    * fixture tree). */
-  snprintf(self->path, sizeof self->path, "%s/loadavg",
-           api->procfs_root(host));
+  snprintf(self->path, sizeof self->path, "%s/loadavg", api->procfs_root(host));
   *instance = self;
   return SM_OK;
 }
 
-static sm_status gauge(loadavg *self, sm_emitter *em, const char *name,
-                       const char *help, double value) {
+static sm_status gauge(loadavg* self, sm_emitter* em, const char* name,
+                       const char* help, double value) {
   sm_family family = {sizeof(sm_family), name, help, SM_METRIC_GAUGE, NULL};
   sm_sample sample = {sizeof(sm_sample), NULL, NULL, 0, value};
   sm_status st = self->api->begin_family(em, &family);
   return st == SM_OK ? self->api->emit_sample(em, &sample) : st;
 }
 
-static sm_status loadavg_collect(void *instance, sm_emitter *em, char *err,
+static sm_status loadavg_collect(void* instance, sm_emitter* em, char* err,
                                  size_t err_len) {
-  loadavg *self = instance;
+  loadavg* self = instance;
   char buf[256];
   double l1, l5, l15;
   unsigned long runnable, total;
   char msg[4200];
   size_t n;
-  FILE *f = fopen(self->path, "re");
+  FILE* f = fopen(self->path, "re");
   if (f == NULL) {
     snprintf(msg, sizeof msg, "%s: %s", self->path, strerror(errno));
     set_error(err, err_len, msg);
@@ -102,9 +100,9 @@ static sm_status loadavg_collect(void *instance, sm_emitter *em, char *err,
   return SM_OK;
 }
 
-static void loadavg_destroy(void *instance) { free(instance); }
+static void loadavg_destroy(void* instance) { free(instance); }
 
-const sm_plugin *sysmetrics_plugin_entry(uint32_t host_abi_major,
+const sm_plugin* sysmetrics_plugin_entry(uint32_t host_abi_major,
                                          uint32_t host_abi_minor) {
   static const sm_plugin plugin = {
       sizeof(sm_plugin),

@@ -183,8 +183,7 @@ sm_status Create(sm_host* host, const sm_host_api* api, void** instance,
                  char* err, std::size_t err_len) noexcept {
   // Guard catches std::bad_alloc from new.
   // NOLINTBEGIN(bugprone-unhandled-exception-at-new)
-  return Guard(err, err_len,
-               [&] { *instance = new Instance<T>(host, api); });
+  return Guard(err, err_len, [&] { *instance = new Instance<T>(host, api); });
   // NOLINTEND(bugprone-unhandled-exception-at-new)
 }
 
