@@ -40,8 +40,8 @@ class LogCapture {
   std::ostringstream out_;
 };
 
-std::unique_ptr<Collector> MakeCollector(const std::string& name,
-                                         CollectorSettings settings = {}) {
+std::unique_ptr<Collector> MakeCollector(
+    const std::string& name, const CollectorSettings& settings = {}) {
   auto plugin = LoadPlugin(Path(name));
   if (!plugin.ok()) throw std::runtime_error(plugin.error());
   auto c = Collector::Create(

@@ -107,7 +107,7 @@ class DiskCollector {
     int widest = 0;
     for (const DiskLine& d : stats_.devices) {
       if (const std::string* name = filter_.Include(d.name)) {
-        included_.push_back({name->c_str(), &d});
+        included_.emplace_back(name->c_str(), &d);
         widest = std::max(widest, d.stats);
       }
     }

@@ -79,7 +79,7 @@ class NetworkCollector {
     included_.clear();
     for (const InterfaceLine& i : dev_.interfaces) {
       if (const std::string* name = filter_.Include(i.name)) {
-        included_.push_back({name->c_str(), &i});
+        included_.emplace_back(name->c_str(), &i);
       }
     }
     for (int c = 0; c < kCounters; ++c) {

@@ -1,0 +1,255 @@
+"""What an on-call engineer relies on: failure isolation and self-metrics,
+deadlines, JSON logs that survive hostile text, reload, limits, signals."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import threading
+import time
+import unittest
+
+import harness
+
+BUILTIN = ("cpu", "memory", "disk", "network")
+
+
+class ProductionTest(harness.TempDirTestCase):
+    def setUp(self):
+        super().setUp()
+        self.procfs = harness.make_procfs(os.path.join(self.tmp, "proc"))
+        self.plugins = os.path.join(self.tmp, "plugins")
+        os.makedirs(self.plugins)
+        for name in BUILTIN:
+            shutil.copy(os.path.join(harness.PLUGIN_DIR, name + ".so"), self.plugins)
+
+    def add_plugin(self, name):
+        shutil.copy(os.path.join(harness.TEST_PLUGIN_DIR, name + ".so"),
+                    self.plugins)
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def exporter(self, *args, **kw):
+        kw.setdefault("procfs", self.procfs)
+        return harness.Exporter("--plugin-dir", self.plugins, *args, **kw)
+
+    def test_malformed_file_error_counter_rises_per_scrape(self):
+        procfs = harness.make_procfs(os.path.join(self.tmp, "bad"),
+                                     {"meminfo": "MemTotal: lots kB\n"})
+        with self.exporter(procfs=procfs) as e:
+            for i in (1, 2, 3):
+                s = harness.samples(e.metrics())
+                self.assertEqual(s['sysmetrics_collector_success{collector="memory"}'], "0")
+                self.assertEqual(s['sysmetrics_collector_errors_total{collector="memory"}'], str(i))
+                for c in ("cpu", "disk", "network"):
+                    self.assertEqual(s[f'sysmetrics_collector_success{{collector="{c}"}}'], "1")
+                    self.assertEqual(s[f'sysmetrics_collector_errors_total{{collector="{c}"}}'], "0")
+                self.assertEqual(s["sysmetrics_cpus_online"], "2")
+            errors = [l for l in e.log() if "collector failed" in l]
+            self.assertIn("meminfo:1: MemTotal value 'lots' is not a number", errors[0])
+
+    def test_self_metrics(self):
+        with self.exporter() as e:
+            text = e.metrics()
+        s = harness.samples(text)
+        for c in BUILTIN:
+            self.assertGreater(float(s[f'sysmetrics_scrape_duration_seconds{{collector="{c}"}}']), 0)
+        self.assertGreater(float(s["sysmetrics_scrape_collect_seconds"]), 0)
+        build = [k for k in s if k.startswith("sysmetrics_build_info{")]
+        self.assertEqual(len(build), 1)
+        self.assertRegex(build[0], r'version="[^"]+",compiler="[^"]+",abi="1\.0"')
+        info = [k for k in s if k.startswith("sysmetrics_plugin_info{")]
+        self.assertEqual(len(info), 4)
+        self.assertIn(f'file="{self.plugins}/cpu.so"', "".join(info))
+        harness.promtool_check(self, text)
+
+    def test_deadline_from_prometheus_header_and_no_second_start(self):
+        self.add_plugin("slow")  # sleeps 3 s in collect
+        with self.exporter("--collector.slow") as e:
+            t0 = time.monotonic()
+            status, _, body = e.get(headers={"X-Prometheus-Scrape-Timeout-Seconds": "1"})
+            took = time.monotonic() - t0
+            self.assertEqual(status, 200)
+            self.assertLess(took, 1.0)  # deadline 0.5 s (1 s less the margin)
+            s = harness.samples(body.decode())
+            self.assertEqual(s['sysmetrics_collector_success{collector="slow"}'], "0")
+            self.assertEqual(s['sysmetrics_collector_success{collector="cpu"}'], "1")
+            # Still running: reported failed at once, not started again.
+            t0 = time.monotonic()
+            s = harness.samples(e.get(headers={"X-Prometheus-Scrape-Timeout-Seconds": "1"})[2].decode())
+            self.assertLess(time.monotonic() - t0, 0.3)
+            self.assertEqual(s['sysmetrics_collector_success{collector="slow"}'], "0")
+            self.assertTrue(any("still running from an earlier scrape" in l for l in e.log()))
+            time.sleep(3.2)  # the first call returns
+            s = harness.samples(e.get(headers={"X-Prometheus-Scrape-Timeout-Seconds": "10"})[2].decode())
+            self.assertEqual(s['sysmetrics_collector_success{collector="slow"}'], "1")
+            self.assertEqual(s["sysmetrics_slow_calls"], "2")  # never twice at once
+
+    def test_per_collector_timeout_from_config(self):
+        self.add_plugin("slow")
+        cfg = self.write("c.toml", "[collectors.slow]\nenabled = true\n"
+                                   "timeout_seconds = 0.2\n")
+        with self.exporter(config=cfg) as e:
+            t0 = time.monotonic()
+            s = harness.samples(e.metrics())
+            self.assertLess(time.monotonic() - t0, 0.6)
+            self.assertEqual(s['sysmetrics_collector_success{collector="slow"}'], "0")
+
+    def test_cpp_exception_is_isolated(self):
+        self.add_plugin("throws")
+        with self.exporter("--collector.throws") as e:
+            for _ in range(3):
+                s = harness.samples(e.metrics())
+                self.assertEqual(s['sysmetrics_collector_success{collector="throws"}'], "0")
+                self.assertEqual(s['sysmetrics_collector_success{collector="cpu"}'], "1")
+            self.assertIsNone(e.proc.poll())
+            self.assertTrue(any('collector=throws error="boom from C++"' in l for l in e.log()))
+
+    def test_json_logs_parse_line_by_line_with_hostile_text(self):
+        for p in ("hostile_log", "bad_names", "wrong_abi"):
+            self.add_plugin(p)
+        with self.exporter("--log-format", "json", "--log-level", "debug",
+                           "--collector.hostile_log", "--collector.bad_names",
+                           "--collector.wrong_abi") as e:
+            e.metrics()
+            e.get('/nope"quoted"')
+            self.assertTrue(e.wait_for_log("nope"))
+            lines = e.log()
+        records = []
+        for line in lines:
+            self.assertTrue(line.endswith("\n"))
+            rec = json.loads(line)  # exactly one JSON object per line
+            for key in ("ts", "level", "msg"):
+                self.assertIn(key, rec)
+            records.append(rec)
+        hostile = [r for r in records if r.get("collector") == "hostile_log"
+                   and r["level"] == "warning"]
+        self.assertEqual(len(hostile), 1)
+        self.assertIn('quote" backslash\\ newline\nforged=1 {"json":true}',
+                      hostile[0]["msg"])
+        self.assertIn("\u00ff\u00fe", hostile[0]["msg"])  # stray bytes kept visible
+        failed = [r for r in records if r["msg"] == "collector failed"
+                  and r["collector"] == "hostile_log"]
+        self.assertIn('error with "quotes"\nand', failed[0]["error"])
+        refused = [r for r in records if r["msg"] == "plugin refused"]
+        self.assertTrue(refused[0]["file"].endswith("wrong_abi.so"))
+        self.assertTrue(any(r["msg"] == "listening" for r in records))
+
+    def test_sighup_changes_plugins_without_a_failed_scrape(self):
+        self.add_plugin("c_plugin")
+        cfg = self.write("c.toml", "[collectors.c_plugin]\nenabled = true\n")
+        with self.exporter(config=cfg) as e:
+            self.assertIn("sysmetrics_c_plugin_answer", e.metrics())
+            failures = []
+            stop = threading.Event()
+
+            def scrape_loop():
+                while not stop.is_set():
+                    try:
+                        if e.get()[0] != 200:
+                            failures.append("status")
+                    except OSError as exc:
+                        failures.append(repr(exc))
+
+            threads = [threading.Thread(target=scrape_loop) for _ in range(4)]
+            for t in threads:
+                t.start()
+            time.sleep(0.3)
+            self.write("c.toml", "[collectors.c_plugin]\nenabled = false\n"
+                                 "[collectors.cpu]\nenabled = false\n")
+            e.send_signal(signal.SIGHUP)
+            self.assertTrue(e.wait_for_log("configuration reloaded"))
+            time.sleep(0.3)
+            # A broken configuration keeps the running one.
+            self.write("c.toml", "[collectors.cpu]\nenabled = maybe\n")
+            e.send_signal(signal.SIGHUP)
+            self.assertTrue(e.wait_for_log("reload failed; keeping the running"))
+            time.sleep(0.3)
+            stop.set()
+            for t in threads:
+                t.join(10)
+            self.assertEqual(failures, [])
+            text = e.metrics()
+            self.assertNotIn("sysmetrics_c_plugin_answer", text)
+            self.assertNotIn("sysmetrics_cpu_seconds_total", text)
+            self.assertIn("sysmetrics_memory_total_bytes", text)
+            self.assertIsNone(e.proc.poll())
+
+    def test_idle_connections_do_not_delay_a_scrape(self):
+        with self.exporter() as e:
+            idle = []
+            try:
+                for i in range(200):
+                    s = socket.create_connection(("127.0.0.1", e.port), timeout=5)
+                    if i % 2:
+                        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # never finished
+                    idle.append(s)
+                time.sleep(0.2)
+                t0 = time.monotonic()
+                status = e.get(timeout=5)[0]
+                self.assertEqual(status, 200)
+                self.assertLess(time.monotonic() - t0, 1.0)
+            finally:
+                for s in idle:
+                    s.close()
+
+    def test_max_requests_refuses_the_excess_at_once(self):
+        self.add_plugin("slow")
+        cfg = self.write("c.toml", "[collectors.slow]\nenabled = true\nsleep_ms = 1500\n")
+        n = 4
+        with self.exporter("--max-requests", str(n), config=cfg) as e:
+            results = []
+            lock = threading.Lock()
+
+            def one():
+                t0 = time.monotonic()
+                status = e.get(headers={"X-Prometheus-Scrape-Timeout-Seconds": "10"},
+                               timeout=10)[0]
+                with lock:
+                    results.append((status, time.monotonic() - t0))
+
+            threads = [threading.Thread(target=one) for _ in range(n + 10)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(15)
+                self.assertFalse(t.is_alive(), "a scrape hung")
+        statuses = sorted(s for s, _ in results)
+        self.assertEqual(statuses.count(200), n)
+        self.assertEqual(statuses.count(503), 10)
+        for status, took in results:
+            if status == 503:
+                self.assertLess(took, 1.0)  # refused at once, not queued
+
+    def test_second_signal_during_drain_exits_at_once(self):
+        self.add_plugin("slow")
+        cfg = self.write("c.toml", "[collectors.slow]\nenabled = true\nsleep_ms = 5000\n")
+        e = self.exporter(config=cfg).start()
+        try:
+            def in_flight():
+                try:
+                    e.get(headers={"X-Prometheus-Scrape-Timeout-Seconds": "20"})
+                except OSError:
+                    pass  # the exporter exits under it
+
+            threading.Thread(target=in_flight, daemon=True).start()
+            time.sleep(0.3)  # the scrape is in flight, waiting for slow
+            e.send_signal(signal.SIGTERM)
+            self.assertTrue(e.wait_for_log("shutdown began"))
+            t0 = time.monotonic()
+            e.send_signal(signal.SIGTERM)
+            status = e.proc.wait(5)
+            self.assertLess(time.monotonic() - t0, 1.0)
+            self.assertNotEqual(status, 0)
+            self.assertTrue(any("second signal during shutdown" in l for l in e.log()))
+        finally:
+            e.kill()
+
+
+if __name__ == "__main__":
+    unittest.main()
