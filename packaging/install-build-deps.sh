@@ -6,7 +6,8 @@ set -euo pipefail
 
 build=(cmake make g++ pkg-config libpoco-dev libboost-dev libtoml11-dev
        libspdlog-dev doctest-dev)
-test=(prometheus python3 curl clang-format clang-tidy)
+test=(prometheus python3 curl clang-format clang-tidy
+      dpkg-dev rpm lintian fakeroot file adduser procps)
 
 packages=("${build[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -232,6 +232,21 @@ TEST_CASE("a slow collector misses its deadline and is not started twice") {
   CHECK_FALSE(Contains(out, "sysmetrics_slow_calls"));
 }
 
+TEST_CASE("a plugin built against the frozen ABI 1.0 header keeps working") {
+  auto plugin = LoadPlugin(Path("frozen_v1_0"));
+  REQUIRE_MESSAGE(plugin.ok(), (plugin.ok() ? "" : plugin.error()));
+  CHECK(plugin.value()->info().abi_major == 1);
+  CHECK(plugin.value()->info().abi_minor == 0);
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(MakeCollector("frozen_v1_0"));
+  Exporter e(std::move(cs));
+  ScrapeReport report;
+  const std::string out = Scrape(e, &report);
+  CHECK(report.collectors[0].success);
+  // flag 1 + count 3 + ratio 1.5 + one list item + 1 for the strings
+  CHECK(Contains(out, "sysmetrics_frozen_v1_0_sum 7.5\n"));
+}
+
 TEST_CASE(
     "BuildExporter refuses bad plugins by file and reason, keeps the rest") {
   LogCapture log;

@@ -81,15 +81,18 @@ for key in User=sysmetrics NoNewPrivileges=yes ProtectSystem=strict \
   Restart=on-failure ExecReload= EnvironmentFile=-/etc/default/sysmetrics; do
   grep -q "^$key" "$unit" || fail "unit lacks $key"
 done
-man -w sysmetrics >/dev/null || fail "man page not found"
+dpkg-deb -c "$deb" | grep -q ' ./usr/share/man/man1/sysmetrics.1.gz$' ||
+  fail "man page not in the package"
 /usr/bin/sysmetrics --check-config >/dev/null || fail "--check-config failed"
 
 # Starts the packaged binary as the service user with the packaged config on
 # a free loopback port; sets $pid and $port.
 start() {
   local log="$work/exporter.log"
-  runuser -u sysmetrics -- /usr/bin/sysmetrics --listen 127.0.0.1:0 \
-    >"$log" 2>&1 &
+  # setpriv execs (runuser would fork and stand between us and the
+  # exporter's signals and exit status).
+  setpriv --reuid=sysmetrics --regid=sysmetrics --init-groups \
+    /usr/bin/sysmetrics --listen 127.0.0.1:0 >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 50); do
     port=$(sed -n 's/.*listening address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
