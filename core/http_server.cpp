@@ -15,6 +15,7 @@
 #include <charconv>
 #include <thread>
 
+#include "gzip.hpp"
 #include "log.hpp"
 #include "text_format.hpp"
 
@@ -208,10 +209,19 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     // One buffer per server thread, reused: after the first scrapes it has
     // the size of a response and the scrape path stops allocating for it.
     thread_local std::string body;
+    thread_local std::string compressed;
     body.clear();
     exporter->Scrape(options, &body, &report_);
-    SendText(response, HTTPResponse::HTTP_OK, body,
-             std::string(kTextContentType), head);
+    response.set("Vary", "Accept-Encoding");
+    if (AcceptsGzip(request.get("Accept-Encoding", "")) &&
+        GzipCompress(body, &compressed)) {
+      response.set("Content-Encoding", "gzip");
+      SendText(response, HTTPResponse::HTTP_OK, compressed,
+               std::string(kTextContentType), head);
+    } else {
+      SendText(response, HTTPResponse::HTTP_OK, body,
+               std::string(kTextContentType), head);
+    }
     return HTTPResponse::HTTP_OK;
   }
 

@@ -6,6 +6,7 @@ Regenerate the golden file after an intended output change with
 and review the diff before committing it.
 """
 
+import gzip
 import os
 import re
 import unittest
@@ -104,6 +105,26 @@ class HttpTest(harness.TempDirTestCase):
             self.assertIn("collector=cpu", errors[0])
             self.assertIn("stat:2: cpu0 field 3 'x3' is not a number", errors[0])
             harness.promtool_check(self, text)
+
+    def test_gzip_when_accepted(self):
+        with harness.Exporter(procfs=self.procfs) as e:
+            status, headers, body = e.get(headers={"Accept-Encoding": "gzip"})
+            self.assertEqual(status, 200)
+            self.assertEqual(headers["Content-Encoding"], "gzip")
+            self.assertEqual(headers["Vary"], "Accept-Encoding")
+            self.assertEqual(int(headers["Content-Length"]), len(body))
+            text = gzip.decompress(body).decode()
+            harness.check_exposition(self, text)
+            harness.promtool_check(self, text)
+            self.assertEqual(normalise(text), normalise(e.metrics()))
+            for value in ("identity", "gzip;q=0", ""):
+                _, headers, body = e.get(headers={"Accept-Encoding": value})
+                self.assertNotIn("Content-Encoding", headers)
+                self.assertTrue(body.startswith(b"# HELP"))
+            _, headers, body = e.request("HEAD", "/metrics",
+                                         headers={"Accept-Encoding": "gzip"})
+            self.assertEqual(body, b"")
+            self.assertEqual(headers["Content-Encoding"], "gzip")
 
     def test_golden(self):
         with harness.Exporter(procfs=self.procfs) as e:

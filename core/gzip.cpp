@@ -1,0 +1,94 @@
+#include "gzip.hpp"
+
+#include <libdeflate.h>
+
+#include <charconv>
+#include <memory>
+
+namespace sysmetrics {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// The q-value of a coding's parameters ("q=0.5"); 1 when absent.
+double QValue(std::string_view params) {
+  while (!params.empty()) {
+    const std::size_t semi = params.find(';');
+    const std::string_view p = Trim(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view()
+                                            : params.substr(semi + 1);
+    if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+      double q = 1;
+      const std::string_view v = p.substr(2);
+      const auto r = std::from_chars(v.data(), v.data() + v.size(), q);
+      return r.ec == std::errc() ? q : 1;
+    }
+  }
+  return 1;
+}
+
+struct CompressorDeleter {
+  void operator()(libdeflate_compressor* c) const {
+    libdeflate_free_compressor(c);
+  }
+};
+
+}  // namespace
+
+bool AcceptsGzip(std::string_view accept_encoding) {
+  bool gzip = false;
+  bool star = false;
+  bool gzip_listed = false;
+  while (!accept_encoding.empty()) {
+    const std::size_t comma = accept_encoding.find(',');
+    const std::string_view item = accept_encoding.substr(0, comma);
+    accept_encoding = comma == std::string_view::npos
+                          ? std::string_view()
+                          : accept_encoding.substr(comma + 1);
+    const std::size_t semi = item.find(';');
+    const std::string_view coding = Trim(item.substr(0, semi));
+    const double q =
+        semi == std::string_view::npos ? 1 : QValue(item.substr(semi + 1));
+    if (EqualsIgnoreCase(coding, "gzip") ||
+        EqualsIgnoreCase(coding, "x-gzip")) {
+      gzip_listed = true;
+      gzip = q > 0;
+    } else if (coding == "*") {
+      star = q > 0;
+    }
+  }
+  return gzip_listed ? gzip : star;
+}
+
+bool GzipCompress(std::string_view in, std::string* out) {
+  thread_local std::unique_ptr<libdeflate_compressor, CompressorDeleter>
+      compressor(libdeflate_alloc_compressor(kGzipLevel));
+  if (compressor == nullptr) return false;
+  out->resize(libdeflate_gzip_compress_bound(compressor.get(), in.size()));
+  const std::size_t n = libdeflate_gzip_compress(
+      compressor.get(), in.data(), in.size(), out->data(), out->size());
+  out->resize(n);
+  return n != 0 || in.empty();
+}
+
+}  // namespace sysmetrics
