@@ -148,6 +148,8 @@ class Exporter:
             self.proc.wait()
         if self._reader is not None:
             self._reader.join(2)
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
 
     def __enter__(self):
         return self.start()
