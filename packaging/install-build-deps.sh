@@ -6,7 +6,7 @@ set -euo pipefail
 
 build=(cmake make g++ pkg-config libpoco-dev libboost-dev libtoml11-dev
        libdeflate-dev
-       libspdlog-dev doctest-dev)
+       libspdlog-dev doctest-dev libbenchmark-dev)
 test=(prometheus python3 curl clang-format clang-tidy
       dpkg-dev rpm lintian fakeroot file adduser procps)
 

@@ -1,0 +1,237 @@
+// Benchmarks of the scrape path: each /proc parser, the serializer, gzip,
+// and one whole collection through the real plugins, on a small machine and
+// on a large one (128 CPUs, 1,000 disks, 1,000 interfaces). They measure;
+// they assert nothing. Run: build/tests/bench/sysmetrics_bench
+// The "per_series" counters give the time per exported series, the figure
+// that must stay flat as machines grow.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "diskstats.hpp"
+#include "exporter.hpp"
+#include "fixtures.hpp"
+#include "gzip.hpp"
+#include "log.hpp"
+#include "meminfo.hpp"
+#include "metric_set.hpp"
+#include "net_dev.hpp"
+#include "plugin_loader.hpp"
+#include "proc_file.hpp"
+#include "proc_stat.hpp"
+#include "text_format.hpp"
+
+namespace sysmetrics::bench {
+namespace {
+
+void BM_ParseProcStat(benchmark::State& state) {
+  const std::string text = ProcStat(static_cast<int>(state.range(0)));
+  cpu::ProcStat out;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(cpu::ParseProcStat(text, "stat", &out, &error));
+  }
+  state.SetBytesProcessed(state.iterations() * text.size());
+}
+BENCHMARK(BM_ParseProcStat)->Arg(2)->Arg(128);
+
+void BM_ParseMemInfo(benchmark::State& state) {
+  const std::string text = MemInfo();
+  memory::MemInfo out;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(memory::ParseMemInfo(text, "m", &out, &error));
+  }
+  state.SetBytesProcessed(state.iterations() * text.size());
+}
+BENCHMARK(BM_ParseMemInfo);
+
+void BM_ParseDiskStats(benchmark::State& state) {
+  const std::string text = DiskStats(static_cast<int>(state.range(0)));
+  disk::DiskStats out;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(disk::ParseDiskStats(text, "d", &out, &error));
+  }
+  state.SetBytesProcessed(state.iterations() * text.size());
+}
+BENCHMARK(BM_ParseDiskStats)->Arg(4)->Arg(1000);
+
+void BM_ParseNetDev(benchmark::State& state) {
+  const std::string text = NetDev(static_cast<int>(state.range(0)));
+  network::NetDev out;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(network::ParseNetDev(text, "n", &out, &error));
+  }
+  state.SetBytesProcessed(state.iterations() * text.size());
+}
+BENCHMARK(BM_ParseNetDev)->Arg(4)->Arg(1000);
+
+// The floor of a scrape's collection work: open, read and parse the four
+// real /proc files, nothing else (no emission, no serialization).
+void BM_ReadParseFloor(benchmark::State& state) {
+  std::string buf;
+  std::string error;
+  cpu::ProcStat stat;
+  memory::MemInfo mem;
+  disk::DiskStats disks;
+  network::NetDev net;
+  for (auto _ : state) {
+    bool ok = plugin::ReadFileInto("/proc/stat", &buf, &error) &&
+              cpu::ParseProcStat(buf, "stat", &stat, &error);
+    ok = ok && plugin::ReadFileInto("/proc/meminfo", &buf, &error) &&
+         memory::ParseMemInfo(buf, "meminfo", &mem, &error);
+    ok = ok && plugin::ReadFileInto("/proc/diskstats", &buf, &error) &&
+         disk::ParseDiskStats(buf, "diskstats", &disks, &error);
+    ok = ok && plugin::ReadFileInto("/proc/net/dev", &buf, &error) &&
+         network::ParseNetDev(buf, "net/dev", &net, &error);
+    if (!ok) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+  }
+}
+BENCHMARK(BM_ReadParseFloor)->Unit(benchmark::kMicrosecond);
+
+MetricSet MakeSet(int series) {
+  MetricSet set;
+  set.BeginFamily("sysmetrics_disk_read_bytes_total", "Bytes read.",
+                  MetricType::kCounter, "bytes");
+  for (int i = 0; i < series; ++i) {
+    const std::string device = "nvme" + std::to_string(i) + "n1";
+    const LabelView l[] = {{"device", device}};
+    set.AddSample({}, l, 123456789.0 * i);
+  }
+  set.Finish();
+  return set;
+}
+
+void BM_FillMetricSet(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  std::vector<std::string> devices;
+  for (int i = 0; i < n; ++i) devices.push_back("nvme" + std::to_string(i));
+  MetricSet set;
+  for (auto _ : state) {
+    set.Clear();
+    set.BeginFamily("sysmetrics_disk_read_bytes_total", "Bytes read.",
+                    MetricType::kCounter, "bytes");
+    for (int i = 0; i < n; ++i) {
+      const LabelView l[] = {{"device", devices[i]}};
+      set.AddSample({}, l, 1.5 * i);
+    }
+    set.Finish();
+  }
+  state.counters["per_series"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * n,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_FillMetricSet)->Arg(16)->Arg(1000);
+
+void BM_SerializeText(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const MetricSet set = MakeSet(n);
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    AppendSetText(out, set);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * out.size());
+  state.counters["per_series"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * n,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_SerializeText)->Arg(16)->Arg(1000);
+
+void BM_Gzip(benchmark::State& state) {
+  std::string body;
+  AppendSetText(body, MakeSet(static_cast<int>(state.range(0))));
+  std::string out;
+  for (auto _ : state) {
+    GzipCompress(body, &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * body.size());
+  state.SetLabel(std::to_string(body.size()) + " -> " +
+                 std::to_string(out.size()) + " bytes");
+}
+BENCHMARK(BM_Gzip)->Arg(100)->Arg(1000);
+
+// One whole collection through the four real plugins, as a scrape does it
+// (without HTTP): read, parse, emit, merge, serialize.
+void BM_Collection(benchmark::State& state) {
+  const bool large = state.range(0) != 0;
+  const std::string root =
+      std::filesystem::temp_directory_path() /
+      ("sysmetrics-bench-" + std::to_string(getpid()) + (large ? "-l" : "-s"));
+  if (large) {
+    WriteProcfs(root, 128, 1000, 1000);
+  } else {
+    WriteProcfs(root, 2, 4, 4);
+  }
+  CollectorSettings settings;
+  settings.procfs_root = root;
+  std::vector<std::unique_ptr<Collector>> collectors;
+  for (const char* name : {"cpu", "disk", "memory", "network"}) {
+    auto plugin =
+        LoadPlugin(std::string(SYSMETRICS_PLUGIN_BUILD_DIR "/") + name + ".so");
+    if (!plugin.ok()) {
+      state.SkipWithError(plugin.error().c_str());
+      return;
+    }
+    auto c = Collector::Create(
+        plugin.value(), PluginOptions::Defaults(plugin.value()->info().schema),
+        settings);
+    if (!c.ok()) {
+      state.SkipWithError(c.error().c_str());
+      return;
+    }
+    collectors.push_back(c.take());
+  }
+  Exporter exporter(std::move(collectors));
+  std::string out;
+  ScrapeReport report;
+  std::size_t series = 0;
+  for (auto _ : state) {
+    out.clear();
+    ScrapeOptions options;
+    options.deadline = Clock::now() + std::chrono::seconds(10);
+    exporter.Scrape(options, &out, &report);
+    benchmark::DoNotOptimize(out.data());
+  }
+  for (std::size_t pos = 0; (pos = out.find('\n', pos)) != std::string::npos;
+       ++pos) {
+    if (pos + 1 < out.size() && out[pos + 1] != '#') ++series;
+  }
+  state.SetLabel(std::to_string(series) + " series, " +
+                 std::to_string(out.size()) + " bytes");
+  state.counters["per_series"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(series),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  std::filesystem::remove_all(root);
+}
+BENCHMARK(BM_Collection)
+    ->ArgName("large")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+}  // namespace
+}  // namespace sysmetrics::bench
+
+int main(int argc, char** argv) {
+  sysmetrics::InitLogging(sysmetrics::LogFormat::kText,
+                          sysmetrics::LogLevel::kError);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
