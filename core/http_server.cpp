@@ -270,6 +270,7 @@ struct HttpServer::Impl {
   ExporterHolder* exporter = nullptr;
   std::unique_ptr<Poco::ThreadPool> pool;
   std::unique_ptr<Poco::Net::HTTPServer> server;
+  Poco::Net::ServerSocket listener;  // shares the server's socket
 };
 
 HttpServer::HttpServer(ServerOptions options, ExporterHolder* exporter)
@@ -312,6 +313,7 @@ Result<std::string> HttpServer::Start() {
         new Factory(impl_->exporter, &impl_->options), *impl_->pool, socket,
         params);
     impl_->server->start();
+    impl_->listener = socket;
     return socket.address().toString();
   } catch (const Poco::Exception& e) {
     return Status::Error("cannot listen on " + impl_->options.listen + ": " +
@@ -324,6 +326,14 @@ bool HttpServer::Shutdown(std::chrono::milliseconds drain) {
   // stopAll(false): stop accepting, let current requests complete, then
   // close idle keep-alive connections.
   impl_->server->stopAll(false);
+  // stopAll joined the accept thread but leaves the socket open until the
+  // server is destroyed: a client connecting during the drain would sit in
+  // the listen backlog until then. Close it now so new connections are
+  // refused at once.
+  try {
+    impl_->listener.close();
+  } catch (const Poco::Exception&) {  // NOLINT(bugprone-empty-catch)
+  }
   const auto until = Clock::now() + drain;
   bool drained = false;
   for (;;) {

@@ -25,10 +25,15 @@ class Client(threading.Thread):
 
     def run(self):
         while not self.stop.is_set():
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
             try:
                 conn.request("GET", "/metrics", headers={"Connection": "close"})
                 resp = conn.getresponse()
+            except TimeoutError:
+                # Neither answered nor refused: a connection left hanging
+                # (in the listen backlog, say) during the drain.
+                self.bad.append("no answer and no refusal within 5 s")
+                return
             except (ConnectionError, OSError, http.client.RemoteDisconnected):
                 return  # not started by the server: stop here
             try:
