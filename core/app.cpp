@@ -91,6 +91,7 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
         std::chrono::duration<double>(timeout));
     settings.sample_limit =
         static_cast<std::size_t>(cc.sample_limit.value_or(config.sample_limit));
+    settings.run_inline = info.nonblocking && config.inline_nonblocking;
     sm_status create_status = SM_OK;
     auto collector = Collector::Create(plugin.value(), options.take(), settings,
                                        &create_status);

@@ -57,6 +57,9 @@ struct CollectorSettings {
   std::size_t sample_limit = 0;  // 0: unlimited
   // Longest a collect may take in one scrape; zero: the scrape's deadline.
   Clock::duration timeout{};
+  // Run collect() on the scraping thread (the plugin promised it never
+  // blocks, and the configuration allows it): no hand-off to the pool.
+  bool run_inline = false;
 };
 
 // A scrape waiting for runs: the number of its runs not yet finished. The

@@ -78,7 +78,7 @@ std::string Keys(std::initializer_list<const char*> keys) {
 // A key of a host section and where its value goes.
 struct Key {
   const char* name;
-  std::variant<std::string*, double*, std::int64_t*> target;
+  std::variant<std::string*, double*, std::int64_t*, bool*> target;
 };
 
 Status ApplyKey(const Value& v, const std::string& where, const Key& key) {
@@ -95,6 +95,13 @@ Status ApplyKey(const Value& v, const std::string& where, const Key& key) {
       return ErrorAt(v, where + " must be between 0 and 3600 seconds");
     }
     **d = x;
+    return Status::Ok();
+  }
+  if (auto* b = std::get_if<bool*>(&key.target)) {
+    if (!v.is_boolean()) {
+      return ErrorAt(v, where + " must be true or false, not " + TypeName(v));
+    }
+    **b = v.as_boolean();
     return Status::Ok();
   }
   auto* i = std::get<std::int64_t*>(key.target);
@@ -227,7 +234,8 @@ Status ApplyFile(const Value& root, Config* config) {
           {{"timeout_margin_seconds", &config->timeout_margin_seconds},
            {"default_timeout_seconds", &config->default_timeout_seconds},
            {"collector_timeout_seconds", &config->collector_timeout_seconds},
-           {"sample_limit", &config->sample_limit}});
+           {"sample_limit", &config->sample_limit},
+           {"inline_nonblocking", &config->inline_nonblocking}});
     } else if (section == "paths") {
       s = ApplySection(
           v, section, {{"procfs", &config->procfs}, {"sysfs", &config->sysfs}});

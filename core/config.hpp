@@ -71,6 +71,9 @@ struct Config {
   double default_timeout_seconds = 10;
   double collector_timeout_seconds = 0;  // 0: no cap beyond the scrape's
   std::int64_t sample_limit = 100000;    // per collector and scrape
+  // Run collectors whose plugin promises never to block on the scraping
+  // thread (ABI 1.1 SM_PLUGIN_NONBLOCKING); false: always on the pool.
+  bool inline_nonblocking = true;
   LogFormat log_format = LogFormat::kText;
   LogLevel log_level = LogLevel::kInfo;
   std::map<std::string, CollectorConfig> collectors;

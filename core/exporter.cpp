@@ -110,7 +110,7 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
                       ScrapeReport* report) {
   const Clock::time_point t0 = Clock::now();
   struct Slot {
-    std::shared_ptr<const Run> run;
+    std::shared_ptr<Run> run;  // written only by Execute, read after done
     Collector::StartKind kind = Collector::StartKind::kStarted;
     Clock::time_point deadline;
     bool done = false;
@@ -125,10 +125,20 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
                             : std::min(options.deadline, t0 + cap);
     std::shared_ptr<Run> run =
         collectors_[i]->Start(slots[i].deadline, &slots[i].kind, waiter);
-    if (slots[i].kind == Collector::StartKind::kStarted) {
+    if (slots[i].kind == Collector::StartKind::kStarted &&
+        !collectors_[i]->settings().run_inline) {
       pool_->Submit(collectors_[i].get(), run);
     }
     slots[i].run = std::move(run);
+  }
+  // Collectors that promised never to block run here, while the pool works
+  // on the others: no hand-off and no wake-up for them. (They cannot be
+  // abandoned at the deadline; that is the promise's price, plugin.h 7.)
+  for (std::size_t i = 0; i < n; ++i) {
+    if (slots[i].kind == Collector::StartKind::kStarted &&
+        collectors_[i]->settings().run_inline) {
+      collectors_[i]->Execute(slots[i].run);
+    }
   }
   // Sleep until every run is done or has passed its own deadline; the last
   // run to finish wakes us. Runs given up on still count in pending until

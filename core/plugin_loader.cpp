@@ -147,6 +147,9 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
   info.file = path.string();
   info.abi_major = d->abi_major;
   info.abi_minor = d->abi_minor;
+  // flags arrived in 1.1: a 1.0 descriptor is shorter and has none.
+  const std::uint32_t flags = SM_HAS_MEMBER(d, sm_plugin, flags) ? d->flags : 0;
+  info.nonblocking = (flags & SM_PLUGIN_NONBLOCKING) != 0;
   for (std::uint32_t i = 0; i < d->n_options; ++i) {
     auto spec = CopyOption(d->options[i], i);
     if (!spec.ok()) return spec.status();

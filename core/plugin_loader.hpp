@@ -30,6 +30,8 @@ struct PluginInfo {
   std::string file;  // absolute path it was loaded from
   std::uint32_t abi_major = 0;
   std::uint32_t abi_minor = 0;
+  // SM_PLUGIN_NONBLOCKING (ABI 1.1): collect() promises never to block.
+  bool nonblocking = false;
   std::vector<OptionSpec> schema;
 };
 

@@ -68,7 +68,9 @@ TEST_CASE("a plugin built for another ABI major is refused naming both") {
   auto r = LoadPlugin(Path("wrong_abi"));
   REQUIRE_FALSE(r.ok());
   CHECK(Contains(r.error(), "built for plugin ABI 2.0"));
-  CHECK(Contains(r.error(), "this host speaks ABI 1.0"));
+  CHECK(Contains(r.error(), "this host speaks ABI " +
+                                std::to_string(SM_ABI_VERSION_MAJOR) + "." +
+                                std::to_string(SM_ABI_VERSION_MINOR)));
 }
 
 TEST_CASE("a shared object without the entry symbol is refused by name") {
@@ -230,6 +232,18 @@ TEST_CASE("a slow collector misses its deadline and is not started twice") {
   CHECK(Clock::now() - t0 < std::chrono::milliseconds(100));
   CHECK(Contains(report.collectors[0].error, "still running"));
   CHECK_FALSE(Contains(out, "sysmetrics_slow_calls"));
+}
+
+TEST_CASE("the 1.1 flags member is read, and absent from 1.0 descriptors") {
+  auto cpu = LoadPlugin(SYSMETRICS_PLUGIN_BUILD_DIR "/cpu.so");
+  REQUIRE(cpu.ok());
+  CHECK(cpu.value()->info().nonblocking);  // built-ins promise it
+  auto c = LoadPlugin(Path("c_plugin"));
+  REQUIRE(c.ok());
+  CHECK_FALSE(c.value()->info().nonblocking);  // flags 0
+  auto frozen = LoadPlugin(Path("frozen_v1_0"));
+  REQUIRE(frozen.ok());
+  CHECK_FALSE(frozen.value()->info().nonblocking);  // no flags member at all
 }
 
 TEST_CASE("a plugin built against the frozen ABI 1.0 header keeps working") {

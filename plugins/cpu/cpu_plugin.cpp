@@ -62,5 +62,8 @@ class CpuCollector {
 }  // namespace
 }  // namespace sysmetrics::cpu
 
-SYSMETRICS_CPP_PLUGIN(sysmetrics::cpu::CpuCollector, "cpu", SYSMETRICS_VERSION,
-                      "Per-CPU time by mode, from /proc/stat.", nullptr, 0)
+// collect() only reads a /proc file and computes: safe to run inline.
+SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(sysmetrics::cpu::CpuCollector, "cpu",
+                                 SYSMETRICS_VERSION,
+                                 "Per-CPU time by mode, from /proc/stat.",
+                                 nullptr, 0, SM_PLUGIN_NONBLOCKING)

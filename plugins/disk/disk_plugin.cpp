@@ -136,7 +136,8 @@ class DiskCollector {
 }  // namespace
 }  // namespace sysmetrics::disk
 
-SYSMETRICS_CPP_PLUGIN(sysmetrics::disk::DiskCollector, "disk",
-                      SYSMETRICS_VERSION,
-                      "Per-device block I/O counters, from /proc/diskstats.",
-                      sysmetrics::disk::kOptions, 1)
+// collect() only reads a /proc file and computes: safe to run inline.
+SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(
+    sysmetrics::disk::DiskCollector, "disk", SYSMETRICS_VERSION,
+    "Per-device block I/O counters, from /proc/diskstats.",
+    sysmetrics::disk::kOptions, 1, SM_PLUGIN_NONBLOCKING)

@@ -62,6 +62,8 @@ class MemoryCollector {
 }  // namespace
 }  // namespace sysmetrics::memory
 
-SYSMETRICS_CPP_PLUGIN(sysmetrics::memory::MemoryCollector, "memory",
-                      SYSMETRICS_VERSION,
-                      "Memory and swap sizes, from /proc/meminfo.", nullptr, 0)
+// collect() only reads a /proc file and computes: safe to run inline.
+SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(sysmetrics::memory::MemoryCollector, "memory",
+                                 SYSMETRICS_VERSION,
+                                 "Memory and swap sizes, from /proc/meminfo.",
+                                 nullptr, 0, SM_PLUGIN_NONBLOCKING)

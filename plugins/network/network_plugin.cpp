@@ -102,7 +102,8 @@ class NetworkCollector {
 }  // namespace
 }  // namespace sysmetrics::network
 
-SYSMETRICS_CPP_PLUGIN(sysmetrics::network::NetworkCollector, "network",
-                      SYSMETRICS_VERSION,
-                      "Per-interface network counters, from /proc/net/dev.",
-                      sysmetrics::network::kOptions, 1)
+// collect() only reads a /proc file and computes: safe to run inline.
+SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(
+    sysmetrics::network::NetworkCollector, "network", SYSMETRICS_VERSION,
+    "Per-interface network counters, from /proc/net/dev.",
+    sysmetrics::network::kOptions, 1, SM_PLUGIN_NONBLOCKING)

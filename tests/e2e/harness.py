@@ -23,6 +23,19 @@ TEST_PLUGIN_DIR = os.environ.get("SYSMETRICS_TEST_PLUGIN_DIR", "")
 PLUGIN_DIR = os.path.join(os.path.dirname(os.path.dirname(BIN)), "lib",
                           "sysmetrics")
 FIXTURES = os.path.join(SOURCE_DIR, "tests", "fixtures")
+
+
+def _abi_version():
+    with open(os.path.join(SOURCE_DIR, "sdk", "include", "sysmetrics",
+                           "plugin.h"), encoding="utf-8") as f:
+        text = f.read()
+    major = re.search(r"#define SM_ABI_VERSION_MAJOR (\d+)", text).group(1)
+    minor = re.search(r"#define SM_ABI_VERSION_MINOR (\d+)", text).group(1)
+    return f"{major}.{minor}"
+
+
+# The plugin ABI version this source tree speaks, e.g. "1.1".
+ABI = _abi_version()
 # "listening address=127.0.0.1:PORT" (text) or "...":"listening","address":
 # "127.0.0.1:PORT" (JSON).
 _LISTENING = re.compile(r'listening.*address["=:]+"?[0-9.]+:([0-9]+)')

@@ -2,6 +2,7 @@
 and messages, --check-config, --help and --version, the shipped config."""
 
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -164,7 +165,8 @@ class ConfigTest(harness.TempDirTestCase):
             self.assertIn(flag, res.stdout)
         res = run("--version")
         self.assertEqual(res.returncode, 0)
-        self.assertRegex(res.stdout, r"^sysmetrics \S+ \(plugin ABI 1\.0\)\n$")
+        self.assertRegex(res.stdout, r"^sysmetrics \S+ \(plugin ABI " +
+                         re.escape(harness.ABI) + r"\)\n$")
 
     def test_listen_address_in_use(self):
         with harness.Exporter(procfs=self.procfs) as e:

@@ -3,6 +3,7 @@ deadlines, JSON logs that survive hostile text, reload, limits, signals."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -62,7 +63,8 @@ class ProductionTest(harness.TempDirTestCase):
         self.assertGreater(float(s["sysmetrics_scrape_collect_seconds"]), 0)
         build = [k for k in s if k.startswith("sysmetrics_build_info{")]
         self.assertEqual(len(build), 1)
-        self.assertRegex(build[0], r'version="[^"]+",compiler="[^"]+",abi="1\.0"')
+        self.assertRegex(build[0], r'version="[^"]+",compiler="[^"]+",abi="' +
+                         re.escape(harness.ABI) + '"')
         info = [k for k in s if k.startswith("sysmetrics_plugin_info{")]
         self.assertEqual(len(info), 4)
         self.assertIn(f'file="{self.plugins}/cpu.so"', "".join(info))

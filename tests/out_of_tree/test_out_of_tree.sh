@@ -36,7 +36,9 @@ body=$(curl -sf "http://127.0.0.1:$port/metrics")
 grep -qx 'sysmetrics_hello_info 1' <<<"$body" || fail "hello metric missing"
 grep -qx 'sysmetrics_collector_success{collector="hello"} 1' <<<"$body" ||
   fail "hello not succeeding"
-grep -q "plugin refused file=$work/wrong_abi.so reason=\"built for plugin ABI 2.0, this host speaks ABI 1.0" "$work/log" ||
+abi=$(sed -n 's/^#define SM_ABI_VERSION_\(MAJOR\|MINOR\) \([0-9]*\)$/\2/p' \
+  "$src/sdk/include/sysmetrics/plugin.h" | paste -sd.)
+grep -q "plugin refused file=$work/wrong_abi.so reason=\"built for plugin ABI 2.0, this host speaks ABI $abi" "$work/log" ||
   fail "wrong_abi not refused with file and both versions"
 
 kill -TERM "$pid"

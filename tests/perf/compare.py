@@ -120,10 +120,13 @@ def floor(args, body_bytes):
              "--benchmark_filter=BM_ReadParseFloor", "--benchmark_format=csv"],
             capture_output=True, text=True, check=True, timeout=120).stdout
         row = [l for l in run.splitlines() if l.startswith('"BM_ReadParseFloor')][0]
-        out["read_parse_us"] = float(row.split(",")[3]) / 1000  # cpu_time ns
+        cols = row.split(",")  # name,iterations,real_time,cpu_time,time_unit
+        scale = {"ns": 1e-3, "us": 1, "ms": 1e3}[cols[4]]
+        out["read_parse_us"] = float(cols[3]) * scale
     nginx = shutil.which("nginx")
     if nginx:
         with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o755)  # nginx workers run as an unprivileged user
             port = free_port()
             with open(os.path.join(tmp, "metrics"), "wb") as f:
                 f.write(b"x" * body_bytes)

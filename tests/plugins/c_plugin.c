@@ -128,6 +128,7 @@ const sm_plugin* sysmetrics_plugin_entry(uint32_t host_abi_major,
       create,
       collect,
       destroy,
+      0u,
   };
   (void)host_abi_major;
   (void)host_abi_minor;

@@ -20,7 +20,8 @@
                                      N_OPTIONS,                         \
                                      CREATE,                            \
                                      COLLECT,                           \
-                                     DESTROY};                          \
+                                     DESTROY,                           \
+                                     0u};                               \
     (void)host_abi_major;                                               \
     (void)host_abi_minor;                                               \
     return &plugin;                                                     \

@@ -23,7 +23,8 @@ const sm_plugin* sysmetrics_plugin_entry(uint32_t host_abi_major,
                                    0,
                                    test_create,
                                    collect,
-                                   NULL};
+                                   NULL,
+                                   0u};
   (void)host_abi_major;
   (void)host_abi_minor;
   return &plugin;

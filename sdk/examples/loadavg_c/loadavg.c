@@ -17,8 +17,11 @@
 
 /* Options: the schema the host validates [collectors.loadavg] against. */
 static const sm_option kOptions[] = {
-    {sizeof(sm_option), "processes", SM_OPT_BOOL,
-     "Also export runnable and total scheduling entities.", 1, 0.0, NULL, NULL},
+    {.struct_size = sizeof(sm_option),
+     .key = "processes",
+     .type = SM_OPT_BOOL,
+     .help = "Also export runnable and total scheduling entities.",
+     .default_int = 1},
 };
 
 typedef struct loadavg {
@@ -104,18 +107,22 @@ static void loadavg_destroy(void* instance) { free(instance); }
 
 const sm_plugin* sysmetrics_plugin_entry(uint32_t host_abi_major,
                                          uint32_t host_abi_minor) {
+  /* Designated initializers: a later 1.x header that appends members to
+   * sm_plugin keeps this compiling without warnings. */
   static const sm_plugin plugin = {
-      sizeof(sm_plugin),
-      SM_ABI_VERSION_MAJOR,
-      SM_ABI_VERSION_MINOR,
-      "loadavg",
-      "1.0.0",
-      "System load averages from /proc/loadavg.",
-      kOptions,
-      sizeof kOptions / sizeof kOptions[0],
-      loadavg_create,
-      loadavg_collect,
-      loadavg_destroy,
+      .struct_size = sizeof(sm_plugin),
+      .abi_major = SM_ABI_VERSION_MAJOR,
+      .abi_minor = SM_ABI_VERSION_MINOR,
+      .name = "loadavg",
+      .version = "1.0.0",
+      .description = "System load averages from /proc/loadavg.",
+      .options = kOptions,
+      .n_options = sizeof kOptions / sizeof kOptions[0],
+      .create = loadavg_create,
+      .collect = loadavg_collect,
+      .destroy = loadavg_destroy,
+      /* collect() only reads /proc/loadavg: it never blocks. */
+      .flags = SM_PLUGIN_NONBLOCKING,
   };
   (void)host_abi_major;
   (void)host_abi_minor;

@@ -47,7 +47,11 @@
  *  7. Deadlines. The host may stop waiting for a collect() that takes too long
  *     and report it failed; it will not start that instance again until the
  *     call returns, and discards what the late call emits. Plugins should not
- *     block indefinitely.
+ *     block indefinitely. A plugin that sets SM_PLUGIN_NONBLOCKING (1.1)
+ *     promises more: its collect() never blocks (it reads /proc or /sys and
+ *     computes), so the host may call it on the thread serving the scrape,
+ *     saving a hand-off per scrape, and then cannot abandon it at the
+ *     deadline. Do not set the flag if collect() can wait on anything.
  */
 #ifndef SYSMETRICS_PLUGIN_H
 #define SYSMETRICS_PLUGIN_H
@@ -61,7 +65,7 @@ extern "C" {
 
 /* The ABI version this header describes. */
 #define SM_ABI_VERSION_MAJOR 1
-#define SM_ABI_VERSION_MINOR 0
+#define SM_ABI_VERSION_MINOR 1
 
 /* Exported name of the entry function; the host looks up exactly this. */
 #define SM_ENTRY_SYMBOL "sysmetrics_plugin_entry"
@@ -233,7 +237,14 @@ typedef struct sm_plugin {
 
   /* Releases the instance. May be NULL if there is nothing to release. */
   void (*destroy)(void* instance);
+
+  /* --- Added in 1.1 (read only if struct_size covers it) --------------- */
+
+  uint32_t flags; /* SM_PLUGIN_* bits; 0 for none */
 } sm_plugin;
+
+/* sm_plugin.flags: collect() never blocks (see contract 7). */
+#define SM_PLUGIN_NONBLOCKING 0x1u
 
 /* The one symbol a plugin exports. Returns the plugin's static descriptor;
  * the host arguments tell the plugin which ABI the host speaks, but the

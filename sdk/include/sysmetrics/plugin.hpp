@@ -237,20 +237,28 @@ constexpr sm_option StringListOption(const char* key, const char* const* def,
 
 // Defines the descriptor and the entry point for collector class T.
 // OPTIONS is a static array of sm_option (or nullptr with N_OPTIONS 0).
-#define SYSMETRICS_CPP_PLUGIN(T, NAME, VERSION, DESCRIPTION, OPTIONS,     \
-                              N_OPTIONS)                                  \
-  extern "C" const sm_plugin* sysmetrics_plugin_entry(                    \
-      uint32_t /*host_abi_major*/, uint32_t /*host_abi_minor*/) {         \
-    static const sm_plugin kPlugin = {sizeof(sm_plugin),                  \
-                                      SM_ABI_VERSION_MAJOR,               \
-                                      SM_ABI_VERSION_MINOR,               \
-                                      NAME,                               \
-                                      VERSION,                            \
-                                      DESCRIPTION,                        \
-                                      OPTIONS,                            \
-                                      N_OPTIONS,                          \
-                                      &::sysmetrics::detail::Create<T>,   \
-                                      &::sysmetrics::detail::Collect<T>,  \
-                                      &::sysmetrics::detail::Destroy<T>}; \
-    return &kPlugin;                                                      \
+#define SYSMETRICS_CPP_PLUGIN(T, NAME, VERSION, DESCRIPTION, OPTIONS,      \
+                              N_OPTIONS)                                   \
+  SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(T, NAME, VERSION, DESCRIPTION, OPTIONS, \
+                                   N_OPTIONS, 0u)
+
+// The same with sm_plugin.flags, e.g. SM_PLUGIN_NONBLOCKING for a collector
+// whose Collect() only reads /proc or /sys and computes (plugin.h, 7).
+#define SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(T, NAME, VERSION, DESCRIPTION,  \
+                                         OPTIONS, N_OPTIONS, FLAGS)      \
+  extern "C" const sm_plugin* sysmetrics_plugin_entry(                   \
+      uint32_t /*host_abi_major*/, uint32_t /*host_abi_minor*/) {        \
+    static const sm_plugin kPlugin = {sizeof(sm_plugin),                 \
+                                      SM_ABI_VERSION_MAJOR,              \
+                                      SM_ABI_VERSION_MINOR,              \
+                                      NAME,                              \
+                                      VERSION,                           \
+                                      DESCRIPTION,                       \
+                                      OPTIONS,                           \
+                                      N_OPTIONS,                         \
+                                      &::sysmetrics::detail::Create<T>,  \
+                                      &::sysmetrics::detail::Collect<T>, \
+                                      &::sysmetrics::detail::Destroy<T>, \
+                                      FLAGS};                            \
+    return &kPlugin;                                                     \
   }
