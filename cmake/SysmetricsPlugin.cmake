@@ -55,3 +55,25 @@ function(sysmetrics_add_unit_test name)
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES LABELS unit)
 endfunction()
+
+# sysmetrics_add_builtin_plugin(NAME PARSER src... GLUE src... TESTS src...)
+#
+# A built-in collector in one call: its parser as a static library
+# (NAME_parser, linked with the shared plugin helpers), the plugin NAME.so
+# from the glue sources, and the parser's doctest tests.
+function(sysmetrics_add_builtin_plugin name)
+  cmake_parse_arguments(P "" "" "PARSER;GLUE;TESTS" ${ARGN})
+  add_library(${name}_parser STATIC ${P_PARSER})
+  target_include_directories(${name}_parser PUBLIC
+                             ${CMAKE_CURRENT_SOURCE_DIR})
+  set_target_properties(${name}_parser PROPERTIES
+    POSITION_INDEPENDENT_CODE ON CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  target_link_libraries(${name}_parser PUBLIC sysmetrics_plugin_support
+                        PRIVATE sysmetrics::warnings)
+  sysmetrics_add_plugin(${name} SOURCES ${P_GLUE} LIBS ${name}_parser)
+  if(SYSMETRICS_BUILD_TESTS AND BUILD_TESTING)
+    sysmetrics_add_unit_test(${name}_parser_test ${P_TESTS}
+                             LIBS ${name}_parser)
+  endif()
+endfunction()

@@ -5,7 +5,7 @@
 #include <sysmetrics/plugin.hpp>
 #include <vector>
 
-#include "proc_file.hpp"
+#include "collect.hpp"
 #include "proc_stat.hpp"
 
 namespace sysmetrics::cpu {
@@ -22,13 +22,7 @@ class CpuCollector {
   }
 
   void Collect(Emitter& emit) {
-    std::string error;
-    if (!plugin::ReadFileInto(path_, &buf_, &error)) {
-      throw Error(error, SM_ERR_IO);
-    }
-    if (!ParseProcStat(buf_, path_, &stat_, &error)) {
-      throw Error(error, SM_ERR_PARSE);
-    }
+    plugin::ReadAndParse(path_, &buf_, &stat_, ParseProcStat);
     // Label values for CPU numbers, made once per CPU ever seen.
     for (const CpuTimes& t : stat_.cpus) {
       while (cpu_names_.size() <= t.cpu) {

@@ -1,12 +1,10 @@
 // disk.so: per-device block I/O counters from <procfs>/diskstats.
-#include <regex>
 #include <string>
 #include <sysmetrics/plugin.hpp>
 #include <vector>
 
+#include "collect.hpp"
 #include "diskstats.hpp"
-#include "name_filter.hpp"
-#include "proc_file.hpp"
 
 namespace sysmetrics::disk {
 namespace {
@@ -79,30 +77,14 @@ const char* UnitOf(Scale s) {
   return nullptr;
 }
 
-plugin::NameFilter MakeFilter(const std::string& pattern) {
-  try {
-    return plugin::NameFilter(pattern);
-  } catch (const std::regex_error& e) {
-    throw Error("exclude_pattern '" + pattern +
-                    "' is not a valid regular expression: " + e.what(),
-                SM_ERR_CONFIG);
-  }
-}
-
 class DiskCollector {
  public:
   explicit DiskCollector(Host& host)
       : path_(host.ProcfsRoot() + "/diskstats"),
-        filter_(MakeFilter(host.String("exclude_pattern"))) {}
+        filter_(plugin::ExcludeFilter(host)) {}
 
   void Collect(Emitter& emit) {
-    std::string error;
-    if (!plugin::ReadFileInto(path_, &buf_, &error)) {
-      throw Error(error, SM_ERR_IO);
-    }
-    if (!ParseDiskStats(buf_, path_, &stats_, &error)) {
-      throw Error(error, SM_ERR_PARSE);
-    }
+    plugin::ReadAndParse(path_, &buf_, &stats_, ParseDiskStats);
     included_.clear();
     int widest = 0;
     for (const DiskLine& d : stats_.devices) {

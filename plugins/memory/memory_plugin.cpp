@@ -2,8 +2,8 @@
 #include <string>
 #include <sysmetrics/plugin.hpp>
 
+#include "collect.hpp"
 #include "meminfo.hpp"
-#include "proc_file.hpp"
 
 namespace sysmetrics::memory {
 namespace {
@@ -14,14 +14,8 @@ class MemoryCollector {
       : path_(host.ProcfsRoot() + "/meminfo") {}
 
   void Collect(Emitter& emit) {
-    std::string error;
-    if (!plugin::ReadFileInto(path_, &buf_, &error)) {
-      throw Error(error, SM_ERR_IO);
-    }
     MemInfo m;
-    if (!ParseMemInfo(buf_, path_, &m, &error)) {
-      throw Error(error, SM_ERR_PARSE);
-    }
+    plugin::ReadAndParse(path_, &buf_, &m, ParseMemInfo);
     // A key this kernel does not print leaves its metric out.
     auto gauge = [&](const char* name, const char* help,
                      const std::optional<std::uint64_t>& v) {

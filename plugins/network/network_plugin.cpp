@@ -1,12 +1,10 @@
 // network.so: per-interface network counters from <procfs>/net/dev.
-#include <regex>
 #include <string>
 #include <sysmetrics/plugin.hpp>
 #include <vector>
 
-#include "name_filter.hpp"
+#include "collect.hpp"
 #include "net_dev.hpp"
-#include "proc_file.hpp"
 
 namespace sysmetrics::network {
 namespace {
@@ -52,30 +50,14 @@ constexpr Metric kMetrics[kCounters] = {
      nullptr},
 };
 
-plugin::NameFilter MakeFilter(const std::string& pattern) {
-  try {
-    return plugin::NameFilter(pattern);
-  } catch (const std::regex_error& e) {
-    throw Error("exclude_pattern '" + pattern +
-                    "' is not a valid regular expression: " + e.what(),
-                SM_ERR_CONFIG);
-  }
-}
-
 class NetworkCollector {
  public:
   explicit NetworkCollector(Host& host)
       : path_(host.ProcfsRoot() + "/net/dev"),
-        filter_(MakeFilter(host.String("exclude_pattern"))) {}
+        filter_(plugin::ExcludeFilter(host)) {}
 
   void Collect(Emitter& emit) {
-    std::string error;
-    if (!plugin::ReadFileInto(path_, &buf_, &error)) {
-      throw Error(error, SM_ERR_IO);
-    }
-    if (!ParseNetDev(buf_, path_, &dev_, &error)) {
-      throw Error(error, SM_ERR_PARSE);
-    }
+    plugin::ReadAndParse(path_, &buf_, &dev_, ParseNetDev);
     included_.clear();
     for (const InterfaceLine& i : dev_.interfaces) {
       if (const std::string* name = filter_.Include(i.name)) {

@@ -10,13 +10,4 @@ static sm_status create(sm_host* host, const sm_host_api* api, void** instance,
   return SM_ERR;
 }
 
-static sm_status collect(void* instance, sm_emitter* em, char* err,
-                         size_t err_len) {
-  (void)instance;
-  (void)em;
-  (void)err;
-  (void)err_len;
-  return SM_OK;
-}
-
-TEST_PLUGIN("create_fails", NULL, 0, create, collect, NULL)
+TEST_PLUGIN("create_fails", NULL, 0, create, test_noop_collect, NULL)

@@ -47,6 +47,16 @@ static sm_status test_create(sm_host* host, const sm_host_api* api,
   return SM_OK;
 }
 
+/* A collect that emits nothing and succeeds. */
+static sm_status test_noop_collect(void* instance, sm_emitter* em, char* err,
+                                   size_t err_len) {
+  (void)instance;
+  (void)em;
+  (void)err;
+  (void)err_len;
+  return SM_OK;
+}
+
 static sm_status test_gauge(sm_emitter* em, const char* name, double v) {
   sm_family f;
   sm_sample s;

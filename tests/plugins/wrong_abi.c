@@ -2,15 +2,6 @@
  * versions. */
 #include "test_plugin.h"
 
-static sm_status collect(void* instance, sm_emitter* em, char* err,
-                         size_t err_len) {
-  (void)instance;
-  (void)em;
-  (void)err;
-  (void)err_len;
-  return SM_OK;
-}
-
 const sm_plugin* sysmetrics_plugin_entry(uint32_t host_abi_major,
                                          uint32_t host_abi_minor) {
   static const sm_plugin plugin = {sizeof(sm_plugin),
@@ -22,7 +13,7 @@ const sm_plugin* sysmetrics_plugin_entry(uint32_t host_abi_major,
                                    NULL,
                                    0,
                                    test_create,
-                                   collect,
+                                   test_noop_collect,
                                    NULL,
                                    0u};
   (void)host_abi_major;

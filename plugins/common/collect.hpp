@@ -1,0 +1,40 @@
+// Pieces every built-in collector's glue shares: read a /proc file and parse
+// it, failing the collect with the right status; and the exclude_pattern
+// option turned into a NameFilter, failing create as a configuration error.
+// Header-only, plugin side (uses the SDK's C++ layer).
+#pragma once
+
+#include <regex>
+#include <string>
+#include <sysmetrics/plugin.hpp>
+
+#include "name_filter.hpp"
+#include "proc_file.hpp"
+
+namespace sysmetrics::plugin {
+
+// Reads path into *buf (reused) and parses it with
+// parse(text, path, out, &error). Throws sysmetrics::Error with SM_ERR_IO or
+// SM_ERR_PARSE and the reader's or parser's message ("<file>:<line>: ...").
+template <class Out, class Parse>
+void ReadAndParse(const std::string& path, std::string* buf, Out* out,
+                  Parse parse) {
+  std::string error;
+  if (!ReadFileInto(path, buf, &error)) throw Error(error, SM_ERR_IO);
+  if (!parse(*buf, path, out, &error)) throw Error(error, SM_ERR_PARSE);
+}
+
+// The collector's "exclude_pattern" option, compiled once. An invalid
+// regular expression fails create with SM_ERR_CONFIG, naming the pattern.
+inline NameFilter ExcludeFilter(const Host& host) {
+  const std::string pattern = host.String("exclude_pattern");
+  try {
+    return NameFilter(pattern);
+  } catch (const std::regex_error& e) {
+    throw Error("exclude_pattern '" + pattern +
+                    "' is not a valid regular expression: " + e.what(),
+                SM_ERR_CONFIG);
+  }
+}
+
+}  // namespace sysmetrics::plugin
