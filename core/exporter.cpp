@@ -90,7 +90,32 @@ BuildInfo CurrentBuildInfo() {
 Exporter::Exporter(std::vector<std::unique_ptr<Collector>> collectors)
     : collectors_(std::move(collectors)),
       pool_(std::make_unique<CollectorPool>(collectors_.size())),
-      build_(CurrentBuildInfo()) {}
+      build_(CurrentBuildInfo()) {
+  MetricSet info;
+  info.BeginFamily("sysmetrics_build_info",
+                   "Build of the running exporter; always 1.",
+                   MetricType::kGauge);
+  const std::string abi = std::to_string(SM_ABI_VERSION_MAJOR) + "." +
+                          std::to_string(SM_ABI_VERSION_MINOR);
+  const LabelView build[] = {
+      {"version", build_.version}, {"compiler", build_.compiler}, {"abi", abi}};
+  info.AddSample({}, build, 1);
+  info.BeginFamily("sysmetrics_plugin_info",
+                   "One series per loaded plugin; always 1.",
+                   MetricType::kGauge);
+  for (const auto& c : collectors_) {
+    const PluginInfo& p = c->info();
+    const std::string plugin_abi =
+        std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor);
+    const LabelView l[] = {{"name", p.name},
+                           {"version", p.version},
+                           {"abi", plugin_abi},
+                           {"file", p.file}};
+    info.AddSample({}, l, 1);
+  }
+  info.Finish();
+  AppendSetText(info_text_, info);
+}
 
 Exporter::~Exporter() {
   if (pool_->Stop(std::chrono::seconds(5))) return;  // members destroyed next
@@ -116,8 +141,17 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     bool done = false;
   };
   const std::size_t n = collectors_.size();
-  std::vector<Slot> slots(n);
-  auto waiter = std::make_shared<RunWaiter>();
+  // Scratch reused by this thread's scrapes, so the steady state does not
+  // allocate for them.
+  thread_local std::vector<Slot> slots;
+  slots.assign(n, Slot{});
+  // The waiter is shared with runs that may outlive this scrape (a late
+  // one); reuse it only when no run still holds it.
+  thread_local std::shared_ptr<RunWaiter> waiter;
+  if (waiter == nullptr || waiter.use_count() != 1) {
+    waiter = std::make_shared<RunWaiter>();
+  }
+  waiter->pending = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const Clock::duration cap = collectors_[i]->settings().timeout;
     slots[i].deadline = cap == Clock::duration::zero()
@@ -144,7 +178,8 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   // run to finish wakes us. Runs given up on still count in pending until
   // they finish, hence pending <= given_up.
   std::size_t given_up = 0;
-  std::vector<bool> gave_up(n, false);
+  thread_local std::vector<bool> gave_up;
+  gave_up.assign(n, false);
   for (;;) {
     Clock::time_point next = Clock::time_point::max();
     for (std::size_t i = 0; i < n; ++i) {
@@ -202,7 +237,8 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   }
 
   // Merge: order 0 is the host, then each family in collector order.
-  std::vector<FamilyRef> refs;
+  thread_local std::vector<FamilyRef> refs;
+  refs.clear();
   for (const std::string_view name : kSelfFamilies) {
     refs.push_back({name, 0, MetricType::kGauge});
   }
@@ -214,7 +250,8 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
       refs.push_back({set.str(f.name), order++, f.type});
     }
   }
-  std::vector<bool> dropped(order, false);
+  thread_local std::vector<bool> dropped;
+  dropped.assign(order, false);
   MarkClashes(refs, dropped);
 
   order = 1;
@@ -233,8 +270,10 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     }
   }
 
-  // The host's own metrics.
-  MetricSet self;
+  // The host's own metrics; build and plugin info never change and were
+  // rendered once, in the constructor.
+  thread_local MetricSet self;
+  self.Clear();
   self.BeginFamily("sysmetrics_collector_success",
                    "1 if the collector succeeded in this scrape, else 0.",
                    MetricType::kGauge);
@@ -256,30 +295,6 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     LabelView l{"collector", c->name()};
     self.AddSample({}, {&l, 1}, static_cast<double>(c->errors()));
   }
-  self.BeginFamily("sysmetrics_build_info",
-                   "Build of the running exporter; always 1.",
-                   MetricType::kGauge);
-  {
-    const std::string abi = std::to_string(SM_ABI_VERSION_MAJOR) + "." +
-                            std::to_string(SM_ABI_VERSION_MINOR);
-    const LabelView l[] = {{"version", build_.version},
-                           {"compiler", build_.compiler},
-                           {"abi", abi}};
-    self.AddSample({}, l, 1);
-  }
-  self.BeginFamily("sysmetrics_plugin_info",
-                   "One series per loaded plugin; always 1.",
-                   MetricType::kGauge);
-  for (const auto& c : collectors_) {
-    const PluginInfo& p = c->info();
-    const std::string abi =
-        std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor);
-    const LabelView l[] = {{"name", p.name},
-                           {"version", p.version},
-                           {"abi", abi},
-                           {"file", p.file}};
-    self.AddSample({}, l, 1);
-  }
   report->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   self.BeginFamily("sysmetrics_scrape_collect_seconds",
                    "Time this whole scrape took to collect, all collectors.",
@@ -287,6 +302,10 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   self.AddSample({}, {}, report->seconds);
   self.Finish();
   AppendSetText(*out, self);
+  out->append(info_text_);
+  // Release the runs now, not when this thread next scrapes: a run returns
+  // itself to its collector, which a reload may destroy in between.
+  for (Slot& s : slots) s.run.reset();
 }
 
 }  // namespace sysmetrics

@@ -65,6 +65,7 @@ class Exporter {
   std::vector<std::unique_ptr<Collector>> collectors_;
   std::unique_ptr<CollectorPool> pool_;
   BuildInfo build_;
+  std::string info_text_;  // build_info and plugin_info, rendered once
 };
 
 }  // namespace sysmetrics
