@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 namespace sysmetrics {
 namespace {
@@ -52,6 +54,39 @@ struct CompressorDeleter {
     libdeflate_free_compressor(c);
   }
 };
+using Compressor = std::unique_ptr<libdeflate_compressor, CompressorDeleter>;
+
+// Compressors are a few hundred KiB of hash tables each. One per server
+// thread would multiply that by every connection thread; a shared free list
+// holds only as many as ever compressed at the same time (on this 2-core
+// machine, two), and a compressor is reused, never re-allocated, per scrape.
+class CompressorPool {
+ public:
+  Compressor Take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        Compressor c = std::move(free_.back());
+        free_.pop_back();
+        return c;
+      }
+    }
+    return Compressor(libdeflate_alloc_compressor(kGzipLevel));
+  }
+  void Give(Compressor c) {
+    std::lock_guard lock(mu_);
+    free_.push_back(std::move(c));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Compressor> free_;
+};
+
+CompressorPool& Compressors() {
+  static CompressorPool* pool = new CompressorPool();  // never destroyed:
+  return *pool;  // threads may still compress while the process exits
+}
 
 }  // namespace
 
@@ -81,13 +116,13 @@ bool AcceptsGzip(std::string_view accept_encoding) {
 }
 
 bool GzipCompress(std::string_view in, std::string* out) {
-  thread_local std::unique_ptr<libdeflate_compressor, CompressorDeleter>
-      compressor(libdeflate_alloc_compressor(kGzipLevel));
+  Compressor compressor = Compressors().Take();
   if (compressor == nullptr) return false;
   out->resize(libdeflate_gzip_compress_bound(compressor.get(), in.size()));
   const std::size_t n = libdeflate_gzip_compress(
       compressor.get(), in.data(), in.size(), out->data(), out->size());
   out->resize(n);
+  Compressors().Give(std::move(compressor));
   return n != 0 || in.empty();
 }
 

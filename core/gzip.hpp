@@ -3,9 +3,8 @@
 //
 // libdeflate rather than zlib: on a scrape body it is faster at every level
 // and compresses smaller (DESIGN.md, Performance). It compresses a whole
-// buffer in one call, which is all a scrape needs. GzipCompress keeps one
-// compressor per calling thread (allocation once per thread, not per
-// response). Thread-safe.
+// buffer in one call, which is all a scrape needs. Compressors come from a
+// shared pool: allocated once, reused by every response. Thread-safe.
 #pragma once
 
 #include <string>
