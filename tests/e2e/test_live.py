@@ -86,11 +86,12 @@ class LiveTest(unittest.TestCase):
         s = harness.samples(self.e.metrics())
         disks_after, net_after = diskstats(), netdev()
         checked = 0
-        disk_fields = {"reads_completed_total": (0, 1),
-                       "read_bytes_total": (2, 512),
-                       "writes_completed_total": (4, 1),
-                       "written_bytes_total": (6, 512),
-                       "io_time_seconds_total": (9, 0.001)}
+        # Scale as the exporter does (x 512, / 1000), so doubles match exactly.
+        disk_fields = {"reads_completed_total": (0, lambda v: v),
+                       "read_bytes_total": (2, lambda v: v * 512),
+                       "writes_completed_total": (4, lambda v: v),
+                       "written_bytes_total": (6, lambda v: v * 512),
+                       "io_time_seconds_total": (9, lambda v: v / 1000)}
         net_fields = {"receive_bytes_total": 0, "receive_packets_total": 1,
                       "transmit_bytes_total": 8, "transmit_packets_total": 9}
         for series, value in s.items():
@@ -103,8 +104,8 @@ class LiveTest(unittest.TestCase):
                 if field in disk_fields:
                     i, scale = disk_fields[field]
                     self.between(series, float(value),
-                                 disks_before[who][i] * scale,
-                                 disks_after[who][i] * scale)
+                                 scale(disks_before[who][i]),
+                                 scale(disks_after[who][i]))
                     checked += 1
             elif label == "interface":
                 field = name[len("sysmetrics_network_"):]
