@@ -87,14 +87,22 @@ std::string FormatMs(Clock::duration d) {
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
   Handler(ExporterHolder* exporter, const ServerOptions* options,
-          const std::string* index_html, std::atomic<int>* in_flight)
+          const std::string* index_html, std::atomic<int>* in_flight,
+          std::atomic<int>* active)
       : exporter_(exporter),
         options_(options),
         index_html_(index_html),
-        in_flight_(in_flight) {}
+        in_flight_(in_flight),
+        active_(active) {}
 
   void handleRequest(HTTPServerRequest& request,
                      HTTPServerResponse& response) override {
+    // Counted for the shutdown drain, which waits for handlers, not threads.
+    struct Active {
+      explicit Active(std::atomic<int>* n) : count(n) { ++*count; }
+      ~Active() { --*count; }
+      std::atomic<int>* count;
+    } active(active_);
     const Clock::time_point t0 = Clock::now();
     const std::string& uri = request.getURI();
     const std::string_view path =
@@ -241,19 +249,22 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   const ServerOptions* options_;
   const std::string* index_html_;
   std::atomic<int>* in_flight_;
+  std::atomic<int>* active_;
   ScrapeReport report_;
   bool scraped_ = false;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Factory(ExporterHolder* exporter, const ServerOptions* options)
+  Factory(ExporterHolder* exporter, const ServerOptions* options,
+          std::atomic<int>* active)
       : exporter_(exporter),
         options_(options),
-        index_html_(IndexPage(options->metrics_path)) {}
+        index_html_(IndexPage(options->metrics_path)),
+        active_(active) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const HTTPServerRequest& /*request*/) override {
-    return new Handler(exporter_, options_, &index_html_, &in_flight_);
+    return new Handler(exporter_, options_, &index_html_, &in_flight_, active_);
   }
 
  private:
@@ -261,6 +272,7 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
   const ServerOptions* options_;
   std::string index_html_;
   std::atomic<int> in_flight_{0};
+  std::atomic<int>* active_;
 };
 
 }  // namespace
@@ -271,6 +283,7 @@ struct HttpServer::Impl {
   std::unique_ptr<Poco::ThreadPool> pool;
   std::unique_ptr<Poco::Net::HTTPServer> server;
   Poco::Net::ServerSocket listener;  // shares the server's socket
+  std::atomic<int> active{0};        // requests being handled
 };
 
 HttpServer::HttpServer(ServerOptions options, ExporterHolder* exporter)
@@ -310,8 +323,8 @@ Result<std::string> HttpServer::Start() {
     impl_->pool =
         std::make_unique<Poco::ThreadPool>(2, threads + 1, 60, 256 * 1024);
     impl_->server = std::make_unique<Poco::Net::HTTPServer>(
-        new Factory(impl_->exporter, &impl_->options), *impl_->pool, socket,
-        params);
+        new Factory(impl_->exporter, &impl_->options, &impl_->active),
+        *impl_->pool, socket, params);
     impl_->server->start();
     impl_->listener = socket;
     return socket.address().toString();
@@ -334,26 +347,25 @@ bool HttpServer::Shutdown(std::chrono::milliseconds drain) {
     impl_->listener.close();
   } catch (const Poco::Exception&) {  // NOLINT(bugprone-empty-catch)
   }
+  // Drained when no request is being handled and no connection is open.
+  // Not when the pool is idle: Poco's dispatcher threads wait out their idle
+  // time (10 s) in the pool after the last connection, which would hold the
+  // exit for nothing.
   const auto until = Clock::now() + drain;
   bool drained = false;
   for (;;) {
-    if (impl_->server->currentConnections() == 0 && impl_->pool->used() == 0) {
+    if (impl_->active.load() == 0 && impl_->server->currentConnections() == 0) {
       drained = true;
       break;
     }
     if (Clock::now() >= until) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (drained) {
-    impl_->pool->joinAll();
-    impl_->server.reset();
-    impl_->pool.reset();
-  } else {
-    // Threads still busy: leave the server and pool to process exit rather
-    // than block on them.
-    (void)impl_->server.release();
-    (void)impl_->pool.release();
-  }
+  // The process is about to exit: leave the server and its pool (whose idle
+  // threads would each take up to their idle time to join) to the exit
+  // rather than block on them.
+  (void)impl_->server.release();
+  (void)impl_->pool.release();
   return drained;
 }
 
