@@ -97,8 +97,22 @@ void ReportProblem(sm_emitter* em, const Status& status) {
       {{"collector", em->host->plugin_name}, {"reason", status.message()}});
 }
 
+// Ends the family in progress, reporting the duplicate series it dropped.
+void EndFamily(sm_emitter* em) {
+  const std::size_t dropped = em->set->Finish();
+  if (dropped == 0) return;
+  ReportProblem(
+      em,
+      Status::Error(std::to_string(dropped) + " duplicate series in '" +
+                    std::string(em->set->str(em->set->families().back().name)) +
+                    "' dropped; the first of each was kept"));
+}
+
 sm_status BeginFamily(sm_emitter* em, const sm_family* f) {
   if (em == nullptr || em->set == nullptr) return SM_ERR_INVALID;
+  // First, so that a family refused below also ends the previous one: its
+  // samples must not land in that one.
+  EndFamily(em);
   if (f == nullptr ||
       f->struct_size < offsetof(sm_family, unit) + sizeof(f->unit) ||
       f->name == nullptr) {
@@ -282,7 +296,7 @@ void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
   const sm_status st =
       plugin_->descriptor().collect(instance_, &em, err, sizeof err);
   run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  run.metrics.Finish();
+  EndFamily(&em);
   if (run.metrics.limit_reached()) {
     // Truncated output is wrong output: fail the collector for this scrape.
     run.ok = false;

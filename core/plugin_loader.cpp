@@ -1,6 +1,8 @@
 #include "plugin_loader.hpp"
 
 #define BOOST_DLL_USE_STD_FS
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cstddef>
@@ -92,9 +94,13 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
       path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
       ec);
   if (ec) {
-    // Boost.DLL puts dlerror() text (missing file, undefined symbol, wrong
-    // architecture) into the error message.
-    return Status::Error("cannot load: " + ec.message());
+    // Boost.DLL reports every failed dlopen as "Bad file descriptor"; the
+    // reason (missing file, not ELF, undefined symbol, wrong architecture) is
+    // in dlerror(), which it leaves set after the failed call. glibc keeps
+    // that text per thread, so loading on several threads is fine.
+    const char* why = dlerror();  // NOLINT(concurrency-mt-unsafe)
+    return Status::Error("cannot load: " +
+                         (why != nullptr ? std::string(why) : ec.message()));
   }
   if (!lib->lib.has(SM_ENTRY_SYMBOL)) {
     return Status::Error("no entry symbol '" SM_ENTRY_SYMBOL
