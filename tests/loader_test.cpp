@@ -1,20 +1,27 @@
 // The real host against purpose-built plugins (tests/plugins): each fault is
-// refused at load or isolated at scrape, with the log line saying why.
+// refused at load or isolated at scrape, with the log line saying why, and a
+// plugin written in plain C against plugin.h alone works.
+#include <dlfcn.h>
 #include <doctest/doctest.h>
+#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "app.hpp"
 #include "collector.hpp"
 #include "config.hpp"
 #include "exporter.hpp"
 #include "log.hpp"
+#include "metric_set.hpp"
 #include "plugin_loader.hpp"
 
 namespace sysmetrics {
@@ -24,6 +31,21 @@ const std::string kDir = SYSMETRICS_TEST_PLUGIN_DIR;
 
 std::string Path(const std::string& name) { return kDir + "/" + name + ".so"; }
 
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// The lines of text that contain needle.
+std::vector<std::string> LinesWith(const std::string& text,
+                                   const std::string& needle) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (Contains(line, needle)) lines.push_back(line);
+  }
+  return lines;
+}
+
 // Captures log lines for one test.
 class LogCapture {
  public:
@@ -31,14 +53,52 @@ class LogCapture {
     InitLoggingToStream(out_, LogFormat::kText, LogLevel::kDebug);
   }
   ~LogCapture() { InitLogging(LogFormat::kText, LogLevel::kOff); }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+
   std::string text() const { return out_.str(); }
-  bool Has(const std::string& s) const {
-    return text().find(s) != std::string::npos;
-  }
+  bool Has(const std::string& s) const { return Contains(text(), s); }
 
  private:
   std::ostringstream out_;
 };
+
+// A fresh directory, removed with its contents at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "loader_test.XXXXXX")
+            .string();
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp failed");
+    }
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// What dlopen itself says about file: the text the loader must pass on.
+std::string DlopenError(const std::string& file) {
+  void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle != nullptr) {
+    dlclose(handle);
+    return "";
+  }
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): glibc keeps it per thread.
+  const char* error = dlerror();
+  return error != nullptr ? error : "";
+}
 
 std::unique_ptr<Collector> MakeCollector(
     const std::string& name, const CollectorSettings& settings = {}) {
@@ -60,15 +120,70 @@ std::string Scrape(Exporter& e, ScrapeReport* report,
   return out;
 }
 
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
+// What a Prometheus parser would object to in a text exposition (empty:
+// nothing): bytes that are not UTF-8, a malformed line, an invalid metric or
+// label name (including the reserved "__" prefix), a sample outside the
+// family of the TYPE line before it, a TYPE line or a series twice.
+std::string ExpositionProblems(const std::string& text) {
+  if (!IsValidUtf8(text)) return "not UTF-8";
+  const std::string name = "[a-zA-Z_:][a-zA-Z0-9_:]*";
+  const std::string label =
+      R"((?!__)[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")";
+  const std::regex help("# HELP (" + name + ") .*");
+  const std::regex type("# TYPE (" + name +
+                        ") (counter|gauge|untyped|histogram|summary)");
+  const std::regex sample("(" + name + ")(?:\\{(?:" + label + "(?:," + label +
+                          ")*,?)?\\})? [^ ]+");
+  std::set<std::string> types;
+  std::set<std::string> series;
+  std::string family;
+  std::istringstream in(text);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    const std::string where = "line " + std::to_string(++n) + ": ";
+    std::smatch m;
+    if (std::regex_match(line, m, help)) continue;
+    if (std::regex_match(line, m, type)) {
+      family = m[1];
+      if (!types.insert(family).second) return where + "TYPE twice: " + line;
+      continue;
+    }
+    if (!std::regex_match(line, m, sample)) return where + "malformed: " + line;
+    if (family.empty() || !m[1].str().starts_with(family)) {
+      return where + "outside its family: " + line;
+    }
+    if (!series.insert(line.substr(0, line.rfind(' '))).second) {
+      return where + "series twice: " + line;
+    }
+  }
+  return "";
 }
+
+TEST_CASE("the exposition check itself finds what it should") {
+  const std::string ok =
+      "# HELP a_total Help.\n# TYPE a_total counter\na_total{x=\"1\\\"\"} 1\n"
+      "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 2\n";
+  CHECK(ExpositionProblems(ok).empty());
+  for (const char* bad : {
+           "# TYPE a gauge\na 1\na 2\n",         // series twice
+           "# TYPE a gauge\n# TYPE a gauge\n",   // TYPE twice
+           "# TYPE a gauge\nb 1\n",              // outside family
+           "# TYPE a gauge\na{__x=\"1\"} 1\n",   // reserved label
+           "# TYPE a gauge\na{x=\"\xff\"} 1\n",  // not UTF-8
+           "# TYPE bad-name gauge\n",            // invalid name
+       }) {
+    CHECK_MESSAGE(!ExpositionProblems(bad).empty(), bad);
+  }
+}
+
+// --- Refused at load -------------------------------------------------------
 
 TEST_CASE("a plugin built for another ABI major is refused naming both") {
   auto r = LoadPlugin(Path("wrong_abi"));
   REQUIRE_FALSE(r.ok());
-  CHECK(Contains(r.error(), "built for plugin ABI 2.0"));
-  CHECK(Contains(r.error(), "this host speaks ABI " +
+  // The host speaks the ABI of the header it was built with (1.1 since the
+  // flags member; 1.0 before).
+  CHECK(Contains(r.error(), "built for plugin ABI 2.0, this host speaks ABI " +
                                 std::to_string(SM_ABI_VERSION_MAJOR) + "." +
                                 std::to_string(SM_ABI_VERSION_MINOR)));
 }
@@ -82,43 +197,64 @@ TEST_CASE("a shared object without the entry symbol is refused by name") {
 TEST_CASE("a descriptor name other than the file name is refused") {
   auto r = LoadPlugin(Path("name_mismatch"));
   REQUIRE_FALSE(r.ok());
-  CHECK(Contains(r.error(), "'other'"));
-  CHECK(Contains(r.error(), "'name_mismatch.so'"));
+  CHECK(r.error() ==
+        "descriptor name 'other' does not match the file name "
+        "'name_mismatch.so'");
 }
 
-TEST_CASE("missing files and files that are not ELF are refused") {
-  auto missing = LoadPlugin(kDir + "/does_not_exist.so");
-  REQUIRE_FALSE(missing.ok());
-  CHECK(Contains(missing.error(), "cannot load"));
-  const std::string junk = kDir + "/../junk-plugin.so";
-  std::ofstream(junk) << "not an ELF file";
-  auto bad = LoadPlugin(junk);
-  std::filesystem::remove(junk);
-  REQUIRE_FALSE(bad.ok());
-  CHECK(Contains(bad.error(), "cannot load"));
+TEST_CASE("missing files and files that are not ELF: dlerror says why") {
+  TempDir dir;
+  const std::string missing = dir.File("does_not_exist.so");
+  const std::string not_elf = dir.File("not_elf.so");
+  std::ofstream(not_elf) << std::string(128, 'x');  // longer than a header
+  for (const std::string& file : {missing, not_elf}) {
+    CAPTURE(file);
+    auto r = LoadPlugin(file);
+    REQUIRE_FALSE(r.ok());
+    const std::string why = DlopenError(file);
+    REQUIRE_FALSE(why.empty());
+    CHECK(r.error() == "cannot load: " + why);
+  }
+  CHECK(Contains(LoadPlugin(missing).error(), "No such file or directory"));
+  CHECK(Contains(LoadPlugin(not_elf).error(), "invalid ELF header"));
 }
 
-TEST_CASE("create failing refuses the plugin with its own reason") {
+TEST_CASE("create failing refuses the plugin with its own reason and status") {
   auto plugin = LoadPlugin(Path("create_fails"));
   REQUIRE(plugin.ok());
+  PluginOptions options =
+      PluginOptions::Defaults(plugin.value()->info().schema);
   sm_status st = SM_OK;
-  auto c =
-      Collector::Create(plugin.value(), PluginOptions::Defaults({}), {}, &st);
+  auto c = Collector::Create(plugin.value(), options, {}, &st);
   REQUIRE_FALSE(c.ok());
   CHECK(st == SM_ERR);
-  CHECK(Contains(c.error(), "create_fails: intentional failure"));
+  CHECK(c.error() ==
+        "create failed (status 1): create_fails: intentional failure");
+  // SM_ERR_CONFIG reaches the caller, which treats it as a configuration
+  // error (see the BuildExporter tests below).
+  options.FindMutable("status")->i = SM_ERR_CONFIG;
+  c = Collector::Create(plugin.value(), options, {}, &st);
+  REQUIRE_FALSE(c.ok());
+  CHECK(st == SM_ERR_CONFIG);
+  CHECK(c.error() ==
+        "create failed (status 4): create_fails: intentional failure");
 }
+
+// --- Isolated at scrape ----------------------------------------------------
 
 TEST_CASE("a failing collect costs only its own families, every scrape") {
   LogCapture log;
   std::vector<std::unique_ptr<Collector>> cs;
   cs.push_back(MakeCollector("c_plugin"));
   cs.push_back(MakeCollector("collect_fails"));
-  cs.push_back(MakeCollector("throws"));
+  cs.push_back(MakeCollector("throws"));  // C++: Collect throws
   Exporter e(std::move(cs));
   for (int i = 1; i <= 3; ++i) {
+    CAPTURE(i);
     ScrapeReport report;
     const std::string out = Scrape(e, &report);
+    CHECK(ExpositionProblems(out).empty());
+    REQUIRE(report.collectors.size() == 3);
     CHECK(report.collectors[0].success);
     CHECK_FALSE(report.collectors[1].success);
     CHECK(report.collectors[1].error ==
@@ -126,6 +262,7 @@ TEST_CASE("a failing collect costs only its own families, every scrape") {
     CHECK_FALSE(report.collectors[2].success);
     CHECK(report.collectors[2].error == "boom from C++");
     CHECK(Contains(out, "sysmetrics_c_plugin_answer{greeting=\"hello\"} 42"));
+    CHECK(Contains(out, "sysmetrics_c_plugin_items{item=\"b\"} 1"));
     CHECK(Contains(out,
                    "sysmetrics_collector_success{collector=\"c_plugin\"} 1"));
     CHECK(Contains(
@@ -134,45 +271,24 @@ TEST_CASE("a failing collect costs only its own families, every scrape") {
         Contains(out, "sysmetrics_collector_success{collector=\"throws\"} 0"));
     CHECK_FALSE(Contains(out, "sysmetrics_collect_fails_partial"));
     CHECK_FALSE(Contains(out, "sysmetrics_throws_partial"));
-    CHECK(Contains(out,
-                   "sysmetrics_collector_errors_total{collector=\"collect_"
-                   "fails\"} " +
-                       std::to_string(i)));
-    CHECK(Contains(out,
-                   "sysmetrics_collector_errors_total{collector=\"throws\"} " +
-                       std::to_string(i)));
+    const std::string n = std::to_string(i);
+    CHECK(Contains(
+        out, "sysmetrics_collector_errors_total{collector=\"collect_fails\"} " +
+                 n + "\n"));
+    CHECK(Contains(
+        out,
+        "sysmetrics_collector_errors_total{collector=\"throws\"} " + n + "\n"));
+    CHECK(Contains(
+        out, "sysmetrics_collector_errors_total{collector=\"c_plugin\"} 0\n"));
   }
-  CHECK(
-      log.Has("collector failed collector=collect_fails "
-              "error=\"/fake/file:7: intentional parse failure\""));
-  CHECK(log.Has("collector failed collector=throws error=\"boom from C++\""));
-}
-
-TEST_CASE("options reach a C plugin: defaults and configured values") {
-  auto plugin = LoadPlugin(Path("c_plugin"));
-  REQUIRE(plugin.ok());
-  const PluginInfo& info = plugin.value()->info();
-  CHECK(info.version == "1.2.3");
-  REQUIRE(info.schema.size() == 5);
-  PluginOptions options = PluginOptions::Defaults(info.schema);
-  options.FindMutable("answer")->i = 7;
-  options.FindMutable("greeting")->s = "hi \"there\"";
-  options.FindMutable("loud")->b = true;
-  options.FindMutable("items")->list = {"x", "y", "z"};
-  auto c = Collector::Create(plugin.value(), options, {});
-  REQUIRE(c.ok());
-  std::vector<std::unique_ptr<Collector>> cs;
-  cs.push_back(c.take());
-  Exporter e(std::move(cs));
-  ScrapeReport report;
-  const std::string out = Scrape(e, &report);
-  CHECK(Contains(
-      out, "sysmetrics_c_plugin_answer{greeting=\"hi \\\"there\\\"\"} 7"));
-  CHECK(Contains(out, "sysmetrics_c_plugin_ratio 5\n"));  // 0.5 * 10, loud
-  CHECK(Contains(out, "sysmetrics_c_plugin_items{item=\"z\"} 2"));
-  CHECK(Contains(out, "sysmetrics_c_plugin_collections_total 1"));
-  CHECK(
-      Contains(Scrape(e, &report), "sysmetrics_c_plugin_collections_total 2"));
+  CHECK(LinesWith(log.text(),
+                  "collector failed collector=collect_fails "
+                  "error=\"/fake/file:7: intentional parse failure\"")
+            .size() == 3);
+  CHECK(LinesWith(log.text(),
+                  "collector failed collector=throws error=\"boom from C++\"")
+            .size() == 3);
+  CHECK_FALSE(Contains(log.text(), "collector failed collector=c_plugin"));
 }
 
 TEST_CASE("invalid names, bad UTF-8 and duplicates are refused or repaired") {
@@ -183,17 +299,39 @@ TEST_CASE("invalid names, bad UTF-8 and duplicates are refused or repaired") {
   ScrapeReport report;
   const std::string out = Scrape(e, &report);
   CHECK(report.collectors[0].success);
+  CHECK(ExpositionProblems(out).empty());
   CHECK_FALSE(Contains(out, "bad-name"));
   CHECK_FALSE(Contains(out, "__x"));
-  CHECK(Contains(out, "sysmetrics_bad_names_ok{value=\"ab\xEF\xBF\xBD\"} 2"));
-  CHECK(Contains(out, "sysmetrics_bad_names_ok{k=\"same\"} 3"));
+  CHECK(Contains(out, "sysmetrics_bad_names_ok{value=\"ab\xEF\xBF\xBD\"} 2\n"));
+  CHECK(Contains(out, "sysmetrics_bad_names_ok{k=\"same\"} 3\n"));
   CHECK_FALSE(Contains(out, "sysmetrics_bad_names_ok{k=\"same\"} 4"));
+  CHECK_FALSE(Contains(out, "sysmetrics_bad_names_type"));
+  CHECK_FALSE(Contains(out, "sysmetrics_bad_names_ok 5"));  // not misfiled
+  CHECK(LinesWith(out, "# TYPE sysmetrics_bad_names_ok ").size() == 1);
   CHECK(Contains(out,
                  "# HELP sysmetrics_bad_names_ok Help with a\\nnewline "
                  "and a \\\\ backslash."));
-  CHECK(
-      log.Has("plugin output refused collector=bad_names "
-              "reason=\"invalid metric name 'bad-name'\""));
+  // One line per refusal or repair: the first of a collect at warn, the rest
+  // at debug.
+  const std::string prefix = "plugin output refused collector=bad_names ";
+  const std::pair<const char*, std::size_t> reasons[] = {
+      {"invalid metric name 'bad-name'", 1},
+      {"sample without a valid current family", 2},  // after each refusal
+      {"invalid label name '__x' in 'sysmetrics_bad_names_ok'", 1},
+      {"label value is not UTF-8; invalid bytes replaced", 1},
+      {"1 duplicate series in 'sysmetrics_bad_names_ok' dropped; the first "
+       "of each was kept",
+       1},
+      {"family 'sysmetrics_bad_names_type' has unknown type", 1},
+      {"metric family 'sysmetrics_bad_names_ok' emitted twice", 1},
+  };
+  for (const auto& r : reasons) {
+    CAPTURE(r.first);
+    CHECK(LinesWith(log.text(), prefix + "reason=\"" + r.first + "\"").size() ==
+          r.second);
+  }
+  CHECK(LinesWith(log.text(), "warning " + prefix).size() == 1);
+  CHECK(LinesWith(log.text(), prefix).size() == 8);
 }
 
 TEST_CASE("the sample limit bounds a runaway plugin and fails it") {
@@ -234,6 +372,66 @@ TEST_CASE("a slow collector misses its deadline and is not started twice") {
   CHECK_FALSE(Contains(out, "sysmetrics_slow_calls"));
 }
 
+// --- A plain C plugin ------------------------------------------------------
+
+TEST_CASE("a C plugin reads its option defaults through the host api") {
+  LogCapture log;
+  auto plugin = LoadPlugin(Path("c_plugin"));
+  REQUIRE(plugin.ok());
+  const PluginInfo& info = plugin.value()->info();
+  CHECK(info.version == "1.2.3");
+  CHECK(info.description == "A plain C test plugin.");
+  REQUIRE(info.schema.size() == 5);
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(MakeCollector("c_plugin"));
+  Exporter e(std::move(cs));
+  ScrapeReport report;
+  const std::string out = Scrape(e, &report);
+  CHECK(report.collectors[0].success);
+  CHECK(ExpositionProblems(out).empty());
+  CHECK(Contains(out,
+                 "# TYPE sysmetrics_c_plugin_answer gauge\n"
+                 "sysmetrics_c_plugin_answer{greeting=\"hello\"} 42\n"));
+  CHECK(Contains(out, "sysmetrics_c_plugin_ratio 0.5\n"));  // not loud
+  CHECK(Contains(out,
+                 "# TYPE sysmetrics_c_plugin_items gauge\n"
+                 "sysmetrics_c_plugin_items{item=\"a\"} 0\n"
+                 "sysmetrics_c_plugin_items{item=\"b\"} 1\n#"));
+  CHECK(Contains(out,
+                 "# TYPE sysmetrics_c_plugin_collections_total counter\n"
+                 "sysmetrics_c_plugin_collections_total 1\n"));
+  CHECK(log.Has("c_plugin created collector=c_plugin"));  // api->log
+}
+
+TEST_CASE("a C plugin sees configured option values") {
+  auto plugin = LoadPlugin(Path("c_plugin"));
+  REQUIRE(plugin.ok());
+  PluginOptions options =
+      PluginOptions::Defaults(plugin.value()->info().schema);
+  options.FindMutable("answer")->i = 7;
+  options.FindMutable("greeting")->s = "hi \"there\"";
+  options.FindMutable("loud")->b = true;
+  options.FindMutable("items")->list = {"x", "y", "z"};
+  auto c = Collector::Create(plugin.value(), options, {});
+  REQUIRE(c.ok());
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(c.take());
+  Exporter e(std::move(cs));
+  ScrapeReport report;
+  const std::string out = Scrape(e, &report);
+  CHECK(ExpositionProblems(out).empty());
+  CHECK(Contains(
+      out, "sysmetrics_c_plugin_answer{greeting=\"hi \\\"there\\\"\"} 7\n"));
+  CHECK(Contains(out, "sysmetrics_c_plugin_ratio 5\n"));  // 0.5 * 10, loud
+  CHECK(Contains(out, "sysmetrics_c_plugin_items{item=\"z\"} 2\n"));
+  CHECK_FALSE(Contains(out, "item=\"a\""));
+  CHECK(Contains(out, "sysmetrics_c_plugin_collections_total 1\n"));
+  CHECK(Contains(Scrape(e, &report),
+                 "sysmetrics_c_plugin_collections_total 2\n"));
+}
+
+// --- ABI versions ----------------------------------------------------------
+
 TEST_CASE("the 1.1 flags member is read, and absent from 1.0 descriptors") {
   auto cpu = LoadPlugin(SYSMETRICS_PLUGIN_BUILD_DIR "/cpu.so");
   REQUIRE(cpu.ok());
@@ -261,6 +459,8 @@ TEST_CASE("a plugin built against the frozen ABI 1.0 header keeps working") {
   CHECK(Contains(out, "sysmetrics_frozen_v1_0_sum 7.5\n"));
 }
 
+// --- BuildExporter (app.cpp) -----------------------------------------------
+
 TEST_CASE(
     "BuildExporter refuses bad plugins by file and reason, keeps the rest") {
   LogCapture log;
@@ -274,12 +474,30 @@ TEST_CASE(
   REQUIRE(e.ok());
   REQUIRE(e.value()->collectors().size() == 1);
   CHECK(e.value()->collectors()[0]->name() == "c_plugin");
-  for (const char* name :
-       {"wrong_abi", "no_entry", "create_fails", "name_mismatch"}) {
-    CHECK_MESSAGE(log.Has("plugin refused file=" + Path(name) + " reason="),
-                  name);
+  const std::string host_abi = std::to_string(SM_ABI_VERSION_MAJOR) + "." +
+                               std::to_string(SM_ABI_VERSION_MINOR);
+  const std::pair<std::string, std::string> refusals[] = {
+      {"wrong_abi",
+       "built for plugin ABI 2.0, this host speaks ABI " + host_abi},
+      {"no_entry", "no entry symbol 'sysmetrics_plugin_entry'"},
+      {"create_fails", "create_fails: intentional failure"},
+      {"name_mismatch", "descriptor name 'other' does not match"},
+  };
+  for (const auto& r : refusals) {
+    CAPTURE(r.first);
+    const auto lines =
+        LinesWith(log.text(), "plugin refused file=" + Path(r.first) + " ");
+    REQUIRE(lines.size() == 1);
+    CHECK(Contains(lines[0], " reason=\""));
+    CHECK(Contains(lines[0], r.second));
   }
-  CHECK(log.Has("plugin loaded collector=c_plugin"));
+  CHECK(LinesWith(log.text(), "plugin refused").size() == 4);
+  CHECK(LinesWith(log.text(), "plugin loaded collector=c_plugin").size() == 1);
+  // Not enabled: never loaded, so never refused.
+  CHECK_FALSE(Contains(log.text(), "plugin refused file=" + Path("throws")));
+  ScrapeReport report;
+  CHECK(Contains(Scrape(*e.value(), &report),
+                 "sysmetrics_c_plugin_answer{greeting=\"hello\"} 42\n"));
   // --check-config is strict: the first refusal fails it.
   auto strict = BuildExporter(config, /*strict=*/true);
   REQUIRE_FALSE(strict.ok());
@@ -287,30 +505,41 @@ TEST_CASE(
 }
 
 TEST_CASE("configuration errors about plugins name file and line") {
-  const std::string file = kDir + "/../loader-test.toml";
-  std::ofstream(file) << "[collectors.c_plugin]\nenabled = true\nanswr = 1\n";
+  TempDir dir;
+  const std::string file = dir.File("loader-test.toml");
   CommandLine cl;
   cl.config = file;
-  auto config = LoadConfig(cl);
-  REQUIRE(config.ok());
-  config.value().plugin_dir = kDir;
-  auto e = BuildExporter(config.value(), false);
+  auto build =
+      [&](const std::string& toml) -> Result<std::shared_ptr<Exporter>> {
+    std::ofstream(file) << toml;
+    auto config = LoadConfig(cl);
+    if (!config.ok()) return config.status();
+    config.value().plugin_dir = kDir;
+    return BuildExporter(config.value(), /*strict=*/false);
+  };
+
+  auto e = build("[collectors.c_plugin]\nenabled = true\nanswr = 1\n");
   REQUIRE_FALSE(e.ok());
   CHECK(e.error() == file +
                          ":3: unknown key 'answr' in [collectors.c_plugin]; "
                          "valid keys: enabled, timeout_seconds, sample_limit, "
                          "answer, greeting, loud, ratio, items");
-  std::ofstream(file) << "[collectors.nosuch]\nenabled = true\n";
-  config = LoadConfig(cl);
-  REQUIRE(config.ok());
-  config.value().plugin_dir = kDir;
-  e = BuildExporter(config.value(), false);
+
+  e = build("[collectors.nosuch]\nenabled = true\n");
   REQUIRE_FALSE(e.ok());
   CHECK(Contains(e.error(), file +
                                 ":1: unknown collector 'nosuch': no "
                                 "nosuch.so in " +
                                 kDir));
-  std::filesystem::remove(file);
+
+  // A plugin refusing its options (SM_ERR_CONFIG from create) is a
+  // configuration error, not a refused plugin: it points at the options.
+  e = build("[collectors.create_fails]\nenabled = true\nstatus = 4\n");
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.error() ==
+        "collector 'create_fails': create failed (status 4): create_fails: "
+        "intentional failure (options set at " +
+            file + ":3)");
 }
 
 }  // namespace

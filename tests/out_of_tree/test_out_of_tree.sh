@@ -28,6 +28,7 @@ port=""
 for _ in $(seq 50); do
   port=$(sed -n 's/.*listening address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/log")
   [[ -n "$port" ]] && break
+  kill -0 "$pid" 2>/dev/null || fail "exporter exited at start"
   sleep 0.1
 done
 [[ -n "$port" ]] || fail "exporter did not start"

@@ -1,6 +1,4 @@
-/* Emits what the host must refuse or repair: an invalid family name, an
- * invalid label name, a label value that is not UTF-8, help text with a
- * newline, a duplicate series, a family emitted twice. */
+/* Emits invalid names, bad UTF-8 and duplicates: each refused or repaired. */
 #include "test_plugin.h"
 
 static sm_status collect(void* instance, sm_emitter* em, char* err,
@@ -30,16 +28,28 @@ static sm_status collect(void* instance, sm_emitter* em, char* err,
   test_api->begin_family(em, &f);
   s.labels = bad_label;
   s.n_labels = 1;
-  test_api->emit_sample(em, &s);
+  test_api->emit_sample(em, &s); /* reserved label name: refused */
   s.labels = not_utf8;
   s.value = 2;
-  test_api->emit_sample(em, &s);
+  test_api->emit_sample(em, &s); /* repaired to U+FFFD */
   s.labels = dup;
   s.value = 3;
   test_api->emit_sample(em, &s);
   s.value = 4;
   test_api->emit_sample(em, &s); /* duplicate series: dropped */
 
+  /* A family of an unknown type is refused, and its sample must not land in
+   * the family before it. */
+  f.name = "sysmetrics_bad_names_type";
+  f.type = (sm_metric_type)99;
+  test_api->begin_family(em, &f);
+  s.labels = NULL;
+  s.n_labels = 0;
+  s.value = 5;
+  test_api->emit_sample(em, &s);
+
+  f.name = "sysmetrics_bad_names_ok";
+  f.type = SM_METRIC_GAUGE;
   test_api->begin_family(em, &f); /* emitted twice: refused */
   return SM_OK;
 }

@@ -1,6 +1,4 @@
-/* A well-behaved plugin in plain C99, compiled with -std=c99 -pedantic
- * -Werror against plugin.h alone: declares one option of every type, reads
- * them all in create through the host's config getters, and emits them. */
+/* A well-behaved plain C99 plugin: every option type, read in create. */
 #include <stdlib.h>
 #include <string.h>
 #include <sysmetrics/plugin.h>
@@ -58,7 +56,11 @@ static sm_status create(sm_host* host, const sm_host_api* api, void** instance,
   }
   if (s->n_items > MAX_ITEMS) s->n_items = MAX_ITEMS;
   for (i = 0; i < s->n_items; ++i) {
-    api->config_list_item(host, "items", i, &s->items[i]);
+    if (api->config_list_item(host, "items", i, &s->items[i]) != SM_OK) {
+      free(s);
+      set_error(err, err_len, "config_list_item failed");
+      return SM_ERR_CONFIG;
+    }
   }
   api->log(host, SM_LOG_INFO, "c_plugin created");
   *instance = s;

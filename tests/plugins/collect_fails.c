@@ -1,5 +1,4 @@
-/* collect emits a family, then fails: the host must discard what it
- * emitted and report the reason. */
+/* Emits a family and a sample, then fails: the host must discard them. */
 #include "test_plugin.h"
 
 static sm_status collect(void* instance, sm_emitter* em, char* err,

@@ -1,5 +1,4 @@
-/* Shared by the test-only plugins: a descriptor with the given functions,
- * and an error writer. Only for tests/plugins; real plugins use plugin.h. */
+/* Helpers shared by the test-only plugins; real plugins use plugin.h alone. */
 #ifndef SYSMETRICS_TEST_PLUGIN_H
 #define SYSMETRICS_TEST_PLUGIN_H
 
@@ -7,6 +6,7 @@
 #include <string.h>
 #include <sysmetrics/plugin.h>
 
+/* Defines the entry function returning a current-ABI descriptor. */
 #define TEST_PLUGIN(NAME, OPTIONS, N_OPTIONS, CREATE, COLLECT, DESTROY) \
   const sm_plugin* sysmetrics_plugin_entry(uint32_t host_abi_major,     \
                                            uint32_t host_abi_minor) {   \
@@ -27,7 +27,7 @@
     return &plugin;                                                     \
   }
 
-static void test_set_error(char* err, size_t err_len, const char* msg) {
+static inline void test_set_error(char* err, size_t err_len, const char* msg) {
   if (err_len == 0) return;
   snprintf(err, err_len, "%s", msg);
 }
@@ -37,8 +37,9 @@ static void test_set_error(char* err, size_t err_len, const char* msg) {
 static const sm_host_api* test_api;
 static sm_host* test_host;
 
-static sm_status test_create(sm_host* host, const sm_host_api* api,
-                             void** instance, char* err, size_t err_len) {
+static inline sm_status test_create(sm_host* host, const sm_host_api* api,
+                                    void** instance, char* err,
+                                    size_t err_len) {
   (void)err;
   (void)err_len;
   test_api = api;
@@ -48,8 +49,8 @@ static sm_status test_create(sm_host* host, const sm_host_api* api,
 }
 
 /* A collect that emits nothing and succeeds. */
-static sm_status test_noop_collect(void* instance, sm_emitter* em, char* err,
-                                   size_t err_len) {
+static inline sm_status test_noop_collect(void* instance, sm_emitter* em,
+                                          char* err, size_t err_len) {
   (void)instance;
   (void)em;
   (void)err;
@@ -57,7 +58,7 @@ static sm_status test_noop_collect(void* instance, sm_emitter* em, char* err,
   return SM_OK;
 }
 
-static sm_status test_gauge(sm_emitter* em, const char* name, double v) {
+static inline sm_status test_gauge(sm_emitter* em, const char* name, double v) {
   sm_family f;
   sm_sample s;
   memset(&f, 0, sizeof f);

@@ -1,5 +1,4 @@
-// A C++ plugin whose Collect throws: the C++ layer must turn it into a
-// failed collect with the exception's text; the process lives.
+// A C++ plugin whose Collect throws: a failed collect, and the process lives.
 #include <stdexcept>
 #include <sysmetrics/plugin.hpp>
 

@@ -1,5 +1,4 @@
-/* A plugin built for plugin ABI 2.0: the host must refuse it, naming both
- * versions. */
+/* Built for plugin ABI 2.0: the host must refuse it, naming both versions. */
 #include "test_plugin.h"
 
 const sm_plugin* sysmetrics_plugin_entry(uint32_t host_abi_major,
