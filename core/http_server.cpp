@@ -6,9 +6,12 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/ThreadPool.h>
 
 #include <atomic>
@@ -103,6 +106,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       ~Active() { --*count; }
       std::atomic<int>* count;
     } active(active_);
+    request_ = &request;
     const Clock::time_point t0 = Clock::now();
     const std::string& uri = request.getURI();
     const std::string_view path =
@@ -120,7 +124,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       Log(LogLevel::kError, "request failed",
           {{"path", path}, {"error", e.what()}});
       status = HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
-      if (!response.sent()) SendText(response, status, "internal error\n");
+      if (!sent_) SendText(response, status, "internal error\n");
     }
     if (LogEnabled(LogLevel::kDebug)) {
       const std::string code = std::to_string(static_cast<int>(status));
@@ -150,17 +154,66 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   }
 
  private:
-  static void SendText(HTTPServerResponse& response,
-                       HTTPResponse::HTTPStatus status, std::string_view body,
-                       const std::string& type = "text/plain; charset=utf-8",
-                       bool head = false) {
-    response.setStatus(status);
+  // Sends the status line, the headers and the body with one write instead
+  // of Poco's 4 KiB stream buffer: a 13 KB scrape leaves as one send and one
+  // TCP segment on loopback, not four (about 10 us of CPU per scrape, see
+  // DESIGN.md). Goes through the socket object, so TLS sockets encrypt it.
+  void SendText(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+                std::string_view body,
+                const std::string& type = "text/plain; charset=utf-8",
+                bool head = false) {
+    response.setStatusAndReason(status);
     response.setContentType(type);
     response.setContentLength(static_cast<std::streamsize>(body.size()));
-    if (head) {
-      response.send();
-    } else {
-      response.sendBuffer(body.data(), body.size());
+    auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(request_);
+    if (impl == nullptr) {  // not Poco's server: its own path
+      if (head) {
+        response.send();
+      } else {
+        response.sendBuffer(body.data(), body.size());
+      }
+      sent_ = true;
+      return;
+    }
+    thread_local std::string wire;
+    wire.clear();
+    wire.append(response.getVersion()).push_back(' ');
+    char code[16];
+    const auto r =
+        std::to_chars(code, code + sizeof code, static_cast<int>(status));
+    wire.append(code, r.ptr)
+        .append(" ")
+        .append(response.getReason())
+        .append("\r\n");
+    for (const auto& header : response) {
+      wire.append(header.first).append(": ").append(header.second);
+      wire.append("\r\n");
+    }
+    wire.append("\r\n");
+    if (!head) wire.append(body);
+    sent_ = true;
+    Poco::Net::StreamSocket& socket = impl->socket();
+    // A client that stops reading costs this thread io_timeout, not forever.
+    socket.setSendTimeout(Poco::Timespan(options_->io_timeout.count() *
+                                         Poco::Timespan::MILLISECONDS));
+    const char* data = wire.data();
+    std::size_t left = wire.size();
+    try {
+      while (left > 0) {
+        const int n = socket.sendBytes(
+            data, static_cast<int>(std::min<std::size_t>(left, 1 << 30)));
+        if (n <= 0) throw Poco::Net::NetException("connection closed");
+        data += n;
+        left -= static_cast<std::size_t>(n);
+      }
+    } catch (const Poco::Exception&) {
+      // Half a response is on the wire: the connection cannot be reused.
+      response.setKeepAlive(false);
+      try {
+        socket.shutdown();
+      } catch (const Poco::Exception&) {  // NOLINT(bugprone-empty-catch)
+      }
+      throw;
     }
   }
 
@@ -251,7 +304,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   std::atomic<int>* in_flight_;
   std::atomic<int>* active_;
   ScrapeReport report_;
+  HTTPServerRequest* request_ = nullptr;
   bool scraped_ = false;
+  bool sent_ = false;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
