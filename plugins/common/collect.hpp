@@ -13,15 +13,16 @@
 
 namespace sysmetrics::plugin {
 
-// Reads path into *buf (reused) and parses it with
+// Reads file into *buf (reused) and parses it with
 // parse(text, path, out, &error). Throws sysmetrics::Error with SM_ERR_IO or
 // SM_ERR_PARSE and the reader's or parser's message ("<file>:<line>: ...").
 template <class Out, class Parse>
-void ReadAndParse(const std::string& path, std::string* buf, Out* out,
-                  Parse parse) {
+void ReadAndParse(ProcFile& file, std::string* buf, Out* out, Parse parse) {
   std::string error;
-  if (!ReadFileInto(path, buf, &error)) throw Error(error, SM_ERR_IO);
-  if (!parse(*buf, path, out, &error)) throw Error(error, SM_ERR_PARSE);
+  if (!file.Read(buf, &error)) throw Error(error, SM_ERR_IO);
+  if (!parse(*buf, file.path(), out, &error)) {
+    throw Error(error, SM_ERR_PARSE);
+  }
 }
 
 // The collector's "exclude_pattern" option, compiled once. An invalid

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sysmetrics::plugin {
 
@@ -17,6 +18,28 @@ namespace sysmetrics::plugin {
 // "<path>: <strerror>".
 bool ReadFileInto(const std::string& path, std::string* buf,
                   std::string* error);
+
+// One file a collector reads on every scrape. On procfs the file is opened
+// once and read again from offset 0 (the kernel formats it anew on each
+// read), which saves an open and a close per scrape; any other file system
+// (a fixture tree, a copy) is opened and closed each time, so a replaced
+// file is seen. A failed read on a kept descriptor closes it and retries
+// once with a fresh open. One owner at a time: not thread-safe.
+class ProcFile {
+ public:
+  explicit ProcFile(std::string path) : path_(std::move(path)) {}
+  ~ProcFile();
+  ProcFile(const ProcFile&) = delete;
+  ProcFile& operator=(const ProcFile&) = delete;
+
+  // As ReadFileInto.
+  bool Read(std::string* buf, std::string* error);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;  // kept open only on procfs
+};
 
 // Splits text into lines; calls f(line_number (1-based), line) for each.
 // A final line without '\n' is passed too.

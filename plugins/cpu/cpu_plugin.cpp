@@ -14,7 +14,7 @@ namespace {
 class CpuCollector {
  public:
   explicit CpuCollector(Host& host)
-      : path_(host.ProcfsRoot() + "/stat"),
+      : file_(host.ProcfsRoot() + "/stat"),
         ticks_per_second_(static_cast<double>(sysconf(_SC_CLK_TCK))) {
     if (!(ticks_per_second_ > 0)) {
       throw Error("sysconf(_SC_CLK_TCK) failed", SM_ERR);
@@ -22,7 +22,7 @@ class CpuCollector {
   }
 
   void Collect(Emitter& emit) {
-    plugin::ReadAndParse(path_, &buf_, &stat_, ParseProcStat);
+    plugin::ReadAndParse(file_, &buf_, &stat_, ParseProcStat);
     // Label values for CPU numbers, made once per CPU ever seen.
     for (const CpuTimes& t : stat_.cpus) {
       while (cpu_names_.size() <= t.cpu) {
@@ -46,7 +46,7 @@ class CpuCollector {
   }
 
  private:
-  std::string path_;
+  plugin::ProcFile file_;
   double ticks_per_second_;
   std::string buf_;
   ProcStat stat_;

@@ -80,11 +80,11 @@ const char* UnitOf(Scale s) {
 class DiskCollector {
  public:
   explicit DiskCollector(Host& host)
-      : path_(host.ProcfsRoot() + "/diskstats"),
+      : file_(host.ProcfsRoot() + "/diskstats"),
         filter_(plugin::ExcludeFilter(host)) {}
 
   void Collect(Emitter& emit) {
-    plugin::ReadAndParse(path_, &buf_, &stats_, ParseDiskStats);
+    plugin::ReadAndParse(file_, &buf_, &stats_, ParseDiskStats);
     included_.clear();
     int widest = 0;
     for (const DiskLine& d : stats_.devices) {
@@ -108,7 +108,7 @@ class DiskCollector {
   }
 
  private:
-  std::string path_;
+  plugin::ProcFile file_;
   plugin::NameFilter filter_;
   std::string buf_;
   DiskStats stats_;

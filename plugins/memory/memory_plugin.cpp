@@ -11,11 +11,11 @@ namespace {
 class MemoryCollector {
  public:
   explicit MemoryCollector(Host& host)
-      : path_(host.ProcfsRoot() + "/meminfo") {}
+      : file_(host.ProcfsRoot() + "/meminfo") {}
 
   void Collect(Emitter& emit) {
     MemInfo m;
-    plugin::ReadAndParse(path_, &buf_, &m, ParseMemInfo);
+    plugin::ReadAndParse(file_, &buf_, &m, ParseMemInfo);
     // A key this kernel does not print leaves its metric out.
     auto gauge = [&](const char* name, const char* help,
                      const std::optional<std::uint64_t>& v) {
@@ -49,7 +49,7 @@ class MemoryCollector {
   }
 
  private:
-  std::string path_;
+  plugin::ProcFile file_;
   std::string buf_;
 };
 

@@ -53,11 +53,11 @@ constexpr Metric kMetrics[kCounters] = {
 class NetworkCollector {
  public:
   explicit NetworkCollector(Host& host)
-      : path_(host.ProcfsRoot() + "/net/dev"),
+      : file_(host.ProcfsRoot() + "/net/dev"),
         filter_(plugin::ExcludeFilter(host)) {}
 
   void Collect(Emitter& emit) {
-    plugin::ReadAndParse(path_, &buf_, &dev_, ParseNetDev);
+    plugin::ReadAndParse(file_, &buf_, &dev_, ParseNetDev);
     included_.clear();
     for (const InterfaceLine& i : dev_.interfaces) {
       if (const std::string* name = filter_.Include(i.name)) {
@@ -74,7 +74,7 @@ class NetworkCollector {
   }
 
  private:
-  std::string path_;
+  plugin::ProcFile file_;
   plugin::NameFilter filter_;
   std::string buf_;
   NetDev dev_;
