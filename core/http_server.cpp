@@ -1,34 +1,64 @@
 #include "http_server.hpp"
 
-#include <Poco/Exception.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/Net/StreamSocket.h>
-#include <Poco/ThreadPool.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <condition_variable>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <system_error>
 #include <thread>
+#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "gzip.hpp"
+#include "http_request.hpp"
 #include "log.hpp"
 #include "text_format.hpp"
 
 namespace sysmetrics {
 namespace {
 
-using Poco::Net::HTTPRequest;
-using Poco::Net::HTTPResponse;
-using Poco::Net::HTTPServerRequest;
-using Poco::Net::HTTPServerResponse;
+using std::chrono::milliseconds;
+
+// Open connections at most. At the limit a new connection evicts the idle
+// (or still-reading) connection closest to its deadline, so a flood of idle
+// or slow clients cannot lock Prometheus out; file descriptors stay bounded.
+constexpr int kMaxConnections = 1024;
+// How often deadlines are checked: the resolution of every timeout.
+constexpr milliseconds kSweepInterval{50};
+// Idle scrape workers end after this long.
+constexpr std::chrono::seconds kWorkerIdle{60};
+// A response buffer left behind by a slow reader is freed above this.
+constexpr std::size_t kKeepBuffer = std::size_t{64} * 1024;
+
+std::int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             Clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t ToNs(milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+
+std::string ErrnoText(int err) {
+  char buf[256];
+  return strerror_r(err, buf, sizeof buf);
+}
 
 std::string HtmlEscape(std::string_view text) {
   std::string out;
@@ -67,14 +97,15 @@ std::string IndexPage(std::string_view metrics_path) {
 // Time budget for a scrape: what Prometheus announces, less the margin so
 // the response is on the wire before Prometheus gives up (never less than
 // half the announced time), else the default.
-Clock::duration ScrapeBudget(const HTTPServerRequest& request,
+Clock::duration ScrapeBudget(std::string_view header,
                              const ServerOptions& options) {
-  const std::string& h = request.get("X-Prometheus-Scrape-Timeout-Seconds", "");
   double seconds = 0;
-  const auto r = std::from_chars(h.data(), h.data() + h.size(), seconds);
+  const auto r =
+      std::from_chars(header.data(), header.data() + header.size(), seconds);
   std::chrono::duration<double> budget = options.default_scrape_timeout;
-  if (!h.empty() && r.ec == std::errc() && r.ptr == h.data() + h.size() &&
-      seconds > 0 && seconds < 86400) {
+  if (!header.empty() && r.ec == std::errc() &&
+      r.ptr == header.data() + header.size() && seconds > 0 &&
+      seconds < 86400) {
     budget = std::chrono::duration<double>(
         std::max(seconds / 2, seconds - options.timeout_margin.count()));
   }
@@ -87,247 +118,158 @@ std::string FormatMs(Clock::duration d) {
   return s;
 }
 
-class Handler : public Poco::Net::HTTPRequestHandler {
- public:
-  Handler(ExporterHolder* exporter, const ServerOptions* options,
-          const std::string* index_html, std::atomic<int>* in_flight,
-          std::atomic<int>* active)
-      : exporter_(exporter),
-        options_(options),
-        index_html_(index_html),
-        in_flight_(in_flight),
-        active_(active) {}
-
-  void handleRequest(HTTPServerRequest& request,
-                     HTTPServerResponse& response) override {
-    // Counted for the shutdown drain, which waits for handlers, not threads.
-    struct Active {
-      explicit Active(std::atomic<int>* n) : count(n) { ++*count; }
-      ~Active() { --*count; }
-      std::atomic<int>* count;
-    } active(active_);
-    request_ = &request;
-    const Clock::time_point t0 = Clock::now();
-    const std::string& uri = request.getURI();
-    const std::string_view path =
-        std::string_view(uri).substr(0, uri.find('?'));
-    const std::string& method = request.getMethod();
-    HTTPResponse::HTTPStatus status = HTTPResponse::HTTP_OK;
-    try {
-      status = Route(request, response, path, method);
-    } catch (const Poco::Exception& e) {
-      // The client went away mid-response, typically; nothing to send.
-      Log(LogLevel::kDebug, "request aborted",
-          {{"path", path}, {"error", e.displayText()}});
-      status = HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
-    } catch (const std::exception& e) {
-      Log(LogLevel::kError, "request failed",
-          {{"path", path}, {"error", e.what()}});
-      status = HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
-      if (!sent_) SendText(response, status, "internal error\n");
-    }
-    if (LogEnabled(LogLevel::kDebug)) {
-      const std::string code = std::to_string(static_cast<int>(status));
-      const std::string latency = FormatMs(Clock::now() - t0);
-      const std::string client = request.clientAddress().toString();
-      if (scraped_ && status == HTTPResponse::HTTP_OK) {
-        const std::string collect =
-            FormatMs(std::chrono::duration_cast<Clock::duration>(
-                std::chrono::duration<double>(report_.seconds)));
-        Log(LogLevel::kDebug, "request",
-            {{"method", method},
-             {"path", path},
-             {"status", code},
-             {"latency_ms", latency},
-             {"client", client},
-             {"collect_ms", collect},
-             {"collectors", CollectorTimes()}});
-      } else {
-        Log(LogLevel::kDebug, "request",
-            {{"method", method},
-             {"path", path},
-             {"status", code},
-             {"latency_ms", latency},
-             {"client", client}});
-      }
-    }
+std::string_view Reason(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 414:
+      return "URI Too Long";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
+}
 
- private:
-  // Sends the status line, the headers and the body with one write instead
-  // of Poco's 4 KiB stream buffer: a 13 KB scrape leaves as one send and one
-  // TCP segment on loopback, not four (about 10 us of CPU per scrape, see
-  // DESIGN.md). Goes through the socket object, so TLS sockets encrypt it.
-  void SendText(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
-                std::string_view body,
-                const std::string& type = "text/plain; charset=utf-8",
-                bool head = false) {
-    response.setStatusAndReason(status);
-    response.setContentType(type);
-    response.setContentLength(static_cast<std::streamsize>(body.size()));
-    auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(request_);
-    if (impl == nullptr) {  // not Poco's server: its own path
-      if (head) {
-        response.send();
-      } else {
-        response.sendBuffer(body.data(), body.size());
-      }
-      sent_ = true;
-      return;
-    }
-    thread_local std::string wire;
-    wire.clear();
-    wire.append(response.getVersion()).push_back(' ');
-    char code[16];
-    const auto r =
-        std::to_chars(code, code + sizeof code, static_cast<int>(status));
-    wire.append(code, r.ptr)
-        .append(" ")
-        .append(response.getReason())
-        .append("\r\n");
-    for (const auto& header : response) {
-      wire.append(header.first).append(": ").append(header.second);
-      wire.append("\r\n");
-    }
-    wire.append("\r\n");
-    if (!head) wire.append(body);
-    sent_ = true;
-    Poco::Net::StreamSocket& socket = impl->socket();
-    // A client that stops reading costs this thread io_timeout, not forever.
-    socket.setSendTimeout(Poco::Timespan(options_->io_timeout.count() *
-                                         Poco::Timespan::MILLISECONDS));
-    const char* data = wire.data();
-    std::size_t left = wire.size();
-    try {
-      while (left > 0) {
-        const int n = socket.sendBytes(
-            data, static_cast<int>(std::min<std::size_t>(left, 1 << 30)));
-        if (n <= 0) throw Poco::Net::NetException("connection closed");
-        data += n;
-        left -= static_cast<std::size_t>(n);
-      }
-    } catch (const Poco::Exception&) {
-      // Half a response is on the wire: the connection cannot be reused.
-      response.setKeepAlive(false);
-      try {
-        socket.shutdown();
-      } catch (const Poco::Exception&) {  // NOLINT(bugprone-empty-catch)
-      }
-      throw;
-    }
+// "Date:" wants an HTTP date; formatting it once a second per thread keeps
+// gmtime and strftime off the per-request path.
+std::string_view HttpDate() {
+  thread_local std::time_t cached = 0;
+  thread_local char text[64] = {};
+  thread_local std::size_t size = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    size = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = now;
   }
+  return {text, size};
+}
 
-  HTTPResponse::HTTPStatus Route(HTTPServerRequest& request,
-                                 HTTPServerResponse& response,
-                                 std::string_view path,
-                                 const std::string& method) {
-    const bool known =
-        path == options_->metrics_path || path == "/health" || path == "/";
-    if (!known) {
-      SendText(response, HTTPResponse::HTTP_NOT_FOUND, "404 not found\n");
-      return HTTPResponse::HTTP_NOT_FOUND;
-    }
-    const bool head = method == HTTPRequest::HTTP_HEAD;
-    if (method != HTTPRequest::HTTP_GET && !head) {
-      response.set("Allow", "GET, HEAD");
-      SendText(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
-               "405 method not allowed\n");
-      return HTTPResponse::HTTP_METHOD_NOT_ALLOWED;
-    }
-    if (path == "/health") {
-      SendText(response, HTTPResponse::HTTP_OK, "ok\n",
-               "text/plain; charset=utf-8", head);
-    } else if (path == "/") {
-      SendText(response, HTTPResponse::HTTP_OK, *index_html_,
-               "text/html; charset=utf-8", head);
-    } else {
-      scraped_ = true;
-      return ServeMetrics(request, response, head);
-    }
-    return HTTPResponse::HTTP_OK;
-  }
-
-  HTTPResponse::HTTPStatus ServeMetrics(HTTPServerRequest& request,
-                                        HTTPServerResponse& response,
-                                        bool head) {
-    // Counted from entry to exit: a scrape beyond the limit is refused at
-    // once instead of queueing behind the others.
-    struct InFlight {
-      explicit InFlight(std::atomic<int>* n) : count(n) { ++*count; }
-      ~InFlight() { --*count; }
-      std::atomic<int>* count;
-    } in_flight(in_flight_);
-    if (in_flight_->load() > options_->max_requests) {
-      response.set("Retry-After", "1");
-      SendText(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
-               "503 too many concurrent scrapes (--max-requests " +
-                   std::to_string(options_->max_requests) + ")\n");
-      return HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
-    }
-    std::shared_ptr<Exporter> exporter = exporter_->Get();
-    ScrapeOptions options;
-    options.deadline = Clock::now() + ScrapeBudget(request, *options_);
-    // One buffer per server thread, reused: after the first scrapes it has
-    // the size of a response and the scrape path stops allocating for it.
-    thread_local std::string body;
-    thread_local std::string compressed;
-    body.clear();
-    exporter->Scrape(options, &body, &report_);
-    response.set("Vary", "Accept-Encoding");
-    if (AcceptsGzip(request.get("Accept-Encoding", "")) &&
-        GzipCompress(body, &compressed)) {
-      response.set("Content-Encoding", "gzip");
-      SendText(response, HTTPResponse::HTTP_OK, compressed,
-               std::string(kTextContentType), head);
-    } else {
-      SendText(response, HTTPResponse::HTTP_OK, body,
-               std::string(kTextContentType), head);
-    }
-    return HTTPResponse::HTTP_OK;
-  }
-
-  // The per-collector durations of the last scrape, for the request log.
-  std::string CollectorTimes() const {
-    std::string out;
-    for (const CollectorReport& r : report_.collectors) {
-      if (!out.empty()) out.push_back(',');
-      out.append(r.name).push_back('=');
-      AppendValue(out, r.seconds);
-      if (!r.success) out.append("(failed)");
-    }
-    return out;
-  }
-
-  ExporterHolder* exporter_;
-  const ServerOptions* options_;
-  const std::string* index_html_;
-  std::atomic<int>* in_flight_;
-  std::atomic<int>* active_;
-  ScrapeReport report_;
-  HTTPServerRequest* request_ = nullptr;
-  bool scraped_ = false;
-  bool sent_ = false;
+struct Response {
+  int status = 200;
+  std::string_view content_type = "text/plain; charset=utf-8";
+  std::string_view body;
+  // Preformatted "Name: value\r\n" lines.
+  std::string_view extra_headers;
+  bool head_only = false;
+  bool keep_alive = true;
 };
 
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+// The whole response, status line to body, for one write.
+void AppendResponse(std::string* wire, const Response& r) {
+  char num[24];
+  wire->append("HTTP/1.1 ");
+  auto end = std::to_chars(num, num + sizeof num, r.status).ptr;
+  wire->append(num, end).push_back(' ');
+  wire->append(Reason(r.status)).append("\r\nDate: ");
+  wire->append(HttpDate()).append("\r\nServer: sysmetrics\r\nContent-Type: ");
+  wire->append(r.content_type).append("\r\nContent-Length: ");
+  end = std::to_chars(num, num + sizeof num, r.body.size()).ptr;
+  wire->append(num, end).append("\r\n");
+  wire->append(r.keep_alive ? "Connection: keep-alive\r\n"
+                            : "Connection: close\r\n");
+  wire->append(r.extra_headers).append("\r\n");
+  if (!r.head_only) wire->append(r.body);
+}
+
+// One connection's byte stream. Plain TCP here; a TLS transport implements
+// the same calls, so the server does not care which it has.
+class Transport {
  public:
-  Factory(ExporterHolder* exporter, const ServerOptions* options,
-          std::atomic<int>* active)
-      : exporter_(exporter),
-        options_(options),
-        index_html_(IndexPage(options->metrics_path)),
-        active_(active) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const HTTPServerRequest& /*request*/) override {
-    return new Handler(exporter_, options_, &index_html_, &in_flight_, active_);
+  enum class Status { kOk, kEof, kWantRead, kWantWrite, kFailed };
+  struct Result {
+    Status status;
+    std::size_t bytes;
+  };
+  virtual ~Transport() = default;
+  virtual Result Read(char* buf, std::size_t len) = 0;
+  virtual Result Write(const char* buf, std::size_t len) = 0;
+};
+
+class PlainTransport : public Transport {
+ public:
+  explicit PlainTransport(int fd) : fd_(fd) {}
+  Result Read(char* buf, std::size_t len) override {
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buf, len, 0);
+      if (n > 0) return {Status::kOk, static_cast<std::size_t>(n)};
+      if (n == 0) return {Status::kEof, 0};
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return {Status::kWantRead, 0};
+      }
+      return {Status::kFailed, 0};
+    }
+  }
+  Result Write(const char* buf, std::size_t len) override {
+    for (;;) {
+      const ssize_t n = ::send(fd_, buf, len, MSG_NOSIGNAL);
+      if (n >= 0) return {Status::kOk, static_cast<std::size_t>(n)};
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return {Status::kWantWrite, 0};
+      }
+      return {Status::kFailed, 0};
+    }
   }
 
  private:
-  ExporterHolder* exporter_;
-  const ServerOptions* options_;
-  std::string index_html_;
-  std::atomic<int> in_flight_{0};
-  std::atomic<int>* active_;
+  int fd_;
+};
+
+// Who may touch a connection: the I/O thread while it waits in epoll
+// (kReading, kWriting, kLingering), or the one worker running its scrape
+// (kBusy). Ownership passes with the state; the owner hands it on as its
+// last act.
+enum class ConnState { kReading, kBusy, kWriting, kLingering };
+
+// After a response that closes the connection, the client's unread bytes
+// (the rest of an oversized request) are read and dropped for up to this
+// long: closing with unread data sends a reset, which can destroy the
+// response before the client reads it.
+constexpr milliseconds kLinger{2000};
+
+struct Connection {
+  int fd = -1;
+  std::unique_ptr<Transport> io;
+  std::string peer;
+  std::string in;   // received, not yet consumed
+  std::string out;  // a response the socket did not take at once
+  std::size_t out_pos = 0;
+  bool close_after_write = false;
+  bool answered_one = false;
+  std::int64_t request_start = 0;  // first byte of the pending request head
+  std::atomic<ConnState> state{ConnState::kReading};
+  std::atomic<std::int64_t> deadline{0};
+  // The request a worker serves; points into in.
+  HttpRequestHead head;
+  std::size_t head_size = 0;
+  Clock::time_point received;
+
+  ~Connection() {
+    io.reset();
+    if (fd >= 0) ::close(fd);
+  }
 };
 
 }  // namespace
@@ -335,93 +277,773 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 struct HttpServer::Impl {
   ServerOptions options;
   ExporterHolder* exporter = nullptr;
-  std::unique_ptr<Poco::ThreadPool> pool;
-  std::unique_ptr<Poco::Net::HTTPServer> server;
-  Poco::Net::ServerSocket listener;  // shares the server's socket
-  std::atomic<int> active{0};        // requests being handled
+  std::string index_html;
+
+  int listen_fd = -1;
+  int epoll_fd = -1;
+  int wake_fd = -1;
+  int spare_fd = -1;  // given up to accept-and-close when out of fds
+  std::thread io_thread;
+  std::atomic<bool> stopping{false};  // drain: no new connections
+  std::atomic<bool> stop_io{false};   // I/O thread: exit
+  std::atomic<bool> listener_closed{false};
+  std::int64_t last_fd_warning = 0;
+
+  std::mutex conns_mu;  // guards the set, not the connections
+  std::unordered_set<Connection*> conns;
+  std::atomic<int> connections{0};
+  std::atomic<int> in_flight{0};  // scrapes queued or running
+
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::condition_variable workers_done;
+  std::deque<Connection*> queue;
+  int workers = 0;
+  int idle_workers = 0;
+  bool stop_workers = false;
+
+  ~Impl() {
+    for (Connection* c : conns) delete c;
+    for (const int fd : {listen_fd, epoll_fd, wake_fd, spare_fd}) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+
+  void Wake() const {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wake_fd, &one, sizeof one);
+  }
+
+  // Hands the connection to epoll, waiting for events; the caller must not
+  // touch it afterwards.
+  void Arm(Connection* c, ConnState state, std::uint32_t events,
+           std::int64_t deadline) {
+    c->deadline.store(deadline, std::memory_order_relaxed);
+    c->state.store(state, std::memory_order_release);
+    epoll_event ev{};
+    ev.events = events | EPOLLONESHOT;
+    ev.data.ptr = c;
+    if (::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0) {
+      // Cannot happen for a registered fd; if it does, the sweep closes
+      // the connection at its deadline.
+      Log(LogLevel::kWarn, "epoll_ctl failed", {{"error", ErrnoText(errno)}});
+    }
+  }
+
+  void Close(Connection* c) {
+    {
+      std::lock_guard lock(conns_mu);
+      conns.erase(c);
+    }
+    delete c;
+    connections.fetch_sub(1);
+  }
+
+  // --- the I/O thread -----------------------------------------------------
+
+  void IoLoop() {
+    std::vector<epoll_event> events(128);
+    std::int64_t next_sweep = NowNs() + ToNs(kSweepInterval);
+    while (!stop_io.load()) {
+      const int n =
+          ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
+                       static_cast<int>(kSweepInterval.count()));
+      // Connections first: accepting may evict, and draining closes,
+      // connections that could have an event later in this batch.
+      bool accept = false;
+      bool woken = false;
+      for (int i = 0; i < n; ++i) {
+        void* tag = events[i].data.ptr;
+        if (tag == &listen_fd) {
+          accept = true;
+        } else if (tag == &wake_fd) {
+          woken = true;
+        } else {
+          OnEvent(static_cast<Connection*>(tag));
+        }
+      }
+      if (woken) {
+        std::uint64_t v = 0;
+        [[maybe_unused]] const ssize_t r = ::read(wake_fd, &v, sizeof v);
+        if (stopping.load() && !listener_closed.load()) BeginDrain();
+      }
+      if (accept && listen_fd >= 0) Accept();
+      const std::int64_t now = NowNs();
+      if (now >= next_sweep) {
+        Sweep(now);
+        next_sweep = now + ToNs(kSweepInterval);
+      }
+    }
+  }
+
+  void Accept() {
+    for (int i = 0; i < 64; ++i) {
+      sockaddr_storage addr{};
+      socklen_t len = sizeof addr;
+      const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr),
+                               &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE) OutOfFds();
+        return;  // EAGAIN: drained the backlog
+      }
+      if (stopping.load()) {
+        ::close(fd);
+        continue;
+      }
+      if (connections.load() >= kMaxConnections && !EvictOne()) {
+        ::close(fd);  // every connection is in a request: refuse this one
+        continue;
+      }
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      auto* c = new Connection();
+      c->fd = fd;
+      c->io = std::make_unique<PlainTransport>(fd);
+      c->peer = FormatPeer(addr);
+      c->deadline.store(NowNs() + ToNs(options.io_timeout));
+      {
+        std::lock_guard lock(conns_mu);
+        conns.insert(c);
+      }
+      connections.fetch_add(1);
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLONESHOT;
+      ev.data.ptr = c;
+      if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        Log(LogLevel::kWarn, "epoll_ctl failed", {{"error", ErrnoText(errno)}});
+        Close(c);
+      }
+    }
+  }
+
+  // Out of file descriptors, a connection waits in the backlog and keeps
+  // the listener readable: accept it with the spare descriptor and close
+  // it, or the loop would spin.
+  void OutOfFds() {
+    const std::int64_t now = NowNs();
+    if (now - last_fd_warning > ToNs(milliseconds(10000))) {
+      Log(LogLevel::kWarn,
+          "out of file descriptors: refusing connections (raise "
+          "LimitNOFILE)",
+          {{"connections", std::to_string(connections.load())}});
+      last_fd_warning = now;
+    }
+    if (EvictOne()) return;
+    if (spare_fd >= 0) {
+      ::close(spare_fd);
+      const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) ::close(fd);
+      spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+  }
+
+  // Closes the waiting connection nearest its deadline, if any: an idle
+  // keep-alive connection or one still sending its request.
+  bool EvictOne() {
+    Connection* victim = nullptr;
+    {
+      std::lock_guard lock(conns_mu);
+      std::int64_t earliest = 0;
+      for (Connection* c : conns) {
+        const ConnState state = c->state.load(std::memory_order_acquire);
+        if (state != ConnState::kReading && state != ConnState::kLingering) {
+          continue;
+        }
+        // Lingering connections go first: they have had their answer.
+        const std::int64_t d =
+            state == ConnState::kLingering
+                ? 0
+                : c->deadline.load(std::memory_order_relaxed);
+        if (victim == nullptr || d < earliest) {
+          victim = c;
+          earliest = d;
+        }
+      }
+    }
+    if (victim == nullptr) return false;
+    // Waiting in epoll means the I/O thread (this one) owns it.
+    Close(victim);
+    return true;
+  }
+
+  static std::string FormatPeer(const sockaddr_storage& addr) {
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (addr.ss_family == AF_INET) {
+      const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+      ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+      port = ntohs(a->sin_port);
+      return std::string(host) + ":" + std::to_string(port);
+    }
+    if (addr.ss_family == AF_INET6) {
+      const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+      ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+      port = ntohs(a->sin6_port);
+      return "[" + std::string(host) + "]:" + std::to_string(port);
+    }
+    return "?";
+  }
+
+  // Closes every connection past its deadline that waits in epoll; the
+  // ones with a worker are the worker's to finish.
+  void Sweep(std::int64_t now) {
+    std::vector<Connection*> expired;
+    {
+      std::lock_guard lock(conns_mu);
+      for (Connection* c : conns) {
+        if (c->state.load(std::memory_order_acquire) == ConnState::kBusy) {
+          continue;
+        }
+        if (c->deadline.load(std::memory_order_relaxed) <= now) {
+          expired.push_back(c);
+        }
+      }
+    }
+    for (Connection* c : expired) {
+      if (c->state.load() == ConnState::kWriting) {
+        Log(LogLevel::kDebug, "client stopped reading: connection closed",
+            {{"client", c->peer}});
+      } else if (c->state.load() == ConnState::kReading && !c->in.empty()) {
+        Log(LogLevel::kDebug, "request not received in time: connection closed",
+            {{"client", c->peer}});
+      }
+      Close(c);
+    }
+  }
+
+  void BeginDrain() {
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, listen_fd, nullptr);
+    ::close(listen_fd);
+    listen_fd = -1;
+    // Idle connections and half-sent requests are not in flight: close
+    // them now. A connection with a worker closes after its response.
+    std::vector<Connection*> waiting;
+    {
+      std::lock_guard lock(conns_mu);
+      for (Connection* c : conns) {
+        const ConnState state = c->state.load(std::memory_order_acquire);
+        if (state == ConnState::kReading || state == ConnState::kLingering) {
+          waiting.push_back(c);
+        }
+      }
+    }
+    for (Connection* c : waiting) Close(c);
+    listener_closed.store(true);
+  }
+
+  void OnEvent(Connection* c) {
+    if (c->state.load(std::memory_order_acquire) == ConnState::kLingering) {
+      char buf[16 * 1024];
+      for (;;) {
+        const Transport::Result r = c->io->Read(buf, sizeof buf);
+        if (r.status == Transport::Status::kOk) continue;
+        if (r.status == Transport::Status::kWantRead) {
+          Arm(c, ConnState::kLingering, EPOLLIN, c->deadline.load());
+          return;
+        }
+        Close(c);
+        return;
+      }
+    }
+    if (c->state.load(std::memory_order_acquire) == ConnState::kWriting) {
+      if (!FlushOut(c)) return;
+      Advance(c);
+      return;
+    }
+    // kReading. Read what is there (bounded: a head longer than the limit
+    // is an error anyway), then see whether a request is complete.
+    char buf[16 * 1024];
+    for (;;) {
+      const Transport::Result r = c->io->Read(buf, sizeof buf);
+      if (r.status == Transport::Status::kOk) {
+        if (c->in.empty()) c->request_start = NowNs();
+        c->in.append(buf, r.bytes);
+        if (c->in.size() > kMaxRequestHead || r.bytes < sizeof buf) break;
+        continue;
+      }
+      if (r.status == Transport::Status::kWantRead) break;
+      if (r.status == Transport::Status::kWantWrite) {
+        Arm(c, ConnState::kReading, EPOLLOUT, c->deadline.load());
+        return;
+      }
+      // End of stream or an error: nothing more can be answered.
+      Close(c);
+      return;
+    }
+    Advance(c);
+  }
+
+  // --- requests, on whichever thread owns the connection -------------------
+
+  // Serves the requests buffered on c until one needs a worker, the socket
+  // needs to drain, or more bytes are needed; then hands c on or closes it.
+  void Advance(Connection* c) {
+    for (;;) {
+      HttpRequestHead& head = c->head;
+      const ParseOutcome parsed = ParseRequestHead(c->in, &head);
+      if (parsed.status == ParseStatus::kIncomplete) {
+        if (stopping.load()) {
+          Close(c);
+          return;
+        }
+        std::int64_t deadline = 0;
+        if (!c->in.empty()) {
+          // A request's head must arrive whole within the I/O timeout,
+          // however slowly its bytes trickle in.
+          if (c->request_start == 0) c->request_start = NowNs();
+          deadline = c->request_start + ToNs(options.io_timeout);
+        } else {
+          c->request_start = 0;
+          deadline = NowNs() + ToNs(c->answered_one ? options.keep_alive_timeout
+                                                    : options.io_timeout);
+        }
+        Arm(c, ConnState::kReading, EPOLLIN, deadline);
+        return;
+      }
+      c->request_start = 0;
+      c->received = Clock::now();
+      if (parsed.status == ParseStatus::kError) {
+        Log(LogLevel::kDebug, "bad request",
+            {{"client", c->peer},
+             {"status", std::to_string(parsed.error_status)},
+             {"error", parsed.error}});
+        std::string body = std::to_string(parsed.error_status) + " " +
+                           std::string(Reason(parsed.error_status)) + ": " +
+                           parsed.error + "\n";
+        Response r;
+        r.status = parsed.error_status;
+        r.body = body;
+        r.keep_alive = false;
+        c->in.clear();
+        if (!Send(c, r)) return;
+        continue;
+      }
+      c->head_size = parsed.consumed;
+      const bool head_only = head.method == "HEAD";
+      if (head.path == options.metrics_path &&
+          (head.method == "GET" || head_only)) {
+        // Beyond the limit (or with no thread to run it), refused at once
+        // rather than queued.
+        const bool admitted = in_flight.fetch_add(1) < options.max_requests;
+        if (admitted && Dispatch(c)) return;
+        in_flight.fetch_sub(1);
+        Refuse(c);
+      } else {
+        ServeInline(c);
+      }
+      if (!Finish(c)) return;
+    }
+  }
+
+  // Answers the cheap requests without a worker.
+  void ServeInline(Connection* c) {
+    const HttpRequestHead& head = c->head;
+    Response r;
+    r.head_only = head.method == "HEAD";
+    r.keep_alive = KeepAlive(head);
+    const bool known = head.path == options.metrics_path ||
+                       head.path == "/health" || head.path == "/";
+    if (!known) {
+      r.status = 404;
+      r.body = "404 not found\n";
+    } else if (head.method != "GET" && !r.head_only) {
+      r.status = 405;
+      r.body = "405 method not allowed\n";
+      r.extra_headers = "Allow: GET, HEAD\r\n";
+    } else if (head.path == "/health") {
+      r.body = "ok\n";
+    } else {
+      r.body = index_html;
+      r.content_type = "text/html; charset=utf-8";
+    }
+    LogRequest(c, r.status, nullptr);
+    Send(c, r, /*hand_on=*/false);
+  }
+
+  void Refuse(Connection* c) {
+    const std::string body =
+        "503 too many concurrent scrapes (--max-requests " +
+        std::to_string(options.max_requests) + ")\n";
+    Response r;
+    r.status = 503;
+    r.body = body;
+    r.extra_headers = "Retry-After: 1\r\n";
+    r.keep_alive = KeepAlive(c->head);
+    LogRequest(c, r.status, nullptr);
+    Send(c, r, /*hand_on=*/false);
+  }
+
+  bool KeepAlive(const HttpRequestHead& head) const {
+    return head.keep_alive && !head.has_body && !stopping.load();
+  }
+
+  // After a response that Send() put on the wire or queued: drops the
+  // request from the buffer and says whether the caller should go on
+  // serving c (false: c was handed on or closed).
+  bool Finish(Connection* c) {
+    c->in.erase(0, c->head_size);
+    c->head_size = 0;
+    if (c->out_pos < c->out.size()) {
+      Arm(c, ConnState::kWriting, EPOLLOUT, NowNs() + ToNs(options.io_timeout));
+      return false;
+    }
+    if (c->close_after_write) {
+      Linger(c);
+      return false;
+    }
+    return true;
+  }
+
+  // Ends a connection after its last response: stops sending, then drops
+  // whatever the client still sends until it closes or kLinger passes.
+  void Linger(Connection* c) {
+    if (stopping.load() || ::shutdown(c->fd, SHUT_WR) != 0) {
+      Close(c);
+      return;
+    }
+    Arm(c, ConnState::kLingering, EPOLLIN, NowNs() + ToNs(kLinger));
+  }
+
+  // Writes a whole response: at once when the socket takes it (the usual
+  // case), else the rest waits in c->out for the I/O thread. hand_on:
+  // also do Finish()'s work here (for error responses).
+  bool Send(Connection* c, const Response& r, bool hand_on = true) {
+    thread_local std::string wire;
+    wire.clear();
+    AppendResponse(&wire, r);
+    c->answered_one = true;
+    c->close_after_write = !r.keep_alive;
+    c->out.clear();
+    c->out_pos = 0;
+    std::size_t off = 0;
+    while (off < wire.size()) {
+      const Transport::Result w =
+          c->io->Write(wire.data() + off, wire.size() - off);
+      if (w.status == Transport::Status::kOk) {
+        off += w.bytes;
+        continue;
+      }
+      if (w.status == Transport::Status::kWantWrite ||
+          w.status == Transport::Status::kWantRead) {
+        c->out.assign(wire, off);
+        break;
+      }
+      c->close_after_write = true;  // the peer is gone
+      c->out.clear();
+      break;
+    }
+    if (wire.capacity() > kKeepBuffer * 4) std::string().swap(wire);
+    if (!hand_on) return true;
+    return Finish(c);
+  }
+
+  // Continues a response the socket did not take at once; false when c was
+  // handed on or closed.
+  bool FlushOut(Connection* c) {
+    while (c->out_pos < c->out.size()) {
+      const Transport::Result w =
+          c->io->Write(c->out.data() + c->out_pos, c->out.size() - c->out_pos);
+      if (w.status == Transport::Status::kOk) {
+        c->out_pos += w.bytes;
+        continue;
+      }
+      if (w.status == Transport::Status::kWantWrite ||
+          w.status == Transport::Status::kWantRead) {
+        // Progress moves the deadline: a slow reader is fine, a stopped
+        // one is dropped after the I/O timeout.
+        Arm(c, ConnState::kWriting,
+            w.status == Transport::Status::kWantWrite ? EPOLLOUT : EPOLLIN,
+            NowNs() + ToNs(options.io_timeout));
+        return false;
+      }
+      Close(c);
+      return false;
+    }
+    c->out.clear();
+    c->out_pos = 0;
+    if (c->out.capacity() > kKeepBuffer) std::string().swap(c->out);
+    if (c->close_after_write) {
+      Linger(c);
+      return false;
+    }
+    return true;
+  }
+
+  void LogRequest(const Connection* c, int status, const ScrapeReport* report) {
+    if (!LogEnabled(LogLevel::kDebug)) return;
+    const std::string code = std::to_string(status);
+    const std::string latency = FormatMs(Clock::now() - c->received);
+    if (report != nullptr) {
+      std::string times;
+      for (const CollectorReport& r : report->collectors) {
+        if (!times.empty()) times.push_back(',');
+        times.append(r.name).push_back('=');
+        AppendValue(times, r.seconds);
+        if (!r.success) times.append("(failed)");
+      }
+      const std::string collect =
+          FormatMs(std::chrono::duration_cast<Clock::duration>(
+              std::chrono::duration<double>(report->seconds)));
+      Log(LogLevel::kDebug, "request",
+          {{"method", c->head.method},
+           {"path", c->head.path},
+           {"status", code},
+           {"latency_ms", latency},
+           {"client", c->peer},
+           {"collect_ms", collect},
+           {"collectors", times}});
+    } else {
+      Log(LogLevel::kDebug, "request",
+          {{"method", c->head.method},
+           {"path", c->head.path},
+           {"status", code},
+           {"latency_ms", latency},
+           {"client", c->peer}});
+    }
+  }
+
+  // --- scrape workers -----------------------------------------------------
+
+  // Queues c for a worker, starting one when none is idle for it (the
+  // in-flight limit bounds how many run). False if no thread could start.
+  bool Dispatch(Connection* c) {
+    c->state.store(ConnState::kBusy, std::memory_order_release);
+    std::lock_guard lock(queue_mu);
+    queue.push_back(c);
+    if (static_cast<int>(queue.size()) <= idle_workers) {
+      queue_cv.notify_one();
+      return true;
+    }
+    try {
+      std::thread(&Impl::WorkerLoop, this).detach();
+      ++workers;
+      return true;
+    } catch (const std::system_error& e) {
+      queue.pop_back();
+      c->state.store(ConnState::kReading, std::memory_order_relaxed);
+      Log(LogLevel::kWarn, "cannot start a scrape worker",
+          {{"error", e.what()}});
+      if (!queue.empty()) queue_cv.notify_one();
+      return false;
+    }
+  }
+
+  void WorkerLoop() {
+    std::unique_lock lock(queue_mu);
+    for (;;) {
+      while (queue.empty() && !stop_workers) {
+        ++idle_workers;
+        const bool woken = queue_cv.wait_for(lock, kWorkerIdle, [this] {
+          return !queue.empty() || stop_workers;
+        });
+        --idle_workers;
+        if (!woken) break;
+      }
+      if (queue.empty()) break;
+      Connection* c = queue.front();
+      queue.pop_front();
+      lock.unlock();
+      ServeScrape(c);
+      lock.lock();
+    }
+    --workers;
+    workers_done.notify_all();
+  }
+
+  void ServeScrape(Connection* c) {
+    const HttpRequestHead& head = c->head;
+    // One buffer per worker thread, reused: after the first scrapes it has
+    // the size of a response and the scrape path stops allocating for it.
+    thread_local std::string body;
+    thread_local std::string compressed;
+    thread_local ScrapeReport report;
+    Response r;
+    r.head_only = head.method == "HEAD";
+    r.keep_alive = KeepAlive(head);
+    r.content_type = kTextContentType;
+    bool scraped = false;
+    try {
+      std::shared_ptr<Exporter> current = exporter->Get();
+      ScrapeOptions scrape;
+      scrape.deadline =
+          Clock::now() + ScrapeBudget(head.scrape_timeout, options);
+      body.clear();
+      current->Scrape(scrape, &body, &report);
+      scraped = true;
+      if (AcceptsGzip(head.accept_encoding) &&
+          GzipCompress(body, &compressed)) {
+        r.body = compressed;
+        r.extra_headers = "Vary: Accept-Encoding\r\nContent-Encoding: gzip\r\n";
+      } else {
+        r.body = body;
+        r.extra_headers = "Vary: Accept-Encoding\r\n";
+      }
+    } catch (const std::exception& e) {
+      Log(LogLevel::kError, "request failed",
+          {{"path", head.path}, {"error", e.what()}});
+      r.status = 500;
+      r.content_type = "text/plain; charset=utf-8";
+      r.body = "internal error\n";
+      r.extra_headers = {};
+    }
+    LogRequest(c, r.status, scraped ? &report : nullptr);
+    Send(c, r, /*hand_on=*/false);
+    in_flight.fetch_sub(1);
+    if (Finish(c)) Advance(c);
+  }
 };
 
 HttpServer::HttpServer(ServerOptions options, ExporterHolder* exporter)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->exporter = exporter;
+  impl_->index_html = IndexPage(impl_->options.metrics_path);
 }
 
 HttpServer::~HttpServer() {
-  if (impl_->server != nullptr) Shutdown(std::chrono::milliseconds(0));
+  if (impl_ != nullptr && impl_->io_thread.joinable()) {
+    Shutdown(milliseconds(0));
+  }
 }
+
+namespace {
+
+// "host:port", "[v6]:port" or ":port" (all interfaces).
+Result<std::pair<std::string, std::string>> SplitHostPort(
+    const std::string& listen) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) {
+    return Status::Error("expected HOST:PORT");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return std::make_pair(host, listen.substr(colon + 1));
+}
+
+Result<int> Listen(const std::string& listen) {
+  auto parts = SplitHostPort(listen);
+  if (!parts.ok()) return Status::Error(parts.error());
+  const auto& [host, port] = parts.value();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(),
+                               port.c_str(), &hints, &found);
+  if (rc != 0) return Status::Error(gai_strerror(rc));
+  std::string error = "no address";
+  int fd = -1;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                  a->ai_protocol);
+    if (fd < 0) {
+      error = ErrnoText(errno);
+      continue;
+    }
+    // SO_REUSEADDR for restarts; not SO_REUSEPORT, which would let a
+    // second exporter bind the same port silently and take half the
+    // scrapes: a taken port is an error.
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 128) == 0) {
+      break;
+    }
+    error = ErrnoText(errno);
+    ::close(fd);
+    fd = -1;
+  }
+  ::freeaddrinfo(found);
+  if (fd < 0) return Status::Error(error);
+  return fd;
+}
+
+std::string BoundAddress(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return "?";
+  }
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (addr.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+    ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
+  }
+  const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+  ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+  return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
+}
+
+}  // namespace
 
 Result<std::string> HttpServer::Start() {
-  try {
-    const Poco::Net::SocketAddress address(impl_->options.listen);
-    // Poco's ServerSocket(address, backlog) also sets SO_REUSEPORT, which
-    // lets a second exporter bind the same port silently and steal half the
-    // scrapes. Bind with SO_REUSEADDR only, so a taken port is an error.
-    Poco::Net::ServerSocket socket;
-    socket.bind(address, /*reuseAddress=*/true, /*reusePort=*/false);
-    socket.listen(128);
-    auto* params = new Poco::Net::HTTPServerParams();
-    const int threads =
-        impl_->options.max_requests + impl_->options.idle_reserve;
-    params->setMaxThreads(threads);
-    params->setMaxQueued(256);
-    params->setTimeout(
-        Poco::Timespan(impl_->options.io_timeout.count() * 1000));
-    params->setKeepAlive(true);
-    params->setKeepAliveTimeout(
-        Poco::Timespan(impl_->options.keep_alive_timeout.count() * 1000));
-    params->setMaxKeepAliveRequests(0);  // unlimited
-    params->setServerName("sysmetrics");
-    params->setSoftwareVersion("sysmetrics/" + CurrentBuildInfo().version);
-    // Threads are made on demand and end after 60 s idle; small stacks, since
-    // a handler's large buffers live on the heap.
-    impl_->pool =
-        std::make_unique<Poco::ThreadPool>(2, threads + 1, 60, 256 * 1024);
-    impl_->server = std::make_unique<Poco::Net::HTTPServer>(
-        new Factory(impl_->exporter, &impl_->options, &impl_->active),
-        *impl_->pool, socket, params);
-    impl_->server->start();
-    impl_->listener = socket;
-    return socket.address().toString();
-  } catch (const Poco::Exception& e) {
-    return Status::Error("cannot listen on " + impl_->options.listen + ": " +
-                         e.displayText());
+  Impl& s = *impl_;
+  auto fd = Listen(s.options.listen);
+  if (!fd.ok()) {
+    return Status::Error("cannot listen on " + s.options.listen + ": " +
+                         fd.error());
   }
+  s.listen_fd = fd.value();
+  s.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  s.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  s.spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (s.epoll_fd < 0 || s.wake_fd < 0) {
+    return Status::Error("cannot start the server: " + ErrnoText(errno));
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &s.listen_fd;
+  ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.listen_fd, &ev);
+  ev.data.ptr = &s.wake_fd;
+  ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.wake_fd, &ev);
+  s.io_thread = std::thread(&Impl::IoLoop, impl_.get());
+  return BoundAddress(s.listen_fd);
 }
 
-bool HttpServer::Shutdown(std::chrono::milliseconds drain) {
-  if (impl_->server == nullptr) return true;
-  // stopAll(false): stop accepting, let current requests complete, then
-  // close idle keep-alive connections.
-  impl_->server->stopAll(false);
-  // stopAll joined the accept thread but leaves the socket open until the
-  // server is destroyed: a client connecting during the drain would sit in
-  // the listen backlog until then. Close it now so new connections are
-  // refused at once.
-  try {
-    impl_->listener.close();
-  } catch (const Poco::Exception&) {  // NOLINT(bugprone-empty-catch)
-  }
-  // Drained when no request is being handled and no connection is open.
-  // Not when the pool is idle: Poco's dispatcher threads wait out their idle
-  // time (10 s) in the pool after the last connection, which would hold the
-  // exit for nothing.
+bool HttpServer::Shutdown(milliseconds drain) {
+  if (impl_ == nullptr) return false;  // an earlier drain gave up
+  Impl& s = *impl_;
+  if (!s.io_thread.joinable()) return true;
+  // Stop accepting (the listening socket closes at once, so a client
+  // connecting during the drain is refused rather than left in the
+  // backlog), close idle connections, let the requests in flight finish.
+  s.stopping.store(true);
+  s.Wake();
   const auto until = Clock::now() + drain;
   bool drained = false;
   for (;;) {
-    if (impl_->active.load() == 0 && impl_->server->currentConnections() == 0) {
+    if (s.listener_closed.load() && s.connections.load() == 0 &&
+        s.in_flight.load() == 0) {
       drained = true;
       break;
     }
     if (Clock::now() >= until) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(milliseconds(5));
   }
-  // The process is about to exit: leave the server and its pool (whose idle
-  // threads would each take up to their idle time to join) to the exit
-  // rather than block on them.
-  (void)impl_->server.release();
-  (void)impl_->pool.release();
-  return drained;
+  if (!drained) {
+    // A scrape is still running (a plugin ignoring its deadline): the
+    // process is about to exit, so leave the threads to the exit rather
+    // than wait for them. The Impl must outlive them, hence the leak.
+    s.io_thread.detach();
+    (void)impl_.release();
+    return false;
+  }
+  s.stop_io.store(true);
+  s.Wake();
+  s.io_thread.join();
+  std::unique_lock lock(s.queue_mu);
+  s.stop_workers = true;
+  s.queue_cv.notify_all();
+  if (!s.workers_done.wait_for(lock, std::chrono::seconds(1),
+                               [&s] { return s.workers == 0; })) {
+    lock.unlock();
+    (void)impl_.release();  // a worker still holds it; left to the exit
+  }
+  return true;
 }
 
 }  // namespace sysmetrics

@@ -1,10 +1,14 @@
-// HttpServer: the Poco HTTPServer edge of sysmetrics.
+// HttpServer: the HTTP/1.1 edge of sysmetrics.
 //
 // Routes GET/HEAD /metrics (a fresh scrape per request), /health and / (a
-// small HTML page); other paths get 404 and other methods 405. This is the
-// only place Poco.Net appears. Start() binds and returns the bound address;
-// Shutdown() stops accepting, lets in-flight requests finish up to a bound
-// and returns whether the drain completed. Thread-safe after Start().
+// small HTML page); other paths get 404 and other methods 405. One I/O
+// thread (epoll) accepts connections, reads request heads and writes
+// responses the socket did not take at once; scrapes run on worker threads,
+// at most max_requests at a time. A connection costs no thread while it is
+// idle, slow to send its request or slow to read its response, so such
+// clients cannot keep Prometheus waiting. Start() binds and returns the
+// bound address; Shutdown() stops accepting, lets in-flight requests finish
+// up to a bound and returns whether the drain completed.
 #pragma once
 
 #include <chrono>
@@ -21,11 +25,11 @@ struct ServerOptions {
   std::string metrics_path = "/metrics";
   // Scrapes in flight at once; more are answered 503 at once.
   int max_requests = 40;
-  // Connection threads beyond max_requests, so that idle or slow clients
-  // (each holding a thread until io_timeout) cannot keep a scrape waiting.
-  int idle_reserve = 256;
+  // A request head must arrive whole, and a stalled response move on,
+  // within io_timeout; an idle keep-alive connection closes after
+  // keep_alive_timeout.
   std::chrono::milliseconds io_timeout{3000};
-  std::chrono::milliseconds keep_alive_timeout{10000};
+  std::chrono::milliseconds keep_alive_timeout{60000};
   // Scrape deadline: Prometheus' X-Prometheus-Scrape-Timeout-Seconds less
   // the margin, or the default when the header is absent or unusable.
   std::chrono::duration<double> timeout_margin{0.5};

@@ -3,8 +3,10 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sysmetrics/plugin.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <future>
@@ -72,9 +74,17 @@ int Main(int argc, char** argv) {
   const sigset_t signals = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // glibc gives each thread that allocates its own arena (up to 8 per
-  // core); the server's connection threads allocate little and briefly, so
+  // core); the server's worker threads allocate little and briefly, so
   // their arenas are mostly idle resident memory. Two suffice here.
   mallopt(M_ARENA_MAX, 2);  // NOLINT(concurrency-mt-unsafe): no threads yet
+  // The server keeps up to 1,024 connections besides its own descriptors;
+  // systemd's default soft limit is 1,024 (hard 524,288). Raise the soft
+  // limit as Go programs do, so connections, not descriptors, are the bound.
+  if (rlimit fds{}; getrlimit(RLIMIT_NOFILE, &fds) == 0 &&
+                    fds.rlim_cur < fds.rlim_max && fds.rlim_cur < 4096) {
+    fds.rlim_cur = std::min<rlim_t>(fds.rlim_max, 4096);
+    setrlimit(RLIMIT_NOFILE, &fds);
+  }
 
   auto parsed = ParseCommandLine(argc, argv);
   if (!parsed.ok()) {

@@ -1,0 +1,314 @@
+"""Hostile and broken clients against the real binary.
+
+Each case is followed by a normal scrape that must be answered within a
+second, with the process alive: one bad client may cost its own connection,
+never the service. Each bad request gets a proper 4xx or a closed
+connection.
+"""
+
+import os
+import random
+import re
+import resource
+import shutil
+import socket
+import threading
+import time
+import unittest
+
+import harness
+
+BUILTIN = ("cpu", "memory", "disk", "network")
+
+
+def read_all(sock, timeout=5.0, limit=1 << 20):
+    """Reads until the peer closes or timeout; returns the bytes."""
+    sock.settimeout(timeout)
+    chunks = []
+    size = 0
+    try:
+        while size < limit:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+            size += len(data)
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return b"".join(chunks)
+
+
+def status_of(response):
+    """The status code of the first response in raw bytes, or None."""
+    if not response.startswith(b"HTTP/1.1 "):
+        return None
+    return int(response[9:12])
+
+
+class HostileClientTest(harness.TempDirTestCase):
+    @classmethod
+    def setUpClass(cls):
+        # The test opens more sockets than the default soft limit of 1,024.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = min(hard, 8192)
+        if soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+    def setUp(self):
+        super().setUp()
+        procfs = harness.make_procfs(os.path.join(self.tmp, "proc"))
+        plugins = os.path.join(self.tmp, "plugins")
+        os.makedirs(plugins)
+        for name in BUILTIN:
+            shutil.copy(os.path.join(harness.PLUGIN_DIR, name + ".so"), plugins)
+        self.e = harness.Exporter("--plugin-dir", plugins, "--procfs", procfs,
+                                  "--log-level", "debug").start()
+
+    def tearDown(self):
+        try:
+            self.assertIsNone(self.e.proc.poll(), "the exporter died")
+        finally:
+            self.e.kill()
+            super().tearDown()
+
+    def connect(self):
+        return socket.create_connection(("127.0.0.1", self.e.port), timeout=5)
+
+    def raw(self, payload, timeout=5.0):
+        """Sends payload on a fresh connection; returns what came back."""
+        with self.connect() as s:
+            try:
+                s.sendall(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server answered and closed before we finished
+            return read_all(s, timeout)
+
+    def assert_serves(self):
+        t0 = time.monotonic()
+        status, _, body = self.e.get(timeout=5)
+        took = time.monotonic() - t0
+        self.assertEqual(status, 200)
+        self.assertIn(b"sysmetrics_cpu_seconds_total", body)
+        self.assertLess(took, 1.0, f"normal scrape took {took:.2f} s")
+        self.assertIsNone(self.e.proc.poll())
+
+    def open_fds(self):
+        return len(os.listdir(f"/proc/{self.e.proc.pid}/fd"))
+
+    def test_headers_one_byte_at_a_time(self):
+        # 300 slowloris connections, more than there are scrape workers:
+        # they cost no thread, so a scrape is served at once, and each is
+        # closed when its request head has not arrived after the I/O
+        # timeout (3 s) however many bytes trickle in.
+        request = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
+        socks = [self.connect() for _ in range(300)]
+        stop = threading.Event()
+
+        def trickle():
+            i = 0
+            while not stop.is_set() and i < len(request):
+                for s in socks:
+                    try:
+                        s.send(request[i:i + 1])
+                    except OSError:
+                        pass
+                i += 1
+                time.sleep(0.05)
+
+        t = threading.Thread(target=trickle)
+        t.start()
+        try:
+            time.sleep(0.5)
+            self.assert_serves()
+            # All of them closed by the server within io_timeout plus slack.
+            deadline = time.monotonic() + 6
+            closed = 0
+            for s in socks:
+                s.settimeout(max(0.1, deadline - time.monotonic()))
+                try:
+                    if s.recv(1024) == b"":
+                        closed += 1
+                except ConnectionResetError:
+                    closed += 1
+                except socket.timeout:
+                    pass
+            self.assertEqual(closed, len(socks))
+        finally:
+            stop.set()
+            t.join()
+            for s in socks:
+                s.close()
+        self.assertTrue(self.e.wait_for_log("request not received in time"))
+        self.assert_serves()
+
+    def test_one_megabyte_header(self):
+        payload = (b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                   b"b" * (1 << 20) + b"\r\n\r\n")
+        response = self.raw(payload)
+        self.assertEqual(status_of(response), 431, response[:200])
+        self.assertIn(b"Connection: close", response)
+        self.assert_serves()
+
+    def test_many_header_fields(self):
+        fields = b"".join(b"X-F%d: v\r\n" % i for i in range(200))
+        response = self.raw(b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + fields +
+                            b"\r\n")
+        self.assertEqual(status_of(response), 431, response[:200])
+        self.assert_serves()
+
+    def test_64k_url(self):
+        payload = (b"GET /metrics?" + b"a" * (64 * 1024) +
+                   b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        response = self.raw(payload)
+        self.assertEqual(status_of(response), 414, response[:200])
+        self.assert_serves()
+
+    def test_malformed_requests_and_garbage(self):
+        cases = {
+            b"GARBAGE\r\n\r\n": 400,
+            b"GET\r\n\r\n": 400,
+            b"GET /metrics\r\n\r\n": 400,
+            b"GET  /metrics HTTP/1.1\r\nHost: x\r\n\r\n": 400,
+            b"GET /metrics HTTP/1.1 extra\r\nHost: x\r\n\r\n": 400,
+            b"GET /metrics HTTP/2.0\r\nHost: x\r\n\r\n": 505,
+            b"GET /metrics HTTP/1.x\r\nHost: x\r\n\r\n": 400,
+            b"GET /metrics FTP/1.1\r\nHost: x\r\n\r\n": 400,
+            b"GET metrics HTTP/1.1\r\nHost: x\r\n\r\n": 400,
+            b"GET /met\x00rics HTTP/1.1\r\nHost: x\r\n\r\n": 400,
+            b"GET /metrics HTTP/1.1\r\n\r\n": 400,  # no Host
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n": 400,
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n": 400,
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n": 400,
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n": 400,
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n": 400,
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n":
+                400,
+            (b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+             b"Transfer-Encoding: chunked\r\n\r\n"): 400,
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03": 400,  # TLS hello
+            bytes(range(256)): 400,
+        }
+        for payload, want in cases.items():
+            with self.subTest(payload=payload[:60]):
+                response = self.raw(payload)
+                self.assertEqual(status_of(response), want, response[:200])
+                self.assertIn(b"Connection: close", response)
+        # Random binary garbage: a 4xx or a closed connection, never more.
+        rng = random.Random(7)
+        for _ in range(50):
+            payload = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 4096)))
+            response = self.raw(payload, timeout=5)
+            self.assertTrue(response == b"" or 400 <= status_of(response) < 500,
+                            response[:200])
+        self.assert_serves()
+
+    def test_unsupported_methods(self):
+        for method in ("POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH",
+                       "CONNECT", "PROPFIND", "FOO"):
+            with self.subTest(method=method):
+                status, headers, _ = self.e.request(method, "/metrics")
+                self.assertEqual(status, 405)
+                self.assertEqual(headers.get("Allow"), "GET, HEAD")
+                status, _, _ = self.e.request(method, "/nope")
+                self.assertEqual(status, 404)
+        # A body is never read: the answer closes the connection.
+        response = self.raw(b"POST /metrics HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Length: 5\r\n\r\nhello")
+        self.assertEqual(status_of(response), 405)
+        self.assertIn(b"Connection: close", response)
+        self.assert_serves()
+
+    def test_path_tricks(self):
+        for path in ("/metrics/../metrics", "/../metrics", "/%2e%2e/etc/passwd",
+                     "/metrics%00", "/metrics%2f", "/%2fmetrics", "//metrics",
+                     "/metrics/", "/METRICS", "/health/..", "/..%2f..%2fetc",
+                     "/metrics;x", "/%6detrics"):
+            with self.subTest(path=path):
+                status, _, body = self.e.get(path)
+                self.assertEqual(status, 404, path)
+                self.assertEqual(body, b"404 not found\n")
+        # absolute-form targets name the same resources
+        response = self.raw(b"GET http://localhost/health HTTP/1.1\r\nHost: x\r\n"
+                            b"Connection: close\r\n\r\n")
+        self.assertEqual(status_of(response), 200)
+        self.assert_serves()
+
+    def test_client_that_never_reads(self):
+        # Pipelines 2,000 scrapes and reads nothing: the responses fill the
+        # socket buffers, the server stops writing, and drops the
+        # connection once it has made no progress for the I/O timeout.
+        s = self.connect()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        try:
+            request = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+            s.settimeout(1)
+            sent = 0
+            try:
+                for _ in range(2000):
+                    s.sendall(request)
+                    sent += 1
+            except (socket.timeout, BrokenPipeError, ConnectionResetError):
+                pass
+            self.assertGreater(sent, 10)
+            self.assert_serves()
+            self.assertTrue(self.e.wait_for_log("client stopped reading", 10),
+                            "\n".join(self.e.log()[-20:]))
+            self.assert_serves()
+        finally:
+            s.close()
+
+    def test_thousands_of_connections_opened_and_dropped(self):
+        self.assert_serves()
+        time.sleep(0.2)
+        before = self.open_fds()
+        for i in range(3000):
+            s = self.connect()
+            if i % 3 == 1:
+                s.send(b"GET /metrics HTTP/1.1\r\nHo")  # half a request
+            elif i % 3 == 2:
+                # close with a reset instead of a FIN
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.close()
+        self.assert_serves()
+        # Every dropped connection's descriptor is released.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.open_fds() > before:
+            time.sleep(0.1)
+        self.assertLessEqual(self.open_fds(), before)
+
+    def test_more_idle_connections_than_the_limit(self):
+        # 1,100 idle connections, beyond the 1,024 the server keeps: the
+        # oldest idle ones are closed to make room, and Prometheus' scrape
+        # is served.
+        socks = []
+        try:
+            for _ in range(1100):
+                socks.append(self.connect())
+            time.sleep(0.3)
+            self.assert_serves()
+            self.assertLessEqual(self.open_fds(), 1024 + 64)
+        finally:
+            for s in socks:
+                s.close()
+        self.assert_serves()
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        payload = (b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                   b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+                   b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+                   b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        response = self.raw(payload)
+        statuses = [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", response)]
+        self.assertEqual(statuses, [200, 200, 200, 404])
+        self.assert_serves()
+
+    def test_http10_closes_unless_keep_alive(self):
+        response = self.raw(b"GET /health HTTP/1.0\r\n\r\n")
+        self.assertEqual(status_of(response), 200)
+        self.assertIn(b"Connection: close", response)
+        self.assertTrue(response.endswith(b"ok\n"))
+
+
+if __name__ == "__main__":
+    unittest.main()
