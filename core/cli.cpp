@@ -22,6 +22,9 @@ const std::vector<FlagSpec>& Flags() {
       {"no-collector.NAME", "", "Disable the collector NAME."},
       {"check-config", "",
        "Validate the configuration and load the enabled plugins, then exit."},
+      {"hash-password", "",
+       "Read a password from standard input, print its bcrypt hash for "
+       "[web.basic_auth_users], exit."},
       {"help", "", "Show this help and exit."},
       {"version", "", "Print the version and the plugin ABI version, exit."},
   };
@@ -60,11 +63,13 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
       cl.collectors.emplace_back(std::string(collector), enable);
       continue;
     }
-    if (name == "check-config" || name == "help" || name == "version") {
+    if (name == "check-config" || name == "help" || name == "version" ||
+        name == "hash-password") {
       if (Status s = switch_only(); !s.ok()) return s;
-      (name == "help"      ? cl.help
-       : name == "version" ? cl.version
-                           : cl.check_config) = true;
+      (name == "help"            ? cl.help
+       : name == "version"       ? cl.version
+       : name == "hash-password" ? cl.hash_password
+                                 : cl.check_config) = true;
       continue;
     }
     std::optional<std::string>* target = nullptr;

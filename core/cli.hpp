@@ -36,6 +36,7 @@ struct CommandLine {
   // --collector.NAME (true) and --no-collector.NAME (false), in order given.
   std::vector<std::pair<std::string, bool>> collectors;
   bool check_config = false;
+  bool hash_password = false;
   bool help = false;
   bool version = false;
 };

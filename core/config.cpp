@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "app.hpp"
+#include "basic_auth.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -220,6 +221,60 @@ Status ApplyCollector(const std::string& name, const Value& table,
   return Status::Ok();
 }
 
+Status ApplyWeb(const Value& section, WebConfig* web) {
+  if (!section.is_table()) return ErrorAt(section, "[web] must be a table");
+  for (const auto& [key, v] : section.as_table()) {
+    if (key == "health_without_auth") {
+      if (Status s = ApplyKey(v, "web." + key, {"", &web->health_without_auth});
+          !s.ok()) {
+        return s;
+      }
+    } else if (key == "tls") {
+      web->tls_origin = OriginOf(v);
+      if (Status s = ApplySection(v, "web.tls",
+                                  {{"cert_file", &web->tls_cert_file},
+                                   {"key_file", &web->tls_key_file},
+                                   {"client_ca_file", &web->tls_client_ca_file},
+                                   {"min_version", &web->tls_min_version}});
+          !s.ok()) {
+        return s;
+      }
+      const auto& t = v.as_table();
+      if (t.count("min_version") != 0 && web->tls_min_version != "TLS12" &&
+          web->tls_min_version != "TLS13") {
+        return ErrorAt(t.at("min_version"),
+                       "web.tls.min_version must be \"TLS12\" or \"TLS13\"");
+      }
+    } else if (key == "basic_auth_users") {
+      if (!v.is_table()) {
+        return ErrorAt(v,
+                       "web.basic_auth_users must be a table of user = "
+                       "\"bcrypt hash\"");
+      }
+      for (const auto& [user, hash] : v.as_table()) {
+        // The value is a secret: messages never quote it.
+        if (user.empty() || user.find(':') != std::string::npos) {
+          return ErrorAt(hash,
+                         "web.basic_auth_users: a user name must be "
+                         "non-empty and hold no ':'");
+        }
+        if (!hash.is_string() || !IsBcryptHash(hash.as_string().str)) {
+          return ErrorAt(hash, "web.basic_auth_users." + user +
+                                   " must be a bcrypt hash ($2b$ or $2y$, 60 "
+                                   "characters); make one with "
+                                   "`sysmetrics --hash-password`");
+        }
+        web->basic_auth_users[user] = hash.as_string().str;
+      }
+    } else {
+      return ErrorAt(v, "unknown key '" + key +
+                            "' in [web]; valid keys: health_without_auth, "
+                            "tls, basic_auth_users");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ApplyFile(const Value& root, Config* config) {
   for (const auto& [section, v] : root.as_table()) {
     Status s;
@@ -258,6 +313,8 @@ Status ApplyFile(const Value& root, Config* config) {
                     "\"error\", \"off\", not \"" +
                         level + "\"");
       }
+    } else if (section == "web") {
+      s = ApplyWeb(v, &config->web);
     } else if (section == "collectors") {
       if (!v.is_table()) return ErrorAt(v, "collectors must be a table");
       for (const auto& [name, table] : v.as_table()) {
@@ -265,9 +322,9 @@ Status ApplyFile(const Value& root, Config* config) {
         if (!s.ok()) break;
       }
     } else {
-      s = ErrorAt(
-          v, "unknown section [" + section + "]; valid sections: " +
-                 Keys({"server", "paths", "plugins", "log", "collectors"}));
+      s = ErrorAt(v, "unknown section [" + section + "]; valid sections: " +
+                         Keys({"server", "scrape", "paths", "plugins", "log",
+                               "web", "collectors"}));
     }
     if (!s.ok()) return s;
   }
@@ -286,6 +343,16 @@ Status Validate(const Config& c) {
     return Status::Error("server.metrics_path cannot be \"" + c.metrics_path +
                          "\": that path is taken by the landing page or "
                          "the health check");
+  }
+  const WebConfig& w = c.web;
+  if (w.tls_cert_file.empty() != w.tls_key_file.empty()) {
+    return Status::Error(w.tls_origin.ToString() +
+                         ": [web.tls] needs both cert_file and key_file");
+  }
+  if (!w.tls_client_ca_file.empty() && w.tls_cert_file.empty()) {
+    return Status::Error(w.tls_origin.ToString() +
+                         ": web.tls.client_ca_file needs cert_file and "
+                         "key_file as well");
   }
   return Status::Ok();
 }

@@ -58,6 +58,19 @@ struct CollectorConfig {
   std::vector<RawOption> options;  // everything but "enabled"
 };
 
+// [web]: TLS and basic authentication, after the Prometheus
+// exporter-toolkit's web configuration.
+struct WebConfig {
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;  // set: clients must present a certificate
+  std::string tls_min_version = "TLS12";  // or "TLS13"
+  Origin tls_origin;                      // where [web.tls] was set
+  std::map<std::string, std::string> basic_auth_users;  // name -> bcrypt hash
+  bool health_without_auth = false;  // /health answers without credentials
+  bool tls() const { return !tls_cert_file.empty(); }
+};
+
 struct Config {
   std::string listen = "0.0.0.0:9101";
   std::string metrics_path = "/metrics";
@@ -76,6 +89,7 @@ struct Config {
   bool inline_nonblocking = true;
   LogFormat log_format = LogFormat::kText;
   LogLevel log_level = LogLevel::kInfo;
+  WebConfig web;
   std::map<std::string, CollectorConfig> collectors;
   std::vector<std::string> files;  // configuration files read, in order
 };

@@ -111,8 +111,8 @@ TEST_CASE("errors name file, line and what is expected") {
   };
   CHECK(error("[sever]\nlisten = \"x\"\n") ==
         t.main() +
-            ":1: unknown section [sever]; valid sections: server, paths, "
-            "plugins, log, collectors");
+            ":1: unknown section [sever]; valid sections: server, scrape, "
+            "paths, plugins, log, web, collectors");
   CHECK(error("[server]\nlisten = 9101\n") ==
         t.main() + ":2: server.listen must be a string, not an integer");
   CHECK(error("[server]\n\nlistn = \"x\"\n") ==
@@ -163,6 +163,44 @@ TEST_CASE("deadlines, limits and max_requests, global and per collector") {
   cl.max_requests = "x";
   CHECK(LoadConfig(cl, "/nonexistent").error() ==
         "--max-requests must be a whole number of at least 1, not 'x'");
+}
+
+TEST_CASE("[web]: TLS files, users and the open health check") {
+  TempConfig t;
+  const std::string hash =
+      "$2y$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234";
+  t.Write("sysmetrics.toml",
+          "[web]\nhealth_without_auth = true\n"
+          "[web.tls]\ncert_file = \"/c.pem\"\nkey_file = \"/k.pem\"\n"
+          "client_ca_file = \"/ca.pem\"\nmin_version = \"TLS13\"\n"
+          "[web.basic_auth_users]\nprometheus = \"" +
+              hash + "\"\n");
+  auto c = Load(t.main());
+  REQUIRE(c.ok());
+  const WebConfig& w = c.value().web;
+  CHECK(w.tls());
+  CHECK(w.tls_cert_file == "/c.pem");
+  CHECK(w.tls_key_file == "/k.pem");
+  CHECK(w.tls_client_ca_file == "/ca.pem");
+  CHECK(w.tls_min_version == "TLS13");
+  CHECK(w.health_without_auth);
+  CHECK(w.basic_auth_users.at("prometheus") == hash);
+
+  t.Write("sysmetrics.toml", "[web.tls]\nkey_file = \"/k.pem\"\n");
+  CHECK(Load(t.main()).error() ==
+        t.main() + ":1: [web.tls] needs both cert_file and key_file");
+  t.Write("sysmetrics.toml",
+          "[web.basic_auth_users]\n\"a:b\" = \"" + hash + "\"\n");
+  CHECK(Load(t.main()).error() ==
+        t.main() +
+            ":2: web.basic_auth_users: a user name must be non-empty and "
+            "hold no ':'");
+  // The rejected value is never quoted: it may be a password.
+  t.Write("sysmetrics.toml", "[web.basic_auth_users]\nu = \"hunter2\"\n");
+  const std::string error = Load(t.main()).error();
+  CHECK(error.find("hunter2") == std::string::npos);
+  CHECK(error.find(":2: web.basic_auth_users.u must be a bcrypt hash") !=
+        std::string::npos);
 }
 
 TEST_CASE("plugin options are checked against the plugin's schema") {

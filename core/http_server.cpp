@@ -18,6 +18,7 @@
 #include <ctime>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <unordered_set>
@@ -28,6 +29,7 @@
 #include "http_request.hpp"
 #include "log.hpp"
 #include "text_format.hpp"
+#include "transport.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -192,51 +194,6 @@ void AppendResponse(std::string* wire, const Response& r) {
   if (!r.head_only) wire->append(r.body);
 }
 
-// One connection's byte stream. Plain TCP here; a TLS transport implements
-// the same calls, so the server does not care which it has.
-class Transport {
- public:
-  enum class Status { kOk, kEof, kWantRead, kWantWrite, kFailed };
-  struct Result {
-    Status status;
-    std::size_t bytes;
-  };
-  virtual ~Transport() = default;
-  virtual Result Read(char* buf, std::size_t len) = 0;
-  virtual Result Write(const char* buf, std::size_t len) = 0;
-};
-
-class PlainTransport : public Transport {
- public:
-  explicit PlainTransport(int fd) : fd_(fd) {}
-  Result Read(char* buf, std::size_t len) override {
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buf, len, 0);
-      if (n > 0) return {Status::kOk, static_cast<std::size_t>(n)};
-      if (n == 0) return {Status::kEof, 0};
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return {Status::kWantRead, 0};
-      }
-      return {Status::kFailed, 0};
-    }
-  }
-  Result Write(const char* buf, std::size_t len) override {
-    for (;;) {
-      const ssize_t n = ::send(fd_, buf, len, MSG_NOSIGNAL);
-      if (n >= 0) return {Status::kOk, static_cast<std::size_t>(n)};
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return {Status::kWantWrite, 0};
-      }
-      return {Status::kFailed, 0};
-    }
-  }
-
- private:
-  int fd_;
-};
-
 // Who may touch a connection: the I/O thread while it waits in epoll
 // (kReading, kWriting, kLingering), or the one worker running its scrape
 // (kBusy). Ownership passes with the state; the owner hands it on as its
@@ -257,8 +214,15 @@ struct Connection {
   std::string out;  // a response the socket did not take at once
   std::size_t out_pos = 0;
   bool close_after_write = false;
-  bool answered_one = false;
+  // The request head must be verified off the I/O thread (basic auth
+  // without a cached verdict).
+  bool verify = false;
   std::int64_t request_start = 0;  // first byte of the pending request head
+  // When a connection with no request pending closes: the I/O timeout
+  // after accepting (a TLS handshake included), the keep-alive timeout
+  // after a response. Fixed when set, so bytes that carry no request (TLS
+  // records) cannot extend it.
+  std::int64_t idle_deadline = 0;
   std::atomic<ConnState> state{ConnState::kReading};
   std::atomic<std::int64_t> deadline{0};
   // The request a worker serves; points into in.
@@ -292,7 +256,10 @@ struct HttpServer::Impl {
   std::mutex conns_mu;  // guards the set, not the connections
   std::unordered_set<Connection*> conns;
   std::atomic<int> connections{0};
-  std::atomic<int> in_flight{0};  // scrapes queued or running
+  std::atomic<int> in_flight{0};  // worker jobs queued or running
+
+  std::mutex web_mu;
+  std::shared_ptr<const WebSecurity> web_current;  // swapped on reload
 
   std::mutex queue_mu;
   std::condition_variable queue_cv;
@@ -399,9 +366,16 @@ struct HttpServer::Impl {
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto* c = new Connection();
       c->fd = fd;
-      c->io = std::make_unique<PlainTransport>(fd);
       c->peer = FormatPeer(addr);
-      c->deadline.store(NowNs() + ToNs(options.io_timeout));
+      c->idle_deadline = NowNs() + ToNs(options.io_timeout);
+      c->deadline.store(c->idle_deadline);
+      const std::shared_ptr<const WebSecurity> web = CurrentWeb();
+      c->io =
+          web->tls != nullptr ? web->tls->Accept(fd) : MakePlainTransport(fd);
+      if (c->io == nullptr) {
+        delete c;
+        continue;
+      }
       {
         std::lock_guard lock(conns_mu);
         conns.insert(c);
@@ -559,7 +533,10 @@ struct HttpServer::Impl {
       if (r.status == Transport::Status::kOk) {
         if (c->in.empty()) c->request_start = NowNs();
         c->in.append(buf, r.bytes);
-        if (c->in.size() > kMaxRequestHead || r.bytes < sizeof buf) break;
+        if (c->in.size() > kMaxRequestHead ||
+            (r.bytes < sizeof buf && !c->io->HasBuffered())) {
+          break;
+        }
         continue;
       }
       if (r.status == Transport::Status::kWantRead) break;
@@ -568,6 +545,10 @@ struct HttpServer::Impl {
         return;
       }
       // End of stream or an error: nothing more can be answered.
+      if (r.status == Transport::Status::kFailed) {
+        Log(LogLevel::kDebug, "connection failed",
+            {{"client", c->peer}, {"error", c->io->LastError()}});
+      }
       Close(c);
       return;
     }
@@ -595,8 +576,7 @@ struct HttpServer::Impl {
           deadline = c->request_start + ToNs(options.io_timeout);
         } else {
           c->request_start = 0;
-          deadline = NowNs() + ToNs(c->answered_one ? options.keep_alive_timeout
-                                                    : options.io_timeout);
+          deadline = c->idle_deadline;
         }
         Arm(c, ConnState::kReading, EPOLLIN, deadline);
         return;
@@ -620,9 +600,20 @@ struct HttpServer::Impl {
         continue;
       }
       c->head_size = parsed.consumed;
-      const bool head_only = head.method == "HEAD";
-      if (head.path == options.metrics_path &&
-          (head.method == "GET" || head_only)) {
+      const std::shared_ptr<const WebSecurity> web = CurrentWeb();
+      std::optional<bool> authorized = true;
+      if (web->auth != nullptr &&
+          !(web->health_without_auth && head.path == "/health")) {
+        authorized = head.authorization.empty()
+                         ? std::optional<bool>(false)
+                         : web->auth->Cached(head.authorization);
+      }
+      if (authorized.has_value() && !*authorized) {
+        Unauthorized(c);
+      } else if (!authorized.has_value() || IsScrape(head)) {
+        // A scrape, or credentials to verify (bcrypt takes tens of
+        // milliseconds): on a worker.
+        c->verify = !authorized.has_value();
         // Beyond the limit (or with no thread to run it), refused at once
         // rather than queued.
         const bool admitted = in_flight.fetch_add(1) < options.max_requests;
@@ -634,6 +625,28 @@ struct HttpServer::Impl {
       }
       if (!Finish(c)) return;
     }
+  }
+
+  bool IsScrape(const HttpRequestHead& head) const {
+    return head.path == options.metrics_path &&
+           (head.method == "GET" || head.method == "HEAD");
+  }
+
+  std::shared_ptr<const WebSecurity> CurrentWeb() {
+    std::lock_guard lock(web_mu);
+    return web_current;
+  }
+
+  void Unauthorized(Connection* c) {
+    Response r;
+    r.status = 401;
+    r.body = "401 unauthorized\n";
+    r.extra_headers =
+        "WWW-Authenticate: Basic realm=\"sysmetrics\", charset=\"UTF-8\"\r\n";
+    r.keep_alive = KeepAlive(c->head);
+    r.head_only = c->head.method == "HEAD";
+    LogRequest(c, r.status, nullptr);
+    Send(c, r, /*hand_on=*/false);
   }
 
   // Answers the cheap requests without a worker.
@@ -712,7 +725,7 @@ struct HttpServer::Impl {
     thread_local std::string wire;
     wire.clear();
     AppendResponse(&wire, r);
-    c->answered_one = true;
+    c->idle_deadline = NowNs() + ToNs(options.keep_alive_timeout);
     c->close_after_write = !r.keep_alive;
     c->out.clear();
     c->out_pos = 0;
@@ -844,11 +857,31 @@ struct HttpServer::Impl {
       Connection* c = queue.front();
       queue.pop_front();
       lock.unlock();
-      ServeScrape(c);
+      ServeOnWorker(c);
       lock.lock();
     }
     --workers;
     workers_done.notify_all();
+  }
+
+  void ServeOnWorker(Connection* c) {
+    if (c->verify) {
+      c->verify = false;
+      const std::shared_ptr<const WebSecurity> web = CurrentWeb();
+      if (web->auth != nullptr && !web->auth->Check(c->head.authorization)) {
+        Unauthorized(c);
+        in_flight.fetch_sub(1);
+        if (Finish(c)) Advance(c);
+        return;
+      }
+      if (!IsScrape(c->head)) {
+        ServeInline(c);
+        in_flight.fetch_sub(1);
+        if (Finish(c)) Advance(c);
+        return;
+      }
+    }
+    ServeScrape(c);
   }
 
   void ServeScrape(Connection* c) {
@@ -898,6 +931,9 @@ HttpServer::HttpServer(ServerOptions options, ExporterHolder* exporter)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->exporter = exporter;
+  impl_->web_current = impl_->options.web != nullptr
+                           ? impl_->options.web
+                           : std::make_shared<const WebSecurity>();
   impl_->index_html = IndexPage(impl_->options.metrics_path);
 }
 
@@ -1002,6 +1038,12 @@ Result<std::string> HttpServer::Start() {
   ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.wake_fd, &ev);
   s.io_thread = std::thread(&Impl::IoLoop, impl_.get());
   return BoundAddress(s.listen_fd);
+}
+
+void HttpServer::SetWeb(std::shared_ptr<const WebSecurity> web) {
+  std::lock_guard lock(impl_->web_mu);
+  impl_->web_current =
+      web != nullptr ? std::move(web) : std::make_shared<const WebSecurity>();
 }
 
 bool HttpServer::Shutdown(milliseconds drain) {

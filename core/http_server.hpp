@@ -15,10 +15,21 @@
 #include <memory>
 #include <string>
 
+#include "basic_auth.hpp"
 #include "exporter.hpp"
 #include "status.hpp"
+#include "transport.hpp"
 
 namespace sysmetrics {
+
+// TLS and authentication ([web]); swapped whole on reload. New
+// connections use the TLS context current when they are accepted; every
+// request is checked against the users current when it arrives.
+struct WebSecurity {
+  std::shared_ptr<TlsContext> tls;  // null: plain HTTP
+  std::shared_ptr<BasicAuth> auth;  // null: no authentication
+  bool health_without_auth = false;
+};
 
 struct ServerOptions {
   std::string listen = "0.0.0.0:9101";
@@ -34,6 +45,7 @@ struct ServerOptions {
   // the margin, or the default when the header is absent or unusable.
   std::chrono::duration<double> timeout_margin{0.5};
   std::chrono::duration<double> default_scrape_timeout{10};
+  std::shared_ptr<const WebSecurity> web;  // null: plain, open
 };
 
 class HttpServer {
@@ -45,6 +57,8 @@ class HttpServer {
 
   // Binds and starts serving; returns the bound "host:port".
   Result<std::string> Start();
+  // Replaces the TLS and authentication settings (SIGHUP).
+  void SetWeb(std::shared_ptr<const WebSecurity> web);
   // Stops accepting and waits up to drain for in-flight requests; true if
   // all finished.
   bool Shutdown(std::chrono::milliseconds drain);

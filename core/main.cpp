@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "app.hpp"
+#include "basic_auth.hpp"
 #include "cli.hpp"
 #include "config.hpp"
 #include "http_server.hpp"
@@ -34,11 +35,59 @@ sigset_t HandledSignals() {
   return set;
 }
 
+// The server's TLS context and users from [web]. Certificate problems are
+// configuration errors: they name where [web.tls] is set.
+Result<std::shared_ptr<const WebSecurity>> BuildWeb(const Config& cfg) {
+  auto web = std::make_shared<WebSecurity>();
+  if (cfg.web.tls()) {
+    TlsSettings tls;
+    tls.cert_file = cfg.web.tls_cert_file;
+    tls.key_file = cfg.web.tls_key_file;
+    tls.client_ca_file = cfg.web.tls_client_ca_file;
+    tls.tls13_only = cfg.web.tls_min_version == "TLS13";
+    auto context = TlsContext::Create(tls);
+    if (!context.ok()) {
+      return Status::Error(cfg.web.tls_origin.ToString() +
+                           ": [web.tls]: " + context.error());
+    }
+    web->tls = context.take();
+  }
+  if (!cfg.web.basic_auth_users.empty()) {
+    web->auth = std::make_shared<BasicAuth>(cfg.web.basic_auth_users);
+    if (!cfg.web.tls()) {
+      Log(LogLevel::kWarn,
+          "basic authentication without TLS: passwords cross the network "
+          "in clear text; set [web.tls]");
+    }
+  }
+  web->health_without_auth = cfg.web.health_without_auth;
+  return std::shared_ptr<const WebSecurity>(std::move(web));
+}
+
+// Prints a bcrypt hash of the password on standard input (one line, or
+// all of it without the final newline).
+int HashPasswordCommand() {
+  std::string password;
+  std::getline(std::cin, password);
+  if (password.empty()) {
+    std::cerr << "sysmetrics: --hash-password reads the password from "
+                 "standard input; got nothing\n";
+    return kExitUsage;
+  }
+  const std::string hash = HashPassword(password);
+  if (hash.empty()) {
+    std::cerr << "sysmetrics: cannot hash the password (crypt failed)\n";
+    return kExitRuntime;
+  }
+  std::cout << hash << "\n";
+  return 0;
+}
+
 // SIGHUP: read the configuration again and swap in a new set of collectors.
 // Scrapes in flight finish with the old set; a configuration with errors is
 // logged and the running one kept. The listen address cannot change.
 void Reload(const CommandLine& cl, const Config& running,
-            ExporterHolder* holder) {
+            ExporterHolder* holder, HttpServer* server) {
   Log(LogLevel::kInfo, "reload requested (SIGHUP)");
   auto config = LoadConfig(cl);
   if (!config.ok()) {
@@ -52,6 +101,12 @@ void Reload(const CommandLine& cl, const Config& running,
         "listen and metrics_path changes need a restart; keeping the "
         "running ones");
   }
+  auto web = BuildWeb(config.value());
+  if (!web.ok()) {
+    Log(LogLevel::kError, "reload failed; keeping the running configuration",
+        {{"error", web.error()}});
+    return;
+  }
   SetLogLevel(config.value().log_level);
   auto exporter = BuildExporter(config.value(), false);
   if (!exporter.ok()) {
@@ -59,6 +114,8 @@ void Reload(const CommandLine& cl, const Config& running,
         {{"error", exporter.error()}});
     return;
   }
+  // New connections get the new certificate; every request the new users.
+  server->SetWeb(web.take());
   std::string names;
   for (const auto& c : exporter.value()->collectors()) {
     names += (names.empty() ? "" : ",") + c->name();
@@ -96,6 +153,7 @@ int Main(int argc, char** argv) {
     std::cout << HelpText("sysmetrics");
     return 0;
   }
+  if (cl.hash_password) return HashPasswordCommand();
   if (cl.version) {
     std::cout << "sysmetrics " << CurrentBuildInfo().version << " (plugin ABI "
               << SM_ABI_VERSION_MAJOR << "." << SM_ABI_VERSION_MINOR << ")\n";
@@ -122,6 +180,14 @@ int Main(int argc, char** argv) {
     }
     return kExitUsage;
   }
+  auto web = BuildWeb(cfg);
+  if (!web.ok()) {
+    Log(LogLevel::kError, "configuration error", {{"error", web.error()}});
+    if (cl.check_config) {
+      std::cerr << "sysmetrics: configuration error: " << web.error() << "\n";
+    }
+    return kExitUsage;
+  }
   if (cl.check_config) {
     std::cout << "configuration OK: " << exporter.value()->collectors().size()
               << " collector(s) enabled";
@@ -143,6 +209,7 @@ int Main(int argc, char** argv) {
       std::chrono::duration<double>(cfg.timeout_margin_seconds);
   server_options.default_scrape_timeout =
       std::chrono::duration<double>(cfg.default_timeout_seconds);
+  server_options.web = web.take();
   HttpServer server(server_options, &holder);
   auto bound = server.Start();
   if (!bound.ok()) {
@@ -155,7 +222,7 @@ int Main(int argc, char** argv) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      Reload(cl, cfg, &holder);
+      Reload(cl, cfg, &holder, &server);
       continue;
     }
     Log(LogLevel::kInfo, "shutdown began",

@@ -5,10 +5,10 @@
 set -euo pipefail
 
 build=(cmake make g++ pkg-config libpoco-dev libboost-dev libtoml11-dev
-       libdeflate-dev
+       libdeflate-dev libssl-dev libcrypt-dev
        libspdlog-dev doctest-dev libbenchmark-dev)
 test=(prometheus python3 curl clang-format clang-tidy
-      dpkg-dev rpm lintian fakeroot file adduser procps)
+      dpkg-dev rpm lintian fakeroot file adduser procps openssl)
 
 packages=("${build[@]}")
 if [[ "${1:-}" == "--test" ]]; then

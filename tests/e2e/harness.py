@@ -70,6 +70,20 @@ def make_procfs(root, overrides=None):
     return root
 
 
+BUILTIN_PLUGINS = ("cpu", "memory", "disk", "network")
+
+
+def plugin_dir(root, names=BUILTIN_PLUGINS, test_plugins=()):
+    """Makes root a plugin directory holding copies of the built plugins
+    names and the test-only plugins test_plugins; returns root."""
+    os.makedirs(root, exist_ok=True)
+    for name in names:
+        shutil.copy(os.path.join(PLUGIN_DIR, name + ".so"), root)
+    for name in test_plugins:
+        shutil.copy(os.path.join(TEST_PLUGIN_DIR, name + ".so"), root)
+    return root
+
+
 class Exporter:
     """One sysmetrics process; use as a context manager."""
 

@@ -10,7 +10,6 @@ import os
 import random
 import re
 import resource
-import shutil
 import socket
 import threading
 import time
@@ -18,7 +17,6 @@ import unittest
 
 import harness
 
-BUILTIN = ("cpu", "memory", "disk", "network")
 
 
 def read_all(sock, timeout=5.0, limit=1 << 20):
@@ -57,10 +55,7 @@ class HostileClientTest(harness.TempDirTestCase):
     def setUp(self):
         super().setUp()
         procfs = harness.make_procfs(os.path.join(self.tmp, "proc"))
-        plugins = os.path.join(self.tmp, "plugins")
-        os.makedirs(plugins)
-        for name in BUILTIN:
-            shutil.copy(os.path.join(harness.PLUGIN_DIR, name + ".so"), plugins)
+        plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"))
         self.e = harness.Exporter("--plugin-dir", plugins, "--procfs", procfs,
                                   "--log-level", "debug").start()
 

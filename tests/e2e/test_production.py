@@ -13,17 +13,14 @@ import unittest
 
 import harness
 
-BUILTIN = ("cpu", "memory", "disk", "network")
+BUILTIN = harness.BUILTIN_PLUGINS
 
 
 class ProductionTest(harness.TempDirTestCase):
     def setUp(self):
         super().setUp()
         self.procfs = harness.make_procfs(os.path.join(self.tmp, "proc"))
-        self.plugins = os.path.join(self.tmp, "plugins")
-        os.makedirs(self.plugins)
-        for name in BUILTIN:
-            shutil.copy(os.path.join(harness.PLUGIN_DIR, name + ".so"), self.plugins)
+        self.plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"))
 
     def add_plugin(self, name):
         shutil.copy(os.path.join(harness.TEST_PLUGIN_DIR, name + ".so"),

@@ -1,0 +1,155 @@
+#include "basic_auth.hpp"
+
+#include <Poco/DigestEngine.h>
+#include <Poco/SHA2Engine.h>
+#include <crypt.h>
+
+#include <array>
+#include <memory>
+
+namespace sysmetrics {
+namespace {
+
+// Bounds the cache: a client trying many passwords cannot grow it without
+// limit; when full it starts over.
+constexpr std::size_t kMaxCached = 1024;
+
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+std::optional<std::string> DecodeBase64(std::string_view in) {
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  std::string out;
+  unsigned bits = 0;
+  int count = 0;
+  for (const char c : in) {
+    const int v = Base64Value(c);
+    if (v < 0) return std::nullopt;
+    bits = (bits << 6) | static_cast<unsigned>(v);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out.push_back(static_cast<char>((bits >> count) & 0xff));
+    }
+  }
+  return out;
+}
+
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
+bool IsBcryptHash(std::string_view text) {
+  // $2b$10$ + 22 characters of salt + 31 of hash.
+  if (text.size() != 60 || text[0] != '$' || text[1] != '2' ||
+      (text[2] != 'a' && text[2] != 'b' && text[2] != 'y') || text[3] != '$' ||
+      text[4] < '0' || text[4] > '3' || text[5] < '0' || text[5] > '9' ||
+      text[6] != '$') {
+    return false;
+  }
+  for (const char c : text.substr(7)) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string HashPassword(const std::string& password, int cost) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (crypt_gensalt_rn("$2b$", static_cast<unsigned long>(cost), nullptr, 0,
+                       salt, sizeof salt) == nullptr) {
+    return {};
+  }
+  auto data = std::make_unique<crypt_data>();
+  const char* out = crypt_r(password.c_str(), salt, data.get());
+  if (out == nullptr || out[0] == '*') return {};
+  return out;
+}
+
+bool VerifyPassword(const std::string& password, const std::string& hash) {
+  // crypt_data is 32 KiB: on the heap, once per thread.
+  thread_local std::unique_ptr<crypt_data> data;
+  if (!data) data = std::make_unique<crypt_data>();
+  data->initialized = 0;
+  const char* out = crypt_r(password.c_str(), hash.c_str(), data.get());
+  return out != nullptr && out[0] != '*' && ConstantTimeEqual(out, hash);
+}
+
+BasicAuth::BasicAuth(std::map<std::string, std::string> users)
+    : users_(std::move(users)),
+      dummy_hash_(HashPassword("sysmetrics dummy password", 10)) {}
+
+std::optional<BasicAuth::Credentials> BasicAuth::Decode(
+    std::string_view authorization) {
+  constexpr std::string_view kScheme = "basic ";
+  if (authorization.size() <= kScheme.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if ((authorization[i] | 0x20) != kScheme[i]) return std::nullopt;
+  }
+  authorization.remove_prefix(kScheme.size());
+  while (!authorization.empty() && authorization.front() == ' ') {
+    authorization.remove_prefix(1);
+  }
+  std::optional<std::string> decoded = DecodeBase64(authorization);
+  if (!decoded) return std::nullopt;
+  const std::size_t colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return Credentials{decoded->substr(0, colon), decoded->substr(colon + 1)};
+}
+
+std::string BasicAuth::CacheKey(const Credentials& c) const {
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  sha.update(c.user);
+  sha.update('\0');
+  sha.update(c.password);
+  sha.update('\0');
+  const auto it = users_.find(c.user);
+  if (it != users_.end()) sha.update(it->second);
+  return Poco::DigestEngine::digestToHex(sha.digest());
+}
+
+std::optional<bool> BasicAuth::Cached(std::string_view authorization) const {
+  const std::optional<Credentials> c = Decode(authorization);
+  if (!c) return false;  // not basic auth at all: no hash to check
+  const std::string key = CacheKey(*c);
+  std::lock_guard lock(mu_);
+  const auto it = cache_.find(key);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool BasicAuth::Check(std::string_view authorization) {
+  const std::optional<Credentials> c = Decode(authorization);
+  if (!c) return false;
+  const std::string key = CacheKey(*c);
+  {
+    std::lock_guard lock(mu_);
+    const auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+  }
+  const auto it = users_.find(c->user);
+  const bool known = it != users_.end();
+  // The same work whether or not the user exists.
+  const bool match =
+      VerifyPassword(c->password, known ? it->second : dummy_hash_) && known;
+  std::lock_guard lock(mu_);
+  if (cache_.size() >= kMaxCached) cache_.clear();
+  cache_.emplace(key, match);
+  return match;
+}
+
+}  // namespace sysmetrics

@@ -1,0 +1,64 @@
+// Transports: one connection's byte stream, plain TCP or TLS, driven by the
+// server's non-blocking loop. Read and Write never block and never throw;
+// kWantRead / kWantWrite say which readiness to wait for (TLS may need to
+// write while reading, and the reverse, during a handshake).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "status.hpp"
+
+namespace sysmetrics {
+
+class Transport {
+ public:
+  enum class Status { kOk, kEof, kWantRead, kWantWrite, kFailed };
+  struct Result {
+    Status status;
+    std::size_t bytes;
+  };
+  virtual ~Transport() = default;
+  virtual Result Read(char* buf, std::size_t len) = 0;
+  virtual Result Write(const char* buf, std::size_t len) = 0;
+  // Bytes already decrypted and waiting in user space, which epoll cannot
+  // see (TLS only).
+  virtual bool HasBuffered() const { return false; }
+  // Why the last kFailed happened, for a debug log line.
+  virtual std::string LastError() const;
+};
+
+// The socket stays owned by the caller, which closes it after destroying
+// the transport.
+std::unique_ptr<Transport> MakePlainTransport(int fd);
+
+struct TlsSettings {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;  // non-empty: clients must present a cert
+  bool tls13_only = false;     // else TLS 1.2 and 1.3
+};
+
+// A server TLS configuration: certificate, key, optional client CA and
+// protocol floor, loaded once through Poco NetSSL and shared by every
+// connection. Thread-safe.
+class TlsContext {
+ public:
+  // Fails with a message naming the file and OpenSSL's reason.
+  static Result<std::shared_ptr<TlsContext>> Create(const TlsSettings& s);
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+
+  // A transport that performs the server side of the handshake on its first
+  // reads, then encrypts. nullptr if OpenSSL cannot allocate.
+  std::unique_ptr<Transport> Accept(int fd) const;
+
+ private:
+  TlsContext() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sysmetrics

@@ -1,0 +1,256 @@
+"""TLS, mutual TLS and basic authentication ([web]), with certificates this
+test makes with openssl and requests made with curl, as an operator would."""
+
+import base64
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+import harness
+
+PASSWORD = "correct horse battery staple"
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True,
+                   capture_output=True, timeout=60)
+
+
+def make_ca(d, name):
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{name}.key",
+            "-out", f"{name}.crt", "-days", "2", "-subj", f"/CN={name}", cwd=d)
+
+
+def make_cert(d, name, ca, san=None):
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj",
+            f"/CN={name}", cwd=d)
+    args = ["x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey",
+            f"{ca}.key", "-CAcreateserial", "-out", f"{name}.crt", "-days", "2"]
+    if san:
+        with open(os.path.join(d, f"{name}.ext"), "w", encoding="utf-8") as f:
+            f.write(f"subjectAltName={san}\n")
+        args += ["-extfile", f"{name}.ext"]
+    openssl(*args, cwd=d)
+
+
+class WebTest(harness.TempDirTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls._certs = tempfile.TemporaryDirectory(prefix="sysmetrics-tls-")
+        d = cls.certs = cls._certs.name
+        make_ca(d, "ca")
+        make_cert(d, "server", "ca", "DNS:localhost,IP:127.0.0.1")
+        make_ca(d, "clientca")
+        make_cert(d, "client", "clientca")
+        make_ca(d, "otherca")
+        make_cert(d, "stranger", "otherca")
+        res = subprocess.run([harness.BIN, "--hash-password"],
+                             input=PASSWORD + "\n", capture_output=True,
+                             text=True, timeout=30, check=True)
+        cls.hash = res.stdout.strip()
+        with open(os.path.join(d, "server.key"), encoding="utf-8") as f:
+            cls.key_pem = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._certs.cleanup()
+
+    def setUp(self):
+        super().setUp()
+        self.procfs = harness.make_procfs(os.path.join(self.tmp, "proc"))
+        self.plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"))
+
+    def cert(self, name):
+        return os.path.join(self.certs, name)
+
+    def config(self, text, name="c.toml"):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def tls_section(self, extra=""):
+        return (f'[web.tls]\ncert_file = "{self.cert("server.crt")}"\n'
+                f'key_file = "{self.cert("server.key")}"\n{extra}')
+
+    def exporter(self, config, *args):
+        return harness.Exporter("--plugin-dir", self.plugins, "--procfs",
+                                self.procfs, "--log-level", "debug",
+                                "--log-format", "json", *args, config=config)
+
+    def curl(self, e, path="/metrics", *args, scheme="https"):
+        """Returns (HTTP status or 0 on a failed connection, headers+body)."""
+        res = subprocess.run(
+            ["curl", "-sS", "--max-time", "10", "-i", "-w",
+             "\n%{http_code}", "--cacert", self.cert("ca.crt"), *args,
+             f"{scheme}://localhost:{e.port}{path}"],
+            capture_output=True, timeout=30, check=False)
+        out = res.stdout.decode("utf-8", "replace")
+        code = int(out.rsplit("\n", 1)[1]) if res.returncode == 0 else 0
+        return code, out
+
+    def test_tls(self):
+        with self.exporter(self.config(self.tls_section())) as e:
+            code, out = self.curl(e)
+            self.assertEqual(code, 200, out)
+            self.assertIn("sysmetrics_cpu_seconds_total", out)
+            code, out = self.curl(e, "/metrics", "--compressed")
+            self.assertEqual(code, 200, out)
+            self.assertIn("sysmetrics_memory_total_bytes", out)
+            # Plain HTTP to the TLS port fails that connection only.
+            code, _ = self.curl(e, "/health", scheme="http")
+            self.assertEqual(code, 0)
+            # TLS 1.1 is refused; 1.2 and 1.3 are served.
+            code, _ = self.curl(e, "/health", "--tlsv1.1", "--tls-max", "1.1")
+            self.assertEqual(code, 0)
+            code, _ = self.curl(e, "/health", "--tls-max", "1.2")
+            self.assertEqual(code, 200)
+            code, _ = self.curl(e, "/health", "--tlsv1.3")
+            self.assertEqual(code, 200)
+            self.assertIsNone(e.proc.poll())
+
+    def test_min_version_tls13(self):
+        cfg = self.config(self.tls_section('min_version = "TLS13"\n'))
+        with self.exporter(cfg) as e:
+            code, _ = self.curl(e, "/health", "--tls-max", "1.2")
+            self.assertEqual(code, 0)
+            code, _ = self.curl(e, "/health", "--tlsv1.3")
+            self.assertEqual(code, 200)
+
+    def test_mutual_tls(self):
+        cfg = self.config(self.tls_section(
+            f'client_ca_file = "{self.cert("clientca.crt")}"\n'))
+        with self.exporter(cfg) as e:
+            code, _ = self.curl(e)
+            self.assertEqual(code, 0, "no client certificate must be refused")
+            code, _ = self.curl(e, "/metrics", "--cert", self.cert("stranger.crt"),
+                                "--key", self.cert("stranger.key"))
+            self.assertEqual(code, 0, "a certificate from another CA must be refused")
+            code, out = self.curl(e, "/metrics", "--cert", self.cert("client.crt"),
+                                  "--key", self.cert("client.key"))
+            self.assertEqual(code, 200, out)
+            self.assertIsNone(e.proc.poll())
+
+    def auth_config(self, health_open=False):
+        return self.config(
+            f"[web]\nhealth_without_auth = {str(health_open).lower()}\n" +
+            self.tls_section() +
+            f'[web.basic_auth_users]\nprometheus = "{self.hash}"\n')
+
+    def test_basic_auth(self):
+        with self.exporter(self.auth_config()) as e:
+            good = ["-u", f"prometheus:{PASSWORD}"]
+            for path in ("/metrics", "/", "/health", "/nope"):
+                with self.subTest(path=path):
+                    code, out = self.curl(e, path)
+                    self.assertEqual(code, 401, out)
+                    self.assertIn('WWW-Authenticate: Basic realm="sysmetrics"', out)
+            for creds in ("prometheus:wrong", "nobody:" + PASSWORD, "prometheus:",
+                          "prometheus"):
+                with self.subTest(creds=creds):
+                    code, _ = self.curl(e, "/metrics", "-u", creds)
+                    self.assertEqual(code, 401)
+            code, out = self.curl(e, "/metrics", "-H", "Authorization: Bearer x")
+            self.assertEqual(code, 401)
+            code, out = self.curl(e, "/metrics", "-H", "Authorization: Basic !!!")
+            self.assertEqual(code, 401)
+            for _ in range(2):  # the second from the cache
+                code, out = self.curl(e, "/metrics", *good)
+                self.assertEqual(code, 200, out)
+                self.assertIn("sysmetrics_cpu_seconds_total", out)
+            self.assertEqual(self.curl(e, "/health", *good)[0], 200)
+            self.assertEqual(self.curl(e, "/nope", *good)[0], 404)
+            self.check_no_secrets(e)
+
+    def test_health_without_auth(self):
+        with self.exporter(self.auth_config(health_open=True)) as e:
+            self.assertEqual(self.curl(e, "/health")[0], 200)
+            self.assertEqual(self.curl(e, "/metrics")[0], 401)
+            self.assertEqual(self.curl(e, "/")[0], 401)
+
+    def check_no_secrets(self, e):
+        """Neither logs nor metrics show a password, hash or key."""
+        code, body = self.curl(e, "/metrics", "-u", f"prometheus:{PASSWORD}")
+        self.assertEqual(code, 200)
+        token = base64.b64encode(f"prometheus:{PASSWORD}".encode()).decode()
+        key_body = "".join(l for l in self.key_pem.splitlines()
+                           if not l.startswith("-----"))
+        logs = "\n".join(e.log())
+        for secret in (PASSWORD, self.hash, token, key_body[:40]):
+            self.assertNotIn(secret, logs)
+            self.assertNotIn(secret, body)
+
+    def test_reload_changes_users(self):
+        cfg = self.auth_config()
+        with self.exporter(cfg) as e:
+            self.assertEqual(self.curl(e, "/metrics", "-u", f"prometheus:{PASSWORD}")[0],
+                             200)
+            new_hash = subprocess.run([harness.BIN, "--hash-password"],
+                                      input="s3cond\n", capture_output=True,
+                                      text=True, timeout=30, check=True).stdout.strip()
+            self.config(self.tls_section() +
+                        f'[web.basic_auth_users]\nops = "{new_hash}"\n')
+            e.send_signal(signal.SIGHUP)
+            self.assertTrue(e.wait_for_log("configuration reloaded"))
+            self.assertEqual(self.curl(e, "/metrics", "-u", f"prometheus:{PASSWORD}")[0],
+                             401)
+            self.assertEqual(self.curl(e, "/metrics", "-u", "ops:s3cond")[0], 200)
+
+    def test_slow_handshake_is_dropped(self):
+        with self.exporter(self.config(self.tls_section())) as e:
+            s = socket.create_connection(("127.0.0.1", e.port), timeout=10)
+            try:
+                t0 = time.monotonic()
+                # The start of a ClientHello, a byte at a time, never finished.
+                for b in b"\x16\x03\x01\x02\x00":
+                    s.send(bytes([b]))
+                    time.sleep(0.5)
+                s.settimeout(10)
+                try:
+                    data = s.recv(1024)
+                except ConnectionResetError:
+                    data = b""
+                self.assertEqual(data, b"")
+                self.assertLess(time.monotonic() - t0, 6)
+            finally:
+                s.close()
+            self.assertEqual(self.curl(e, "/health")[0], 200)
+
+    def config_error(self, text):
+        cfg = self.config(text)
+        res = subprocess.run([harness.BIN, "--config", cfg, "--plugin-dir",
+                              self.plugins, "--check-config"],
+                             capture_output=True, text=True, timeout=30,
+                             check=False)
+        self.assertEqual(res.returncode, 2, res.stdout + res.stderr)
+        return res.stderr
+
+    def test_config_errors(self):
+        err = self.config_error(f'[web.tls]\ncert_file = "{self.cert("server.crt")}"\n')
+        self.assertIn("c.toml:1: [web.tls] needs both cert_file and key_file", err)
+        err = self.config_error('[web.tls]\ncert_file = "/nonexistent.crt"\n'
+                                'key_file = "/nonexistent.key"\n')
+        self.assertIn("c.toml:1: [web.tls]: certificate /nonexistent.crt: "
+                      "No such file or directory", err)
+        # A key that does not belong to the certificate.
+        err = self.config_error(
+            f'[web.tls]\ncert_file = "{self.cert("server.crt")}"\n'
+            f'key_file = "{self.cert("client.key")}"\n')
+        self.assertIn("c.toml:1: [web.tls]: cannot load certificate", err)
+        err = self.config_error(self.tls_section('min_version = "TLS10"\n'))
+        self.assertIn('c.toml:4: web.tls.min_version must be "TLS12" or "TLS13"', err)
+        err = self.config_error('[web.basic_auth_users]\nalice = "plaintext-secret"\n')
+        self.assertIn("c.toml:2: web.basic_auth_users.alice must be a bcrypt hash", err)
+        self.assertNotIn("plaintext-secret", err)
+        err = self.config_error("[web]\nusers = 1\n")
+        self.assertIn("c.toml:2: unknown key 'users' in [web]", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
