@@ -40,6 +40,17 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
   const std::string dir = PluginDir(config);
   auto files = ListPluginFiles(dir);
   if (!files.ok()) return files.status();
+  // A directory others can write to taints every plugin in it.
+  std::string dir_problem;
+  if (config.check_plugin_permissions) {
+    dir_problem = TrustProblem(dir);
+  } else {
+    Log(LogLevel::kWarn,
+        "plugin permission checks are off (plugins.check_permissions = "
+        "false): any user who can write the plugin directory can run code "
+        "as this service",
+        {{"dir", dir}});
+  }
 
   std::set<std::string> present;
   for (const auto& f : files.value()) present.insert(f.stem().string());
@@ -76,6 +87,20 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
           {{"file", file.string()}, {"reason", reason}});
       return Status::Ok();
     };
+    if (config.check_plugin_permissions) {
+      const std::string problem =
+          dir_problem.empty() ? TrustProblem(file) : dir_problem;
+      if (!problem.empty()) {
+        if (Status s = refuse("not trusted: " + problem +
+                              " (fix the ownership and mode, or set "
+                              "plugins.check_permissions = false on a "
+                              "development machine)");
+            !s.ok()) {
+          return s;
+        }
+        continue;
+      }
+    }
     auto plugin = LoadPlugin(file);
     if (!plugin.ok()) {
       if (Status s = refuse(plugin.error()); !s.ok()) return s;

@@ -295,7 +295,10 @@ Status ApplyFile(const Value& root, Config* config) {
       s = ApplySection(
           v, section, {{"procfs", &config->procfs}, {"sysfs", &config->sysfs}});
     } else if (section == "plugins") {
-      s = ApplySection(v, section, {{"dir", &config->plugin_dir}});
+      s = ApplySection(
+          v, section,
+          {{"dir", &config->plugin_dir},
+           {"check_permissions", &config->check_plugin_permissions}});
     } else if (section == "log") {
       std::string format;
       std::string level;

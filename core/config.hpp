@@ -76,7 +76,10 @@ struct Config {
   std::string metrics_path = "/metrics";
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
-  std::string plugin_dir;          // empty: relative to the binary
+  std::string plugin_dir;  // empty: relative to the binary
+  // Refuse plugin files and directories others could write (TrustProblem);
+  // false only for development trees.
+  bool check_plugin_permissions = true;
   std::int64_t max_requests = 40;  // concurrent scrapes before 503
   // Deadlines: Prometheus' announced timeout less the margin, else the
   // default; each collector is further capped by its own timeout if set.

@@ -2,10 +2,15 @@
 
 #define BOOST_DLL_USE_STD_FS
 #include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
+#include <cerrno>
 #include <cstddef>
+#include <cstdio>
+#include <cstring>
 #include <system_error>
 
 #include "metric_set.hpp"
@@ -73,6 +78,17 @@ Result<OptionSpec> CopyOption(const sm_option& o, std::size_t index) {
                            std::to_string(static_cast<int>(o.type)));
   }
   return spec;
+}
+
+std::string ErrnoText(int err) {
+  char buf[256];
+  return strerror_r(err, buf, sizeof buf);  // GNU: returns the message
+}
+
+std::string ModeText(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
 }
 
 }  // namespace
@@ -169,6 +185,34 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
   plugin->descriptor_ = d;
   plugin->library_ = std::move(lib);
   return plugin;
+}
+
+std::string TrustProblem(const std::filesystem::path& path) {
+  std::error_code ec;
+  // The file or directory itself, then each directory above it, after
+  // symlinks are resolved (a link is only as safe as what it points to).
+  std::filesystem::path p = std::filesystem::canonical(path, ec);
+  if (ec) return "cannot resolve " + path.string() + ": " + ec.message();
+  const uid_t self = geteuid();
+  for (bool first = true;; first = false) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0) {
+      return "cannot stat " + p.string() + ": " + ErrnoText(errno);
+    }
+    if (st.st_uid != 0 && st.st_uid != self) {
+      return p.string() + " is owned by uid " + std::to_string(st.st_uid) +
+             ", not root or the service's user (uid " + std::to_string(self) +
+             ")";
+    }
+    const bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (first || !sticky_dir)) {
+      return p.string() + " is writable by " +
+             ((st.st_mode & S_IWOTH) != 0 ? "everyone" : "its group") +
+             " (mode " + ModeText(st.st_mode) + ")";
+    }
+    if (!p.has_parent_path() || p.parent_path() == p) return {};
+    p = p.parent_path();
+  }
 }
 
 Result<std::vector<std::filesystem::path>> ListPluginFiles(

@@ -59,6 +59,14 @@ class LoadedPlugin {
 Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
     const std::filesystem::path& file);
 
+// Plugin loading is a trust boundary: code in a plugin runs as the
+// service. Returns why path (a plugin file or directory) is unsafe to load
+// from, or "" when it is safe: it and every directory above it must be
+// owned by root or by this process's user, and not writable by group or
+// others (a directory above it may be, with the sticky bit, as /tmp is,
+// since then nobody else can rename what is inside).
+std::string TrustProblem(const std::filesystem::path& path);
+
 // The ".so" files directly inside dir, sorted by name.
 Result<std::vector<std::filesystem::path>> ListPluginFiles(
     const std::filesystem::path& dir);
