@@ -119,13 +119,18 @@ sm_status BeginFamily(sm_emitter* em, const sm_family* f) {
     ReportProblem(em, Status::Error("malformed sm_family"));
     return SM_ERR_INVALID;
   }
-  if (f->type < SM_METRIC_COUNTER || f->type > SM_METRIC_SUMMARY) {
+  // Read as an integer: a plugin may store any value there, and loading an
+  // out-of-range value as the enum type is undefined behaviour.
+  int type = 0;
+  static_assert(sizeof type == sizeof f->type);
+  std::memcpy(&type, &f->type, sizeof type);
+  if (type < SM_METRIC_COUNTER || type > SM_METRIC_SUMMARY) {
     ReportProblem(em, Status::Error("family '" + std::string(f->name) +
                                     "' has unknown type"));
     return SM_ERR_INVALID;
   }
   Status s = em->set->BeginFamily(f->name, f->help != nullptr ? f->help : "",
-                                  static_cast<MetricType>(f->type),
+                                  static_cast<MetricType>(type),
                                   f->unit != nullptr ? f->unit : "");
   if (!s.ok()) {
     ReportProblem(em, s);

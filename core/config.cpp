@@ -1,14 +1,19 @@
 #include "config.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 #include <toml.hpp>
 #include <variant>
 
 #include "app.hpp"
 #include "basic_auth.hpp"
+#include "metric_set.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -51,9 +56,90 @@ Status ExpectString(const Value& v, const std::string& key, std::string* out) {
   return Status::Ok();
 }
 
+// Deepest nesting of arrays and inline tables accepted. toml11 recurses
+// once per level: ten thousand levels overflow the stack (found by
+// fuzz_config). A real configuration nests two or three.
+constexpr int kMaxNesting = 32;
+
+// Checks what toml11 3.7 does not survive before it sees the text: invalid
+// UTF-8 (its error path for a literal string reads out of bounds; TOML must
+// be UTF-8 anyway) and deep nesting. Returns "line: problem" or "".
+std::string PrecheckToml(std::string_view text) {
+  std::size_t line = 1;
+  auto at = [&line](const std::string& what) {
+    return std::to_string(line) + ": " + what;
+  };
+  // Line by line for UTF-8, so the error names the line.
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (!IsValidUtf8(text.substr(start, end - start))) {
+      return at("not valid UTF-8 (a TOML file must be UTF-8)");
+    }
+    start = end + 1;
+    ++line;
+  }
+  // Bracket depth outside strings and comments.
+  line = 1;
+  int depth = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      ++i;
+    } else if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      const bool multi = text.substr(i, 3) == std::string(3, c);
+      const std::size_t quote = multi ? 3 : 1;
+      i += quote;
+      while (i < text.size()) {
+        if (text[i] == '\n') {
+          if (!multi) break;  // an unterminated string: toml11 reports it
+          ++line;
+        } else if (c == '"' && text[i] == '\\') {
+          ++i;  // skip the escaped character
+          if (i < text.size() && text[i] == '\n') ++line;
+        } else if (text.substr(i, quote) == std::string(quote, c)) {
+          i += quote;
+          break;
+        }
+        ++i;
+      }
+    } else {
+      if (c == '[' || c == '{') {
+        if (++depth > kMaxNesting) {
+          return at("arrays and inline tables nested more than " +
+                    std::to_string(kMaxNesting) + " deep");
+        }
+      } else if ((c == ']' || c == '}') && depth > 0) {
+        --depth;
+      }
+      ++i;
+    }
+  }
+  return {};
+}
+
 Status ParseFile(const std::string& path, Value* out) {
   try {
-    *out = toml::parse<toml::discard_comments, std::map, std::vector>(path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      char buf[256];
+      return Status::Error(
+          path + ": cannot read: " + strerror_r(errno, buf, sizeof buf));
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string content = text.str();
+    if (const std::string problem = PrecheckToml(content); !problem.empty()) {
+      return Status::Error(path + ":" + problem);
+    }
+    std::istringstream stream(content);
+    *out = toml::parse<toml::discard_comments, std::map, std::vector>(stream,
+                                                                      path);
     return Status::Ok();
   } catch (const toml::syntax_error& e) {
     // toml11's message is multi-line with an excerpt; keep its first line

@@ -165,6 +165,28 @@ TEST_CASE("deadlines, limits and max_requests, global and per collector") {
         "--max-requests must be a whole number of at least 1, not 'x'");
 }
 
+TEST_CASE("what toml11 cannot survive is refused first, by line") {
+  // Both found by fuzz_config: an out-of-bounds read in toml11's error path
+  // for a literal string holding invalid UTF-8, and a stack overflow on deep
+  // nesting.
+  TempConfig t;
+  t.Write("sysmetrics.toml", "[server]\nlisten = 'a\xff'\n");
+  CHECK(Load(t.main()).error() ==
+        t.main() + ":2: not valid UTF-8 (a TOML file must be UTF-8)");
+  t.Write("sysmetrics.toml", "# ok\na = " + std::string(100, '[') + "\n");
+  CHECK(Load(t.main()).error() ==
+        t.main() + ":2: arrays and inline tables nested more than 32 deep");
+  t.Write("sysmetrics.toml", "a = " + std::string(10000, '{') + "\n");
+  CHECK(Load(t.main()).error().find(":1: arrays and inline tables") !=
+        std::string::npos);
+  // Brackets inside strings and comments do not count.
+  t.Write("sysmetrics.toml",
+          "# [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n"
+          "[collectors.disk]\nexclude_pattern = \"[[[[[[[[[[[[[[[[[[[[[[[[[["
+          "[[[[[[[[[[[[[[[[\\\"\"\n");
+  CHECK(Load(t.main()).ok());
+}
+
 TEST_CASE("[web]: TLS files, users and the open health check") {
   TempConfig t;
   const std::string hash =

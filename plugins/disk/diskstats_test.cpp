@@ -16,9 +16,11 @@ TEST_CASE("the fixture: all three widths and every device name form") {
                    "/plugins/disk/testdata/procfs/diskstats");
   std::stringstream text;
   text << in.rdbuf();
+  // The results hold views into the text: it must outlive them.
+  const std::string data = text.str();
   DiskStats st;
   std::string err;
-  REQUIRE(ParseDiskStats(text.str(), kFile, &st, &err));
+  REQUIRE(ParseDiskStats(data, kFile, &st, &err));
   REQUIRE(st.devices.size() == 9);
   CHECK(st.devices[2].name == "nvme0n1");
   CHECK(st.devices[2].stats == 17);  // 20 fields: discards and flushes

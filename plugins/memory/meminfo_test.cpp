@@ -16,9 +16,11 @@ TEST_CASE("the fixture: every key in bytes, unknown keys ignored") {
                    "/plugins/memory/testdata/procfs/meminfo");
   std::stringstream text;
   text << in.rdbuf();
+  // The results hold views into the text: it must outlive them.
+  const std::string data = text.str();
   MemInfo m;
   std::string err;
-  REQUIRE(ParseMemInfo(text.str(), kFile, &m, &err));
+  REQUIRE(ParseMemInfo(data, kFile, &m, &err));
   CHECK(*m.total == 8000000ULL * 1024);
   CHECK(*m.free == 1000000ULL * 1024);
   CHECK(*m.available == 5000000ULL * 1024);

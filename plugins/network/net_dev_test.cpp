@@ -20,9 +20,11 @@ TEST_CASE("the fixture: dots, hyphens, 15-character names, glued counters") {
                    "/plugins/network/testdata/procfs/net/dev");
   std::stringstream text;
   text << in.rdbuf();
+  // The results hold views into the text: it must outlive them.
+  const std::string data = text.str();
   NetDev dev;
   std::string err;
-  REQUIRE(ParseNetDev(text.str(), kFile, &dev, &err));
+  REQUIRE(ParseNetDev(data, kFile, &dev, &err));
   REQUIRE(dev.interfaces.size() == 6);
   CHECK(dev.interfaces[0].name == "lo");
   CHECK(dev.interfaces[1].name == "eth0");
@@ -39,10 +41,11 @@ TEST_CASE("the fixture: dots, hyphens, 15-character names, glued counters") {
 TEST_CASE("a 15-character name glued to a wide counter") {
   NetDev dev;
   std::string err;
-  REQUIRE(ParseNetDev(std::string(kHeader) +
-                          "br-7f3a9c2e1d4b:12345678901 1 2 3 4 5 6 7 8 9 10 "
-                          "11 12 13 14 15\n",
-                      kFile, &dev, &err));
+  // Kept alive: the interface names are views into it.
+  const std::string text = std::string(kHeader) +
+                           "br-7f3a9c2e1d4b:12345678901 1 2 3 4 5 6 7 8 9 10 "
+                           "11 12 13 14 15\n";
+  REQUIRE(ParseNetDev(text, kFile, &dev, &err));
   CHECK(dev.interfaces[0].name == "br-7f3a9c2e1d4b");
   CHECK(dev.interfaces[0].v[0] == 12345678901ULL);
   CHECK(dev.interfaces[0].v[15] == 15);
