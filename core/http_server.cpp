@@ -258,6 +258,17 @@ struct HttpServer::Impl {
   std::atomic<int> connections{0};
   std::atomic<int> in_flight{0};  // worker jobs queued or running
 
+  // Connections workers hand back to the I/O thread to wait in epoll.
+  struct Returned {
+    Connection* connection;
+    ConnState state;
+    std::uint32_t events;
+    std::int64_t deadline;
+  };
+  std::thread::id io_thread_id;
+  std::mutex returned_mu;
+  std::vector<Returned> returned;
+
   std::mutex web_mu;
   std::shared_ptr<const WebSecurity> web_current;  // swapped on reload
 
@@ -283,8 +294,19 @@ struct HttpServer::Impl {
 
   // Hands the connection to epoll, waiting for events; the caller must not
   // touch it afterwards.
+  // On a worker, the connection goes back to the I/O thread, which arms
+  // it: only the I/O thread changes a connection to a waiting state, so
+  // its sweep and eviction never race a worker that is about to let go.
   void Arm(Connection* c, ConnState state, std::uint32_t events,
            std::int64_t deadline) {
+    if (std::this_thread::get_id() != io_thread_id) {
+      {
+        std::lock_guard lock(returned_mu);
+        returned.push_back({c, state, events, deadline});
+      }
+      Wake();
+      return;
+    }
     c->deadline.store(deadline, std::memory_order_relaxed);
     c->state.store(state, std::memory_order_release);
     epoll_event ev{};
@@ -308,7 +330,19 @@ struct HttpServer::Impl {
 
   // --- the I/O thread -----------------------------------------------------
 
+  void ArmReturned() {
+    std::vector<Returned> batch;
+    {
+      std::lock_guard lock(returned_mu);
+      batch.swap(returned);
+    }
+    for (const Returned& r : batch) {
+      Arm(r.connection, r.state, r.events, r.deadline);
+    }
+  }
+
   void IoLoop() {
+    io_thread_id = std::this_thread::get_id();
     std::vector<epoll_event> events(128);
     std::int64_t next_sweep = NowNs() + ToNs(kSweepInterval);
     while (!stop_io.load()) {
@@ -332,6 +366,7 @@ struct HttpServer::Impl {
       if (woken) {
         std::uint64_t v = 0;
         [[maybe_unused]] const ssize_t r = ::read(wake_fd, &v, sizeof v);
+        ArmReturned();
         if (stopping.load() && !listener_closed.load()) BeginDrain();
       }
       if (accept && listen_fd >= 0) Accept();
