@@ -2,6 +2,7 @@
  * deadlines. Counts its calls, so a test can tell it was not started twice
  * while still running. */
 #define _POSIX_C_SOURCE 199309L
+#include <stdlib.h>
 #include <time.h>
 
 #include "test_plugin.h"
@@ -11,26 +12,42 @@ static const sm_option kOptions[] = {
      3000, 0.0, NULL, NULL},
 };
 
-static int64_t sleep_ms;
-static double calls;
+/* Per instance: a reload creates a new instance while the old one may still
+ * be collecting. */
+typedef struct {
+  int64_t sleep_ms;
+  double calls;
+} slow_state;
 
 static sm_status create(sm_host* host, const sm_host_api* api, void** instance,
                         char* err, size_t err_len) {
+  slow_state* st;
+  sm_status status;
   test_create(host, api, instance, err, err_len);
-  return api->config_int(host, "sleep_ms", &sleep_ms);
+  st = calloc(1, sizeof *st);
+  if (st == NULL) return SM_ERR_LIMIT;
+  status = api->config_int(host, "sleep_ms", &st->sleep_ms);
+  if (status != SM_OK) {
+    free(st);
+    return status;
+  }
+  *instance = st;
+  return SM_OK;
 }
+
+static void destroy(void* instance) { free(instance); }
 
 static sm_status collect(void* instance, sm_emitter* em, char* err,
                          size_t err_len) {
+  slow_state* st = instance;
   struct timespec ts;
-  (void)instance;
   (void)err;
   (void)err_len;
-  calls += 1;
-  ts.tv_sec = (time_t)(sleep_ms / 1000);
-  ts.tv_nsec = (long)(sleep_ms % 1000) * 1000000L;
+  st->calls += 1;
+  ts.tv_sec = (time_t)(st->sleep_ms / 1000);
+  ts.tv_nsec = (long)(st->sleep_ms % 1000) * 1000000L;
   nanosleep(&ts, NULL);
-  return test_gauge(em, "sysmetrics_slow_calls", calls);
+  return test_gauge(em, "sysmetrics_slow_calls", st->calls);
 }
 
-TEST_PLUGIN("slow", kOptions, 1, create, collect, NULL)
+TEST_PLUGIN("slow", kOptions, 1, create, collect, destroy)

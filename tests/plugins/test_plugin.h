@@ -32,18 +32,22 @@ static inline void test_set_error(char* err, size_t err_len, const char* msg) {
   snprintf(err, err_len, "%s", msg);
 }
 
-/* The api table, kept by create for collect (one instance per process in
- * these tests). */
-static const sm_host_api* test_api;
-static sm_host* test_host;
+/* The api table, kept by create for collect. A reload creates a second
+ * instance of the same plugin (the same loaded library) while the first may
+ * still be collecting, so these globals are written and read atomically;
+ * a real plugin keeps them in its instance (see the SDK examples). */
+static const sm_host_api* test_api_;
+static sm_host* test_host_;
+#define test_api (__atomic_load_n(&test_api_, __ATOMIC_ACQUIRE))
+#define test_host (__atomic_load_n(&test_host_, __ATOMIC_ACQUIRE))
 
 static inline sm_status test_create(sm_host* host, const sm_host_api* api,
                                     void** instance, char* err,
                                     size_t err_len) {
   (void)err;
   (void)err_len;
-  test_api = api;
-  test_host = host;
+  __atomic_store_n(&test_api_, api, __ATOMIC_RELEASE);
+  __atomic_store_n(&test_host_, host, __ATOMIC_RELEASE);
   *instance = NULL;
   return SM_OK;
 }

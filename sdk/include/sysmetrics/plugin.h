@@ -28,7 +28,11 @@
  *     called concurrently with itself, but collect() of different plugins may
  *     run at the same time on different threads, and successive calls to one
  *     instance may come from different threads. Every host service may be
- *     called from any thread that is inside a call from the host.
+ *     called from any thread that is inside a call from the host. Several
+ *     instances of one plugin can exist at once: a reload creates the new
+ *     instance before it destroys the old, and that create() may run while
+ *     the old instance's collect() does. Keep mutable state in the instance,
+ *     not in globals.
  *  4. Errors. Functions return SM_OK or another sm_status. A failing create()
  *     or collect() may write a NUL-terminated, human-readable reason into the
  *     err buffer it was given (at most err_len bytes including the NUL;
