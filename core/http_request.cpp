@@ -125,22 +125,25 @@ ParseOutcome ParseRequestLine(std::string_view line, HttpRequestHead* head) {
     }
   }
   head->target = target;
-  // absolute-form ("http://host/path"), which servers must accept: the
-  // path is what follows the authority.
+  // absolute-form ("http://host/path?query"), which servers must accept:
+  // the authority ends at the first '/' or '?' (RFC 3986 3.2), and an empty
+  // path is "/".
+  bool empty_path = false;
   for (const std::string_view scheme : {"http://", "https://"}) {
     if (target.size() >= scheme.size() &&
         EqualsIgnoreCase(target.substr(0, scheme.size()), scheme)) {
-      const std::size_t slash = target.find('/', scheme.size());
-      target = slash == std::string_view::npos ? std::string_view("/")
-                                               : target.substr(slash);
+      const std::size_t end = target.find_first_of("/?", scheme.size());
+      empty_path = end == std::string_view::npos || target[end] == '?';
+      target = end == std::string_view::npos ? std::string_view()
+                                             : target.substr(end);
       break;
     }
   }
-  if (target.front() != '/' && target != "*") {
+  if (!empty_path && target.front() != '/' && target != "*") {
     return Error(400, "request target is not a path");
   }
   const std::size_t q = target.find('?');
-  head->path = target.substr(0, q);
+  head->path = empty_path ? std::string_view("/") : target.substr(0, q);
   head->query =
       q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   const std::string_view version = line.substr(sp2 + 1);

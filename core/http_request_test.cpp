@@ -72,6 +72,13 @@ TEST_CASE("absolute-form targets give the path") {
   REQUIRE(Parse("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n", &head).status ==
           ParseStatus::kComplete);
   CHECK(head.path == "/");
+  CHECK(head.query.empty());
+  // The authority ends at '?' too (RFC 3986 3.2): an empty path and a query.
+  REQUIRE(Parse("GET HTTP://h:9101?collect[]=cpu HTTP/1.1\r\nHost: h\r\n\r\n",
+                &head)
+              .status == ParseStatus::kComplete);
+  CHECK(head.path == "/");
+  CHECK(head.query == "collect[]=cpu");
 }
 
 TEST_CASE("bodies are flagged so the server closes after answering") {
