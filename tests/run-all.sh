@@ -18,7 +18,7 @@ git ls-files -z '*.c' '*.h' '*.cpp' '*.hpp' |
 
 echo "== clang-tidy"
 tidy_status=0
-git ls-files -z '*.cpp' ':!:sdk/examples/*' ':!:tests/out_of_tree/*' |
+git ls-files -z '*.cpp' ':!:sdk/examples/*' ':!:tests/out_of_tree/*' ':!:tests/fuzz/*' |
   xargs -0 -n 4 -P "$(nproc)" clang-tidy -p "$build" --quiet \
     --extra-arg=-Wno-unknown-warning-option >"$build/clang-tidy.log" 2>&1 ||
   tidy_status=$?

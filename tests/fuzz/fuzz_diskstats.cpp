@@ -1,0 +1,84 @@
+// Fuzz target for ParseDiskStats (plugins/disk/diskstats.hpp).
+//
+// Beyond "no crash, no sanitizer report": a failure names the file; a
+// success keeps the header's promises (11, 15 or 17 stats; names are
+// non-empty fields that point into the parsed text); a parse into a
+// DiskStats that held devices keeps none of them; and the result written
+// back as diskstats text parses to the same result.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "diskstats.hpp"
+#include "fuzz_check.hpp"
+
+namespace sysmetrics::disk {
+namespace {
+
+constexpr std::string_view kFile = "/proc/diskstats";
+
+std::string Render(const DiskStats& stats) {
+  std::string text;
+  for (const DiskLine& d : stats.devices) {
+    text += "   8       0 " + std::string(d.name);
+    for (int i = 0; i < d.stats; ++i) text += " " + std::to_string(d.v[i]);
+    text += "\n";
+  }
+  return text;
+}
+
+bool Same(const DiskStats& a, const DiskStats& b) {
+  if (a.devices.size() != b.devices.size()) return false;
+  for (std::size_t i = 0; i < a.devices.size(); ++i) {
+    const DiskLine& x = a.devices[i];
+    const DiskLine& y = b.devices[i];
+    if (x.name != y.name || x.stats != y.stats) return false;
+    for (int k = 0; k < x.stats; ++k) {
+      if (x.v[k] != y.v[k]) return false;
+    }
+  }
+  return true;
+}
+
+bool Inside(std::string_view part, std::string_view whole) {
+  const std::less_equal<const char*> le;
+  return le(whole.data(), part.data()) &&
+         le(part.data() + part.size(), whole.data() + whole.size());
+}
+
+}  // namespace
+}  // namespace sysmetrics::disk
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
+  namespace disk = sysmetrics::disk;
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  disk::DiskStats stats;
+  // Devices from an earlier scrape, which the parse must replace.
+  stats.devices.resize(2);
+  std::string error;
+  if (!disk::ParseDiskStats(text, disk::kFile, &stats, &error)) {
+    FUZZ_CHECK(error.starts_with(std::string(disk::kFile) + ":") &&
+                   error.size() > disk::kFile.size() + 1,
+               "error does not name the file: '" + error + "'");
+    return 0;
+  }
+  for (const disk::DiskLine& d : stats.devices) {
+    FUZZ_CHECK(!d.name.empty() && disk::Inside(d.name, text),
+               "device name not inside the parsed text");
+    FUZZ_CHECK(d.name.find_first_of(" \t\n") == std::string_view::npos,
+               "device name '" + std::string(d.name) + "' holds a blank");
+    FUZZ_CHECK(
+        d.stats == 11 || d.stats == 15 || d.stats == 17,
+        std::string(d.name) + " has " + std::to_string(d.stats) + " stats");
+  }
+  const std::string again = disk::Render(stats);
+  disk::DiskStats reparsed;
+  FUZZ_CHECK(disk::ParseDiskStats(again, disk::kFile, &reparsed, &error),
+             "the result written back does not parse: " + error);
+  FUZZ_CHECK(disk::Same(stats, reparsed),
+             "the result written back parses differently:\n" + again);
+  return 0;
+}

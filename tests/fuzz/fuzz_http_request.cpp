@@ -1,0 +1,91 @@
+// Fuzz target for ParseRequestHead (core/http_request.hpp), which reads
+// bytes from any client that can connect.
+//
+// Beyond "no crash, no sanitizer report": every view the parser returns
+// lies inside the input (but the "/" of "http://host"); a complete head is
+// within the size limits, has a path the router can compare, and every shorter
+// prefix of it is merely incomplete (the server parses after each read, so a
+// prefix must never be refused); an error carries one of the statuses the
+// server answers with and a reason; an incomplete input is within the limits.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.hpp"
+#include "http_request.hpp"
+
+namespace {
+
+bool Inside(std::string_view part, std::string_view whole) {
+  if (part.empty()) return true;
+  return part.data() >= whole.data() &&
+         part.data() + part.size() <= whole.data() + whole.size();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
+  using sysmetrics::HttpRequestHead;
+  using sysmetrics::ParseStatus;
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  HttpRequestHead head;
+  const sysmetrics::ParseOutcome r = sysmetrics::ParseRequestHead(text, &head);
+  switch (r.status) {
+    case ParseStatus::kError: {
+      const int s = r.error_status;
+      FUZZ_CHECK(s == 400 || s == 414 || s == 431 || s == 501 || s == 505,
+                 "unexpected error status " + std::to_string(s));
+      FUZZ_CHECK(r.error != nullptr && r.error[0] != '\0',
+                 "error without a reason");
+      return 0;
+    }
+    case ParseStatus::kIncomplete:
+      // Leading empty lines may precede a request line at its limit.
+      FUZZ_CHECK(size <= sysmetrics::kMaxRequestHead + 8,
+                 "incomplete at " + std::to_string(size) +
+                     " bytes, past the head limit");
+      return 0;
+    case ParseStatus::kComplete:
+      break;
+  }
+  FUZZ_CHECK(
+      r.consumed > 0 && r.consumed <= size &&
+          r.consumed <= sysmetrics::kMaxRequestHead,
+      "consumed " + std::to_string(r.consumed) + " of " + std::to_string(size));
+  for (const std::string_view v :
+       {head.method, head.target, head.path, head.query, head.accept,
+        head.accept_encoding, head.authorization, head.scrape_timeout}) {
+    // The one exception: an absolute-form target with an empty path
+    // ("http://host") has the path "/", a literal.
+    FUZZ_CHECK(Inside(v, text.substr(0, r.consumed)) ||
+                   (v.data() == head.path.data() && v == "/"),
+               "a view points outside the request head");
+  }
+  FUZZ_CHECK(!head.method.empty(), "empty method");
+  FUZZ_CHECK(head.path == "*" || (!head.path.empty() && head.path[0] == '/'),
+             "path neither '*' nor absolute: '" + std::string(head.path) + "'");
+  FUZZ_CHECK(head.version_minor == 0 || head.version_minor == 1,
+             "version 1." + std::to_string(head.version_minor));
+  FUZZ_CHECK(head.version_minor == 0 || head.has_host, "HTTP/1.1 without Host");
+  for (const char c : head.path) {
+    const auto u = static_cast<unsigned char>(c);
+    FUZZ_CHECK(u > 0x20 && u != 0x7f, "control byte or space in the path");
+  }
+  // Every proper prefix (checked at a few cut points, all of them for short
+  // heads) is incomplete, never an error or a different request.
+  const std::size_t step = r.consumed <= 256 ? 1 : r.consumed / 64;
+  for (std::size_t n = 0; n < r.consumed; n += step) {
+    HttpRequestHead partial;
+    const sysmetrics::ParseOutcome p =
+        sysmetrics::ParseRequestHead(text.substr(0, n), &partial);
+    FUZZ_CHECK(p.status == ParseStatus::kIncomplete,
+               "the first " + std::to_string(n) + " of " +
+                   std::to_string(r.consumed) + " bytes are " +
+                   (p.status == ParseStatus::kError
+                        ? "an error: " + std::string(p.error)
+                        : std::string("complete")));
+  }
+  return 0;
+}
