@@ -8,7 +8,8 @@ build=(cmake make g++ pkg-config libpoco-dev libboost-dev libtoml11-dev
        libdeflate-dev libssl-dev libcrypt-dev
        libspdlog-dev doctest-dev libbenchmark-dev)
 test=(prometheus python3 curl clang-format clang-tidy
-      dpkg-dev rpm lintian fakeroot file adduser procps openssl)
+      dpkg-dev rpm lintian fakeroot file adduser procps openssl wrk
+      clang libclang-rt-14-dev util-linux)
 
 packages=("${build[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -84,6 +84,12 @@ def plugin_dir(root, names=BUILTIN_PLUGINS, test_plugins=()):
     return root
 
 
+# What AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and
+# ThreadSanitizer print when they find something.
+_SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                    "WARNING: ThreadSanitizer", "runtime error: ")
+
+
 class Exporter:
     """One sysmetrics process; use as a context manager."""
 
@@ -177,6 +183,15 @@ class Exporter:
             self._reader.join(2)
         if self.proc is not None and self.proc.stderr is not None:
             self.proc.stderr.close()
+        self.check_sanitizers()
+
+    def check_sanitizers(self):
+        """Fails if the exporter printed a sanitizer report: the suite also
+        runs built with ASan+UBSan and TSan (tests/sanitize.sh)."""
+        for i, line in enumerate(self.log()):
+            if any(m in line for m in _SANITIZER_MARKS):
+                raise AssertionError("sanitizer report:\n" +
+                                     "".join(self.log()[i:i + 40]))
 
     def __enter__(self):
         return self.start()

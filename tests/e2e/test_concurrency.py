@@ -1,0 +1,99 @@
+"""Concurrency under load, written to be run under ThreadSanitizer (and
+AddressSanitizer) as well as plainly: concurrent scrapes over every plugin,
+reloads during scrapes, shutdown during scrapes. The harness fails a test
+whose exporter printed a sanitizer report."""
+
+import os
+import signal
+import threading
+import time
+import unittest
+
+import harness
+
+# Every test plugin that loads and collects, faulty ones included.
+TEST_PLUGINS = ("slow", "bad_names", "hostile_log", "flood", "c_plugin",
+                "throws", "collect_fails")
+
+
+class ConcurrencyTest(harness.TempDirTestCase):
+    def setUp(self):
+        super().setUp()
+        self.procfs = harness.make_procfs(os.path.join(self.tmp, "proc"))
+        self.plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"),
+                                          test_plugins=TEST_PLUGINS)
+
+    def write_config(self, enabled=TEST_PLUGINS, extra=""):
+        path = os.path.join(self.tmp, "c.toml")
+        text = "[scrape]\nsample_limit = 20000\n" + extra
+        for name in TEST_PLUGINS:
+            on = "true" if name in enabled else "false"
+            text += f"[collectors.{name}]\nenabled = {on}\n"
+            if name == "slow":
+                text += "sleep_ms = 20\n"
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def start_scrapers(self, e, n, failures, stop, gzip=False):
+        headers = {"Accept-Encoding": "gzip"} if gzip else {}
+
+        def loop():
+            while not stop.is_set() and e.proc.poll() is None:
+                try:
+                    status = e.get(headers=headers, timeout=15)[0]
+                    if status not in (200, 503):
+                        failures.append(status)
+                except OSError as exc:
+                    if not stop.is_set():
+                        failures.append(repr(exc))
+
+        threads = [threading.Thread(target=loop) for _ in range(n)]
+        for t in threads:
+            t.start()
+        return threads
+
+    def test_concurrent_scrapes_and_reloads(self):
+        cfg = self.write_config()
+        with harness.Exporter("--plugin-dir", self.plugins, "--procfs",
+                              self.procfs, config=cfg) as e:
+            failures = []
+            stop = threading.Event()
+            threads = (self.start_scrapers(e, 4, failures, stop) +
+                       self.start_scrapers(e, 2, failures, stop, gzip=True))
+            try:
+                for i in range(6):
+                    time.sleep(0.4)
+                    enabled = TEST_PLUGINS if i % 2 else TEST_PLUGINS[:3]
+                    self.write_config(enabled)
+                    e.send_signal(signal.SIGHUP)
+                time.sleep(0.5)
+            finally:
+                stop.set()
+                for t in threads:
+                    t.join(30)
+            self.assertEqual(failures, [])
+            self.assertTrue(e.wait_for_log("configuration reloaded"))
+            harness.check_exposition(self, e.metrics())
+            self.assertIsNone(e.proc.poll())
+
+    def test_shutdown_during_scrapes(self):
+        cfg = self.write_config()
+        e = harness.Exporter("--plugin-dir", self.plugins, "--procfs",
+                             self.procfs, config=cfg).start()
+        try:
+            failures = []
+            stop = threading.Event()
+            threads = self.start_scrapers(e, 6, failures, stop)
+            time.sleep(1.0)
+            status = e.stop(signal.SIGTERM, timeout=20)
+            stop.set()
+            for t in threads:
+                t.join(30)
+            self.assertEqual(status, 0, "\n".join(e.log()[-20:]))
+        finally:
+            e.kill()
+
+
+if __name__ == "__main__":
+    unittest.main()
