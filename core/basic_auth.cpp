@@ -1,11 +1,11 @@
 #include "basic_auth.hpp"
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
 #include <crypt.h>
 
 #include <array>
 #include <memory>
+
+#include "sha256.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -112,14 +112,14 @@ std::optional<BasicAuth::Credentials> BasicAuth::Decode(
 }
 
 std::string BasicAuth::CacheKey(const Credentials& c) const {
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-  sha.update(c.user);
-  sha.update('\0');
-  sha.update(c.password);
-  sha.update('\0');
+  Sha256 sha;
+  sha.Update(c.user);
+  sha.Update(std::string_view("\0", 1));
+  sha.Update(c.password);
+  sha.Update(std::string_view("\0", 1));
   const auto it = users_.find(c.user);
-  if (it != users_.end()) sha.update(it->second);
-  return Poco::DigestEngine::digestToHex(sha.digest());
+  if (it != users_.end()) sha.Update(it->second);
+  return sha.HexDigest();
 }
 
 std::optional<bool> BasicAuth::Cached(std::string_view authorization) const {

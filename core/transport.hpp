@@ -26,7 +26,7 @@ class Transport {
   // see (TLS only).
   virtual bool HasBuffered() const { return false; }
   // Why the last kFailed happened, for a debug log line.
-  virtual std::string LastError() const;
+  virtual std::string LastError() const { return {}; }
 };
 
 // The socket stays owned by the caller, which closes it after destroying
@@ -42,23 +42,23 @@ struct TlsSettings {
 
 // A server TLS configuration: certificate, key, optional client CA and
 // protocol floor, loaded once through Poco NetSSL and shared by every
-// connection. Thread-safe.
+// connection. Implemented by the TLS module (tls_module.cpp), which Create
+// loads on first use. Thread-safe.
 class TlsContext {
  public:
-  // Fails with a message naming the file and OpenSSL's reason.
+  // Loads the module if needed, then the files. Fails with a message naming
+  // the file and OpenSSL's reason, or why the module could not be loaded.
   static Result<std::shared_ptr<TlsContext>> Create(const TlsSettings& s);
-  ~TlsContext();
+  virtual ~TlsContext() = default;
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
 
   // A transport that performs the server side of the handshake on its first
   // reads, then encrypts. nullptr if OpenSSL cannot allocate.
-  std::unique_ptr<Transport> Accept(int fd) const;
+  virtual std::unique_ptr<Transport> Accept(int fd) const = 0;
 
- private:
+ protected:
   TlsContext() = default;
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace sysmetrics
