@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -144,6 +145,12 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
          {"file", info.file}});
     collectors.push_back(collector.take());
   }
+  // Name clashes go to the collector merged first. Files written by other
+  // programs (textfile) never displace a plugin's family: merge them last.
+  std::stable_partition(collectors.begin(), collectors.end(),
+                        [](const std::unique_ptr<Collector>& c) {
+                          return c->name() != "textfile";
+                        });
   return std::make_shared<Exporter>(std::move(collectors));
 }
 

@@ -285,9 +285,21 @@ std::uint64_t Collector::errors() const {
   return errors_;
 }
 
-void Collector::CountError() {
+void Collector::RecordScrape(bool success, double seconds,
+                             const std::string& error) {
+  const auto now = std::chrono::system_clock::now();
   std::lock_guard lock(mu_);
-  ++errors_;
+  if (!success) ++errors_;
+  last_.seen = true;
+  last_.success = success;
+  last_.seconds = seconds;
+  last_.error = error;  // no allocation while it stays empty
+  last_.when = now;
+}
+
+Collector::LastScrape Collector::last_scrape() const {
+  std::lock_guard lock(mu_);
+  return last_;
 }
 
 void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {

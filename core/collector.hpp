@@ -113,7 +113,19 @@ class Collector {
 
   // Failures since start (each scrape that saw this collector fail counts).
   std::uint64_t errors() const;
-  void CountError();
+
+  // How the collector fared in the latest scrape that ran it (the landing
+  // page shows it).
+  struct LastScrape {
+    bool seen = false;  // false until a scrape ran it
+    bool success = false;
+    double seconds = 0;
+    std::string error;
+    std::chrono::system_clock::time_point when;
+  };
+  // Records one scrape's outcome; a failure also counts in errors().
+  void RecordScrape(bool success, double seconds, const std::string& error);
+  LastScrape last_scrape() const;
 
  private:
   Collector(std::shared_ptr<LoadedPlugin> plugin, CollectorSettings settings);
@@ -128,6 +140,7 @@ class Collector {
   std::shared_ptr<Run> current_;             // in flight, null when idle
   std::vector<std::unique_ptr<Run>> spare_;  // recycled runs
   std::uint64_t errors_ = 0;
+  LastScrape last_;
 };
 
 // Threads that execute runs. It grows on demand up to max_threads (one per

@@ -6,7 +6,6 @@
 #include <span>
 
 #include "log.hpp"
-#include "text_format.hpp"
 
 #ifndef SYSMETRICS_VERSION
 #define SYSMETRICS_VERSION "0.0.0-dev"
@@ -53,15 +52,30 @@ void MarkClashes(std::vector<FamilyRef>& refs, std::vector<bool>& dropped) {
     if (refs[i].name == refs[i - 1].name) dropped[refs[i].order] = true;
   }
   thread_local std::string probe;
+  auto mark = [&](const FamilyRef& f) {
+    auto it = std::lower_bound(
+        refs.begin(), refs.end(), probe,
+        [](const FamilyRef& r, const std::string& n) { return r.name < n; });
+    for (; it != refs.end() && it->name == probe; ++it) {
+      dropped[std::max(it->order, f.order)] = true;
+    }
+  };
   for (const FamilyRef& f : refs) {
     for (const std::string_view suffix : ExtraNames(f.type)) {
       probe.assign(f.name).append(suffix);
-      auto it = std::lower_bound(
-          refs.begin(), refs.end(), probe,
-          [](const FamilyRef& r, const std::string& n) { return r.name < n; });
-      for (; it != refs.end() && it->name == probe; ++it) {
-        dropped[std::max(it->order, f.order)] = true;
+      mark(f);
+    }
+    // A counter's other name in OpenMetrics: the family name without
+    // "_total", or the sample name with it.
+    if (f.type == MetricType::kCounter) {
+      const std::string_view base =
+          OpenMetricsFamilyName(f.name, MetricType::kCounter);
+      if (base.size() != f.name.size()) {
+        probe.assign(base);
+      } else {
+        probe.assign(f.name).append("_total");
       }
+      mark(f);
     }
   }
 }
@@ -115,6 +129,7 @@ Exporter::Exporter(std::vector<std::unique_ptr<Collector>> collectors)
   }
   info.Finish();
   AppendSetText(info_text_, info);
+  AppendSetOpenMetrics(info_openmetrics_, info);
 }
 
 Exporter::~Exporter() {
@@ -134,6 +149,7 @@ Exporter::~Exporter() {
 void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
                       ScrapeReport* report) {
   const Clock::time_point t0 = Clock::now();
+  report->format = options.format;
   struct Slot {
     std::shared_ptr<Run> run;  // written only by Execute, read after done
     Collector::StartKind kind = Collector::StartKind::kStarted;
@@ -152,7 +168,15 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     waiter = std::make_shared<RunWaiter>();
   }
   waiter->pending = 0;
+  const auto runs = [&](std::size_t i) {
+    return options.selected.empty() ||
+           (i < options.selected.size() && options.selected[i]);
+  };
   for (std::size_t i = 0; i < n; ++i) {
+    if (!runs(i)) {
+      slots[i].kind = Collector::StartKind::kBusy;  // not started: no run
+      continue;
+    }
     const Clock::duration cap = collectors_[i]->settings().timeout;
     slots[i].deadline = cap == Clock::duration::zero()
                             ? options.deadline
@@ -169,7 +193,8 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   // on the others: no hand-off and no wake-up for them. (They cannot be
   // abandoned at the deadline; that is the promise's price, plugin.h 7.)
   for (std::size_t i = 0; i < n; ++i) {
-    if (slots[i].kind == Collector::StartKind::kStarted &&
+    if (slots[i].run != nullptr &&
+        slots[i].kind == Collector::StartKind::kStarted &&
         collectors_[i]->settings().run_inline) {
       collectors_[i]->Execute(slots[i].run);
     }
@@ -209,10 +234,18 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
                     slots[i].run->done.load(std::memory_order_acquire);
   }
 
+  // The report lists the collectors that ran, in order; index maps each
+  // entry back to its collector and slot.
   report->collectors.clear();
-  report->collectors.resize(n);
+  thread_local std::vector<std::size_t> index;
+  index.clear();
   for (std::size_t i = 0; i < n; ++i) {
-    CollectorReport& r = report->collectors[i];
+    if (runs(i)) index.push_back(i);
+  }
+  report->collectors.resize(index.size());
+  for (std::size_t k = 0; k < index.size(); ++k) {
+    const std::size_t i = index[k];
+    CollectorReport& r = report->collectors[k];
     const Slot& s = slots[i];
     r.name = collectors_[i]->name();
     if (s.run == nullptr) {
@@ -229,8 +262,8 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
       r.seconds = s.run->seconds;
       if (!r.success) r.error = s.run->error;
     }
+    collectors_[i]->RecordScrape(r.success, r.seconds, r.error);
     if (!r.success) {
-      collectors_[i]->CountError();
       Log(LogLevel::kError, "collector failed",
           {{"collector", r.name}, {"error", r.error}});
     }
@@ -243,9 +276,9 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     refs.push_back({name, 0, MetricType::kGauge});
   }
   std::uint32_t order = 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!report->collectors[i].success) continue;
-    const MetricSet& set = slots[i].run->metrics;
+  for (std::size_t k = 0; k < index.size(); ++k) {
+    if (!report->collectors[k].success) continue;
+    const MetricSet& set = slots[index[k]].run->metrics;
     for (const MetricSet::Family& f : set.families()) {
       refs.push_back({set.str(f.name), order++, f.type});
     }
@@ -255,12 +288,13 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   MarkClashes(refs, dropped);
 
   order = 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!report->collectors[i].success) continue;
+  for (std::size_t k = 0; k < index.size(); ++k) {
+    if (!report->collectors[k].success) continue;
+    const std::size_t i = index[k];
     const MetricSet& set = slots[i].run->metrics;
     for (const MetricSet::Family& f : set.families()) {
       if (!dropped[order++]) {
-        AppendFamilyText(*out, set, f);
+        AppendFamily(*out, set, f, options.format);
         continue;
       }
       Log(LogLevel::kWarn,
@@ -291,9 +325,9 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   self.BeginFamily("sysmetrics_collector_errors_total",
                    "Scrapes in which the collector failed, since start.",
                    MetricType::kCounter);
-  for (const auto& c : collectors_) {
-    LabelView l{"collector", c->name()};
-    self.AddSample({}, {&l, 1}, static_cast<double>(c->errors()));
+  for (const std::size_t i : index) {
+    LabelView l{"collector", collectors_[i]->name()};
+    self.AddSample({}, {&l, 1}, static_cast<double>(collectors_[i]->errors()));
   }
   report->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   self.BeginFamily("sysmetrics_scrape_collect_seconds",
@@ -301,8 +335,13 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
                    MetricType::kGauge, "seconds");
   self.AddSample({}, {}, report->seconds);
   self.Finish();
-  AppendSetText(*out, self);
-  out->append(info_text_);
+  AppendSet(*out, self, options.format);
+  if (options.format == ExpositionFormat::kOpenMetrics) {
+    out->append(info_openmetrics_);
+    out->append(kOpenMetricsEof);
+  } else {
+    out->append(info_text_);
+  }
   // Release the runs now, not when this thread next scrapes: a run returns
   // itself to its collector, which a reload may destroy in between.
   for (Slot& s : slots) s.run.reset();

@@ -6,7 +6,9 @@
 // is late costs only its own families. Families are merged in collector
 // order: a family whose name (or a name its histogram/summary samples would
 // use) was already emitted by an earlier collector is dropped and logged, so
-// the output never has two TYPE lines for one name.
+// the output never has two TYPE lines for one name, in either format (a
+// counter "x_total" also takes OpenMetrics' family name "x", and a counter
+// "x" the sample name "x_total").
 //
 // Thread-safe: any number of scrapes may run at once.
 #pragma once
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "collector.hpp"
+#include "text_format.hpp"
 
 namespace sysmetrics {
 
@@ -30,6 +33,10 @@ BuildInfo CurrentBuildInfo();
 
 struct ScrapeOptions {
   Clock::time_point deadline;
+  ExpositionFormat format = ExpositionFormat::kText;
+  // Collectors to run, by index into collectors(); empty: all of them.
+  // Self-metrics then cover only those.
+  std::vector<bool> selected;
 };
 
 struct CollectorReport {
@@ -40,6 +47,7 @@ struct CollectorReport {
 };
 
 struct ScrapeReport {
+  ExpositionFormat format = ExpositionFormat::kText;
   double seconds = 0;
   std::vector<CollectorReport> collectors;
 };
@@ -53,7 +61,8 @@ class Exporter {
   // pool are left to the process, with a log line.
   ~Exporter();
 
-  // Appends the text exposition of one scrape to out and fills report.
+  // Appends the exposition of one scrape to out, in options.format (with
+  // OpenMetrics' "# EOF"), and fills report.
   void Scrape(const ScrapeOptions& options, std::string* out,
               ScrapeReport* report);
 
@@ -65,7 +74,9 @@ class Exporter {
   std::vector<std::unique_ptr<Collector>> collectors_;
   std::unique_ptr<CollectorPool> pool_;
   BuildInfo build_;
-  std::string info_text_;  // build_info and plugin_info, rendered once
+  // build_info and plugin_info, rendered once per format.
+  std::string info_text_;
+  std::string info_openmetrics_;
 };
 
 }  // namespace sysmetrics

@@ -28,6 +28,7 @@
 #include "gzip.hpp"
 #include "http_request.hpp"
 #include "log.hpp"
+#include "scrape_query.hpp"
 #include "text_format.hpp"
 #include "transport.hpp"
 
@@ -85,15 +86,63 @@ std::string HtmlEscape(std::string_view text) {
   return out;
 }
 
-std::string IndexPage(std::string_view metrics_path) {
+std::string FormatUtc(std::chrono::system_clock::time_point t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+// The landing page: what runs, how it last went, where to look next. Plain
+// HTML, no scripts, no external assets.
+std::string IndexPage(std::string_view metrics_path, const Exporter* current) {
   const std::string path = HtmlEscape(metrics_path);
-  return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-         "<title>sysmetrics</title></head>\n<body><h1>sysmetrics</h1>\n"
-         "<p>Prometheus exporter for Linux host metrics, version " +
-         HtmlEscape(CurrentBuildInfo().version) + ".</p>\n<ul><li><a href=\"" +
-         path + "\">" + path +
-         "</a></li><li><a href=\"/health\">/health</a></li></ul>\n"
-         "</body></html>\n";
+  std::string page =
+      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+      "<title>sysmetrics</title>\n<style>body{font-family:sans-serif;"
+      "margin:2em}table{border-collapse:collapse}td,th{border:1px solid "
+      "#ccc;padding:.3em .6em;text-align:left}.ok{color:#070}"
+      ".failed{color:#b00}</style></head>\n<body><h1>sysmetrics</h1>\n"
+      "<p>Prometheus exporter for Linux host metrics, version " +
+      HtmlEscape(CurrentBuildInfo().version) + ", plugin ABI " +
+      std::to_string(SM_ABI_VERSION_MAJOR) + "." +
+      std::to_string(SM_ABI_VERSION_MINOR) + ".</p>\n<ul><li><a href=\"" +
+      path + "\">" + path +
+      "</a> (metrics; <code>?collect[]=NAME</code> selects collectors)</li>"
+      "<li><a href=\"/health\">/health</a></li></ul>\n<h2>Plugins</h2>\n";
+  if (current == nullptr || current->collectors().empty()) {
+    return page + "<p>No plugins loaded.</p>\n</body></html>\n";
+  }
+  page +=
+      "<table><tr><th>Plugin</th><th>Version</th><th>ABI</th><th>File</th>"
+      "<th>Last scrape</th><th>Took</th><th>Errors since start</th>"
+      "</tr>\n";
+  for (const auto& col : current->collectors()) {
+    const PluginInfo& p = col->info();
+    const Collector::LastScrape last = col->last_scrape();
+    std::string status;
+    std::string took;
+    if (!last.seen) {
+      status = "not scraped yet";
+    } else if (last.success) {
+      status = "<span class=\"ok\">ok</span> at " + FormatUtc(last.when);
+    } else {
+      status = "<span class=\"failed\">failed</span> at " +
+               FormatUtc(last.when) + ": " + HtmlEscape(last.error);
+    }
+    if (last.seen) {
+      AppendValue(took, last.seconds);
+      took += " s";
+    }
+    page += "<tr><td>" + HtmlEscape(p.name) + "</td><td>" +
+            HtmlEscape(p.version) + "</td><td>" + std::to_string(p.abi_major) +
+            "." + std::to_string(p.abi_minor) + "</td><td>" +
+            HtmlEscape(p.file) + "</td><td>" + status + "</td><td>" + took +
+            "</td><td>" + std::to_string(col->errors()) + "</td></tr>\n";
+  }
+  return page + "</table>\n</body></html>\n";
 }
 
 // Time budget for a scrape: what Prometheus announces, less the margin so
@@ -241,7 +290,6 @@ struct Connection {
 struct HttpServer::Impl {
   ServerOptions options;
   ExporterHolder* exporter = nullptr;
-  std::string index_html;
 
   int listen_fd = -1;
   int epoll_fd = -1;
@@ -687,6 +735,7 @@ struct HttpServer::Impl {
   // Answers the cheap requests without a worker.
   void ServeInline(Connection* c) {
     const HttpRequestHead& head = c->head;
+    std::string page;  // outlives r, which views it
     Response r;
     r.head_only = head.method == "HEAD";
     r.keep_alive = KeepAlive(head);
@@ -702,7 +751,8 @@ struct HttpServer::Impl {
     } else if (head.path == "/health") {
       r.body = "ok\n";
     } else {
-      r.body = index_html;
+      page = IndexPage(options.metrics_path, exporter->Get().get());
+      r.body = page;
       r.content_type = "text/html; charset=utf-8";
     }
     LogRequest(c, r.status, nullptr);
@@ -839,6 +889,9 @@ struct HttpServer::Impl {
            {"status", code},
            {"latency_ms", latency},
            {"client", c->peer},
+           {"format", report->format == ExpositionFormat::kOpenMetrics
+                          ? "openmetrics"
+                          : "text"},
            {"collect_ms", collect},
            {"collectors", times}});
     } else {
@@ -919,6 +972,21 @@ struct HttpServer::Impl {
     ServeScrape(c);
   }
 
+  // A scrape whose query names no valid selection: 400, with the valid
+  // collector names, on the worker that took it.
+  void BadQuery(Connection* c, const std::string& error) {
+    const std::string body = "400 bad request: " + error + "\n";
+    Response r;
+    r.status = 400;
+    r.body = body;
+    r.head_only = c->head.method == "HEAD";
+    r.keep_alive = KeepAlive(c->head);
+    LogRequest(c, r.status, nullptr);
+    Send(c, r, /*hand_on=*/false);
+    in_flight.fetch_sub(1);
+    if (Finish(c)) Advance(c);
+  }
+
   void ServeScrape(Connection* c) {
     const HttpRequestHead& head = c->head;
     // One buffer per worker thread, reused: after the first scrapes it has
@@ -926,16 +994,34 @@ struct HttpServer::Impl {
     thread_local std::string body;
     thread_local std::string compressed;
     thread_local ScrapeReport report;
+    thread_local ScrapeOptions scrape;
+    thread_local std::vector<std::string> names;
     Response r;
     r.head_only = head.method == "HEAD";
     r.keep_alive = KeepAlive(head);
-    r.content_type = kTextContentType;
     bool scraped = false;
     try {
       std::shared_ptr<Exporter> current = exporter->Get();
-      ScrapeOptions scrape;
       scrape.deadline =
           Clock::now() + ScrapeBudget(head.scrape_timeout, options);
+      scrape.format = NegotiateFormat(head.accept);
+      scrape.selected.clear();
+      if (!head.query.empty()) {
+        names.clear();
+        for (const auto& col : current->collectors()) {
+          names.push_back(col->name());
+        }
+        Result<std::vector<bool>> selected =
+            SelectCollectors(head.query, names);
+        if (!selected.ok()) {
+          BadQuery(c, selected.error());
+          return;
+        }
+        scrape.selected = std::move(selected.value());
+      }
+      r.content_type = scrape.format == ExpositionFormat::kOpenMetrics
+                           ? kOpenMetricsContentType
+                           : kTextContentType;
       body.clear();
       current->Scrape(scrape, &body, &report);
       scraped = true;
@@ -969,7 +1055,6 @@ HttpServer::HttpServer(ServerOptions options, ExporterHolder* exporter)
   impl_->web_current = impl_->options.web != nullptr
                            ? impl_->options.web
                            : std::make_shared<const WebSecurity>();
-  impl_->index_html = IndexPage(impl_->options.metrics_path);
 }
 
 HttpServer::~HttpServer() {

@@ -1,5 +1,6 @@
 #include "text_format.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -43,23 +44,16 @@ void AppendEscapedLabelValue(std::string& out, std::string_view value) {
   out.append(value.substr(run));
 }
 
-void AppendFamilyText(std::string& out, const MetricSet& set,
-                      const MetricSet::Family& family) {
+namespace {
+
+// Writes a family's samples; sample names are prefix + the sample's suffix.
+void AppendSamples(std::string& out, const MetricSet& set,
+                   const MetricSet::Family& family, std::string_view prefix) {
   const std::uint32_t end = family.first_sample + family.sample_count;
-  bool any = false;
-  for (std::uint32_t i = family.first_sample; i < end && !any; ++i) {
-    any = !set.sample(i).dropped;
-  }
-  if (!any) return;
-  const std::string_view name = set.str(family.name);
-  out.append("# HELP ").append(name).push_back(' ');
-  AppendEscapedHelp(out, set.str(family.help));
-  out.append("\n# TYPE ").append(name).push_back(' ');
-  out.append(MetricTypeName(family.type)).push_back('\n');
   for (std::uint32_t i = family.first_sample; i < end; ++i) {
     const MetricSet::Sample& s = set.sample(i);
     if (s.dropped) continue;
-    out.append(name).append(set.str(s.suffix));
+    out.append(prefix).append(set.str(s.suffix));
     if (s.label_count != 0) {
       out.push_back('{');
       for (std::uint32_t j = 0; j < s.label_count; ++j) {
@@ -75,6 +69,154 @@ void AppendFamilyText(std::string& out, const MetricSet& set,
     AppendValue(out, s.value);
     out.push_back('\n');
   }
+}
+
+bool AnySample(const MetricSet& set, const MetricSet::Family& family) {
+  const std::uint32_t end = family.first_sample + family.sample_count;
+  for (std::uint32_t i = family.first_sample; i < end; ++i) {
+    if (!set.sample(i).dropped) return true;
+  }
+  return false;
+}
+
+// OpenMetrics HELP: \\, \n and \" escaped.
+void AppendOpenMetricsHelp(std::string& out, std::string_view help) {
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < help.size(); ++i) {
+    const char c = help[i];
+    if (c != '\\' && c != '\n' && c != '"') continue;
+    out.append(help.substr(run, i - run));
+    out.append(c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\\"");
+    run = i + 1;
+  }
+  out.append(help.substr(run));
+}
+
+std::string_view OpenMetricsTypeName(MetricType type) {
+  return type == MetricType::kUntyped ? "unknown" : MetricTypeName(type);
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void AppendFamilyText(std::string& out, const MetricSet& set,
+                      const MetricSet::Family& family) {
+  if (!AnySample(set, family)) return;
+  const std::string_view name = set.str(family.name);
+  out.append("# HELP ").append(name).push_back(' ');
+  AppendEscapedHelp(out, set.str(family.help));
+  out.append("\n# TYPE ").append(name).push_back(' ');
+  out.append(MetricTypeName(family.type)).push_back('\n');
+  AppendSamples(out, set, family, name);
+}
+
+std::string_view OpenMetricsFamilyName(std::string_view name, MetricType type) {
+  if (type == MetricType::kCounter && name.ends_with("_total")) {
+    name.remove_suffix(6);
+  }
+  return name;
+}
+
+void AppendFamilyOpenMetrics(std::string& out, const MetricSet& set,
+                             const MetricSet::Family& family) {
+  if (!AnySample(set, family)) return;
+  const std::string_view name =
+      OpenMetricsFamilyName(set.str(family.name), family.type);
+  out.append("# HELP ").append(name).push_back(' ');
+  AppendOpenMetricsHelp(out, set.str(family.help));
+  out.append("\n# TYPE ").append(name).push_back(' ');
+  out.append(OpenMetricsTypeName(family.type)).push_back('\n');
+  const std::string_view unit = set.str(family.unit);
+  if (!unit.empty()) {
+    out.append("# UNIT ").append(name).push_back(' ');
+    out.append(unit).push_back('\n');
+  }
+  if (family.type == MetricType::kCounter) {
+    thread_local std::string sample_name;
+    sample_name.assign(name).append("_total");
+    AppendSamples(out, set, family, sample_name);
+  } else {
+    AppendSamples(out, set, family, name);
+  }
+}
+
+void AppendSetOpenMetrics(std::string& out, const MetricSet& set) {
+  for (const MetricSet::Family& f : set.families()) {
+    AppendFamilyOpenMetrics(out, set, f);
+  }
+}
+
+ExpositionFormat NegotiateFormat(std::string_view accept) {
+  double om_q = 0;
+  double text_q = 0;
+  while (!accept.empty()) {
+    const std::size_t comma = accept.find(',');
+    std::string_view range = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view()
+                                             : accept.substr(comma + 1);
+    const std::size_t semi = range.find(';');
+    const std::string_view type = Trim(range.substr(0, semi));
+    std::string_view params = semi == std::string_view::npos
+                                  ? std::string_view()
+                                  : range.substr(semi + 1);
+    double q = 1;
+    std::string_view version;
+    bool bad = false;
+    while (!params.empty()) {
+      const std::size_t next = params.find(';');
+      const std::string_view param = params.substr(0, next);
+      params = next == std::string_view::npos ? std::string_view()
+                                              : params.substr(next + 1);
+      const std::size_t eq = param.find('=');
+      if (eq == std::string_view::npos) continue;
+      const std::string_view key = Trim(param.substr(0, eq));
+      std::string_view value = Trim(param.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      if (EqualsIgnoreCase(key, "q")) {
+        const auto r =
+            std::from_chars(value.data(), value.data() + value.size(), q);
+        bad = r.ec != std::errc() || r.ptr != value.data() + value.size() ||
+              !(q >= 0 && q <= 1);
+      } else if (EqualsIgnoreCase(key, "version")) {
+        version = value;
+      }
+    }
+    if (bad) continue;
+    if (EqualsIgnoreCase(type, "application/openmetrics-text")) {
+      if (version.empty() || version == "1.0.0" || version == "0.0.1") {
+        om_q = std::max(om_q, q);
+      }
+    } else if (EqualsIgnoreCase(type, "text/plain")) {
+      if (version.empty() || version == "0.0.4") text_q = std::max(text_q, q);
+    } else if (EqualsIgnoreCase(type, "text/*") || type == "*/*") {
+      text_q = std::max(text_q, q);
+    }
+  }
+  return om_q > 0 && om_q > text_q ? ExpositionFormat::kOpenMetrics
+                                   : ExpositionFormat::kText;
 }
 
 void AppendSetText(std::string& out, const MetricSet& set) {

@@ -139,5 +139,99 @@ TEST_CASE("golden: the serializer's output for a fixed model") {
   CHECK(out == want.str());
 }
 
+TEST_CASE("golden: the same model in OpenMetrics") {
+  MetricSet set;
+  REQUIRE(set.BeginFamily("sysmetrics_test_bytes", "Bytes \"quoted\".",
+                          MetricType::kGauge, "bytes")
+              .ok());
+  const LabelView l1[] = {{"device", "nvme0n1p1"}};
+  const LabelView l2[] = {{"device", "weird\"\\\nname"}};
+  REQUIRE(set.AddSample({}, l1, 1048576).ok());
+  REQUIRE(set.AddSample({}, l2, 0.000123).ok());
+  REQUIRE(set.BeginFamily("sysmetrics_test_total", "A counter.",
+                          MetricType::kCounter)
+              .ok());
+  REQUIRE(set.AddSample({}, {}, 18446744073709551615.0).ok());
+  REQUIRE(set.BeginFamily("sysmetrics_test_untyped", "Untyped \\ help.",
+                          MetricType::kUntyped)
+              .ok());
+  REQUIRE(set.AddSample({}, {}, -std::numeric_limits<double>::infinity()).ok());
+  set.Finish();
+  std::string out;
+  AppendSetOpenMetrics(out, set);
+  out.append(kOpenMetricsEof);
+  std::ifstream golden(SYSMETRICS_SOURCE_DIR
+                       "/core/testdata/serializer.golden.om.txt");
+  REQUIRE(golden.good());
+  std::stringstream want;
+  want << golden.rdbuf();
+  CHECK(out == want.str());
+}
+
+TEST_CASE("OpenMetrics: counters, units and histograms") {
+  MetricSet set;
+  REQUIRE(set.BeginFamily("cpu_seconds_total", "CPU.", MetricType::kCounter,
+                          "seconds")
+              .ok());
+  const LabelView mode[] = {{"mode", "user"}};
+  REQUIRE(set.AddSample({}, mode, 12.5).ok());
+  // A counter named without _total gets it on its samples only.
+  REQUIRE(set.BeginFamily("requests", "Requests.", MetricType::kCounter).ok());
+  REQUIRE(set.AddSample({}, {}, 3).ok());
+  REQUIRE(set.BeginFamily("lat_seconds", "Latency.", MetricType::kHistogram,
+                          "seconds")
+              .ok());
+  const LabelView inf[] = {{"le", "+Inf"}};
+  REQUIRE(set.AddSample("_bucket", inf, 5).ok());
+  REQUIRE(set.AddSample("_sum", {}, 0.7).ok());
+  REQUIRE(set.AddSample("_count", {}, 5).ok());
+  set.Finish();
+  std::string out;
+  AppendSetOpenMetrics(out, set);
+  CHECK(out ==
+        "# HELP cpu_seconds CPU.\n# TYPE cpu_seconds counter\n"
+        "# UNIT cpu_seconds seconds\n"
+        "cpu_seconds_total{mode=\"user\"} 12.5\n"
+        "# HELP requests Requests.\n# TYPE requests counter\n"
+        "requests_total 3\n"
+        "# HELP lat_seconds Latency.\n# TYPE lat_seconds histogram\n"
+        "# UNIT lat_seconds seconds\n"
+        "lat_seconds_bucket{le=\"+Inf\"} 5\n"
+        "lat_seconds_sum 0.7\nlat_seconds_count 5\n");
+  CHECK(OpenMetricsFamilyName("x_total", MetricType::kCounter) == "x");
+  CHECK(OpenMetricsFamilyName("x_total", MetricType::kGauge) == "x_total");
+}
+
+TEST_CASE("content negotiation: OpenMetrics only when preferred") {
+  using F = ExpositionFormat;
+  // Prometheus 2.42's scrape Accept header.
+  CHECK(NegotiateFormat(
+            "application/openmetrics-text;version=1.0.0,application/"
+            "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;"
+            "q=0.5,*/*;q=0.1") == F::kOpenMetrics);
+  CHECK(NegotiateFormat("application/openmetrics-text") == F::kOpenMetrics);
+  CHECK(NegotiateFormat("Application/OpenMetrics-Text; version=\"1.0.0\"") ==
+        F::kOpenMetrics);
+  CHECK(NegotiateFormat("application/openmetrics-text;version=0.0.1") ==
+        F::kOpenMetrics);
+  CHECK(NegotiateFormat("") == F::kText);
+  CHECK(NegotiateFormat("*/*") == F::kText);
+  CHECK(NegotiateFormat("text/plain") == F::kText);
+  // A browser.
+  CHECK(NegotiateFormat("text/html,application/xhtml+xml,application/xml;"
+                        "q=0.9,*/*;q=0.8") == F::kText);
+  // Ties and lower qualities go to the text format.
+  CHECK(NegotiateFormat(
+            "application/openmetrics-text;q=0.5,text/plain;q=0.5") == F::kText);
+  CHECK(NegotiateFormat("text/plain;q=0.9,application/openmetrics-text;q=1") ==
+        F::kOpenMetrics);
+  CHECK(NegotiateFormat("application/openmetrics-text;q=0") == F::kText);
+  // Versions we do not write, and garbage.
+  CHECK(NegotiateFormat("application/openmetrics-text;version=2.0.0") ==
+        F::kText);
+  CHECK(NegotiateFormat("application/openmetrics-text;q=abc") == F::kText);
+  CHECK(NegotiateFormat(";;,,=;q=") == F::kText);
+}
+
 }  // namespace
 }  // namespace sysmetrics
