@@ -916,6 +916,13 @@ struct HttpServer::Impl {
       queue_cv.notify_one();
       return true;
     }
+    // Every request in flight (this one included) holds a worker until it
+    // has answered; a worker that has answered but not yet come back for
+    // the queue is not idle yet, but will take this one. Starting a thread
+    // for it anyway, as a keep-alive client that asks again at once makes
+    // happen on nearly every request, grew the pool towards max_requests
+    // threads (and their stacks and buffers) for a handful of connections.
+    if (workers >= in_flight.load()) return true;
     try {
       std::thread(&Impl::WorkerLoop, this).detach();
       ++workers;
