@@ -75,6 +75,8 @@ getent passwd sysmetrics >/dev/null || fail "system user not created"
   fail "config not installed"
 grep -qx /etc/sysmetrics/sysmetrics.toml /var/lib/dpkg/info/sysmetrics.conffiles ||
   fail "config is not a conffile"
+[[ -d /var/lib/sysmetrics/textfile ]] || fail "textfile directory not created"
+[[ -f /usr/libexec/sysmetrics/tls.so ]] || fail "TLS module not installed"
 unit=/lib/systemd/system/sysmetrics.service
 for key in User=sysmetrics NoNewPrivileges=yes ProtectSystem=strict \
   PrivateTmp=yes ProtectHome=yes RestrictAddressFamilies= \
@@ -157,7 +159,8 @@ dpkg --purge sysmetrics-dev sysmetrics >/dev/null
 for path in /usr/bin/sysmetrics /usr/lib/sysmetrics /etc/sysmetrics \
   /etc/default/sysmetrics /lib/systemd/system/sysmetrics.service \
   /usr/include/sysmetrics /usr/share/cmake/sysmetrics-sdk \
-  /usr/share/pkgconfig/sysmetrics-sdk.pc /usr/share/doc/sysmetrics; do
+  /usr/share/pkgconfig/sysmetrics-sdk.pc /usr/share/doc/sysmetrics \
+  /usr/libexec/sysmetrics /var/lib/sysmetrics; do
   [[ ! -e "$path" ]] || fail "$path left after purge"
 done
 echo "PASS"
