@@ -95,11 +95,17 @@ void Reload(const CommandLine& cl, const Config& running,
         {{"error", config.error()}});
     return;
   }
-  if (config.value().listen != running.listen ||
-      config.value().metrics_path != running.metrics_path) {
+  const Config& next = config.value();
+  if (next.listen != running.listen ||
+      next.metrics_path != running.metrics_path ||
+      next.max_requests != running.max_requests ||
+      next.timeout_margin_seconds != running.timeout_margin_seconds ||
+      next.default_timeout_seconds != running.default_timeout_seconds ||
+      next.log_format != running.log_format) {
     Log(LogLevel::kWarn,
-        "listen and metrics_path changes need a restart; keeping the "
-        "running ones");
+        "changes to server.listen, server.metrics_path, server.max_requests, "
+        "scrape.timeout_margin_seconds, scrape.default_timeout_seconds and "
+        "log.format need a restart; keeping the running ones");
   }
   auto web = BuildWeb(config.value());
   if (!web.ok()) {
@@ -126,8 +132,8 @@ void Reload(const CommandLine& cl, const Config& running,
 
 int Main(int argc, char** argv) {
   // Block the signals before any thread exists, so every thread inherits the
-  // mask and only the main thread receives them through sigwait. (Poco 1.11
-  // can otherwise deliver SIGTERM to a worker and die uncleanly.)
+  // mask and only the main thread receives them through sigwait (else the
+  // kernel may deliver SIGTERM to any thread, a plugin's included).
   const sigset_t signals = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // glibc gives each thread that allocates its own arena (up to 8 per

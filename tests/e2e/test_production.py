@@ -179,6 +179,15 @@ class ProductionTest(harness.TempDirTestCase):
             self.assertIn("sysmetrics_memory_total_bytes", text)
             self.assertIsNone(e.proc.poll())
 
+    def test_sighup_says_which_changes_need_a_restart(self):
+        cfg = self.write("r.toml", "[server]\nmax_requests = 40\n")
+        with self.exporter(config=cfg) as e:
+            self.write("r.toml", "[server]\nmax_requests = 7\n")
+            e.send_signal(signal.SIGHUP)
+            self.assertTrue(e.wait_for_log("configuration reloaded"))
+            self.assertTrue(any("server.max_requests" in l and "need a restart" in l
+                                for l in e.log()), e.log())
+
     def test_idle_connections_do_not_delay_a_scrape(self):
         with self.exporter() as e:
             idle = []
