@@ -2,7 +2,8 @@
 //
 // A Collector owns the plugin instance (create at construction, destroy at
 // destruction), the host context the plugin sees (sm_host: its options,
-// roots, logging) and a dedicated worker thread that calls collect(). A
+// roots, logging); its runs execute on the exporter's CollectorPool, or on
+// the scraping thread for a non-blocking plugin (Exporter::Scrape). A
 // scrape asks for a Run with Start(); if a run is already in flight and still
 // within its deadline the scrape joins it instead of starting a second one
 // (contract 3 of plugin.h: collect is never concurrent with itself), and if
