@@ -315,6 +315,7 @@ class TextfileTest(harness.TempDirTestCase):
                 self.write("job.prom", f"# TYPE job_runs_total counter\njob_runs_total {i}\n")
                 i += 1
 
+        self.write("job.prom", "# TYPE job_runs_total counter\njob_runs_total 0\n")
         t = threading.Thread(target=writer)
         with self.exporter() as e:
             t.start()
