@@ -90,6 +90,29 @@ _SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                     "WARNING: ThreadSanitizer", "runtime error: ")
 
 
+def check_output_for_sanitizers(text):
+    """Fails if text (a process's stderr) holds a sanitizer report."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if any(m in line for m in _SANITIZER_MARKS):
+            raise AssertionError("sanitizer report:\n" +
+                                 "\n".join(lines[i:i + 40]))
+
+
+def run(*args, **kwargs):
+    """Runs the exporter binary to completion (--check-config,
+    --hash-password, ...): subprocess.run with text output captured, and
+    its stderr checked for sanitizer reports."""
+    kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("text", True)
+    kwargs.setdefault("timeout", 60)
+    kwargs.setdefault("check", False)
+    res = subprocess.run([BIN, *args], **kwargs)  # pylint: disable=subprocess-run-check
+    if isinstance(res.stderr, str):
+        check_output_for_sanitizers(res.stderr)
+    return res
+
+
 class Exporter:
     """One sysmetrics process; use as a context manager."""
 
@@ -197,7 +220,22 @@ class Exporter:
         return self.start()
 
     def __exit__(self, *exc):
-        self.kill()
+        self.close()
+
+    def close(self):
+        """Stops the exporter as systemd would (SIGTERM, then SIGKILL after
+        15 s) and checks its log for sanitizer reports. Not a plain kill:
+        LeakSanitizer reports at exit, so a killed process would hide leaks
+        from the sanitizer runs."""
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
+            self.kill()
 
 
 def samples(text):

@@ -4,7 +4,6 @@ and messages, --check-config, --help and --version, the shipped config."""
 import os
 import re
 import shutil
-import subprocess
 import unittest
 
 import harness
@@ -18,7 +17,7 @@ SHIPPED = os.path.join(harness.SOURCE_DIR, "etc", "sysmetrics", "sysmetrics.toml
 
 
 def run(*args, timeout=20):
-    return subprocess.run([harness.BIN, *args], capture_output=True, text=True,
+    return harness.run(*args, capture_output=True, text=True,
                           timeout=timeout, check=False)
 
 

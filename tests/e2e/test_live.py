@@ -50,7 +50,7 @@ class LiveTest(unittest.TestCase):
         self.e = harness.Exporter().start()
 
     def tearDown(self):
-        self.e.kill()
+        self.e.close()
 
     def between(self, name, got, before, after):
         lo, hi = min(before, after), max(before, after)

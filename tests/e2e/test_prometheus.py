@@ -193,7 +193,7 @@ class PrometheusTest(harness.TempDirTestCase):
                     prom.wait()
             prom_log.close()
             for e in exporters:
-                e.kill()
+                e.close()
 
 
 if __name__ == "__main__":
