@@ -3,33 +3,65 @@
 namespace sysmetrics {
 
 const std::vector<FlagSpec>& Flags() {
+  using CL = CommandLine;
   static const std::vector<FlagSpec> kFlags = {
       {"listen", "ADDR:PORT",
        "Address to serve HTTP on (default 0.0.0.0:9101; port 0 picks a free "
-       "port)."},
+       "port).",
+       &CL::listen},
       {"config", "PATH",
-       "Configuration file (default /etc/sysmetrics/sysmetrics.toml)."},
+       "Configuration file (default /etc/sysmetrics/sysmetrics.toml).",
+       &CL::config},
       {"plugin-dir", "DIR",
        "Directory of collector plugins (default: found relative to the "
-       "binary)."},
-      {"procfs", "DIR", "Root of the proc filesystem (default /proc)."},
-      {"sysfs", "DIR", "Root of the sys filesystem (default /sys)."},
-      {"log-format", "text|json", "Log line format (default text)."},
-      {"log-level", "LEVEL", "debug, info, warn, error or off (default info)."},
+       "binary).",
+       &CL::plugin_dir},
+      {"procfs", "DIR", "Root of the proc filesystem (default /proc).",
+       &CL::procfs},
+      {"sysfs", "DIR", "Root of the sys filesystem (default /sys).",
+       &CL::sysfs},
+      {"log-format", "text|json", "Log line format (default text).",
+       &CL::log_format},
+      {"log-level", "LEVEL", "debug, info, warn, error or off (default info).",
+       &CL::log_level},
       {"max-requests", "N",
-       "Scrapes served at once; more get 503 at once (default 40)."},
-      {"collector.NAME", "", "Enable the collector NAME."},
-      {"no-collector.NAME", "", "Disable the collector NAME."},
+       "Scrapes served at once; more get 503 at once (default 40).",
+       &CL::max_requests},
+      {"collector.NAME", "", "Enable the collector NAME.", nullptr, nullptr,
+       true},
+      {"no-collector.NAME", "", "Disable the collector NAME.", nullptr, nullptr,
+       false},
       {"check-config", "",
-       "Validate the configuration and load the enabled plugins, then exit."},
+       "Validate the configuration and load the enabled plugins, then exit.",
+       nullptr, &CL::check_config},
       {"hash-password", "",
        "Read a password from standard input, print its bcrypt hash for "
-       "[web.basic_auth_users], exit."},
-      {"help", "", "Show this help and exit."},
-      {"version", "", "Print the version and the plugin ABI version, exit."},
+       "[web.basic_auth_users], exit.",
+       nullptr, &CL::hash_password},
+      {"help", "", "Show this help and exit.", nullptr, &CL::help},
+      {"version", "", "Print the version and the plugin ABI version, exit.",
+       nullptr, &CL::version},
   };
   return kFlags;
 }
+
+namespace {
+
+// The flag spec that accepts name: an exact match, or "P.NAME" for a name
+// "P.something".
+const FlagSpec* FindFlag(std::string_view name) {
+  for (const FlagSpec& f : Flags()) {
+    if (f.value == nullptr && f.toggle == nullptr) {
+      const std::string_view prefix = f.name.substr(0, f.name.find('.') + 1);
+      if (name.starts_with(prefix)) return &f;
+    } else if (f.name == name) {
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   CommandLine cl;
@@ -46,57 +78,27 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
       name = arg.substr(0, eq);
       inline_value = std::string(arg.substr(eq + 1));
     }
-    auto switch_only = [&]() -> Status {
-      if (inline_value) {
-        return Status::Error("--" + std::string(name) + " takes no value");
-      }
-      return Status::Ok();
-    };
-    if (name.starts_with("collector.") || name.starts_with("no-collector.")) {
-      if (Status s = switch_only(); !s.ok()) return s;
-      const bool enable = name.starts_with("collector.");
+    const FlagSpec* spec = FindFlag(name);
+    if (spec == nullptr) {
+      return Status::Error("unknown flag --" + std::string(name) +
+                           " (see --help)");
+    }
+    if (spec->value == nullptr && inline_value) {
+      return Status::Error("--" + std::string(name) + " takes no value");
+    }
+    if (spec->toggle != nullptr) {
+      cl.*(spec->toggle) = true;
+    } else if (spec->value == nullptr) {
       const std::string_view collector = name.substr(name.find('.') + 1);
       if (collector.empty()) {
         return Status::Error("--" + std::string(name) +
                              " needs a collector name after the dot");
       }
-      cl.collectors.emplace_back(std::string(collector), enable);
-      continue;
-    }
-    if (name == "check-config" || name == "help" || name == "version" ||
-        name == "hash-password") {
-      if (Status s = switch_only(); !s.ok()) return s;
-      (name == "help"            ? cl.help
-       : name == "version"       ? cl.version
-       : name == "hash-password" ? cl.hash_password
-                                 : cl.check_config) = true;
-      continue;
-    }
-    std::optional<std::string>* target = nullptr;
-    if (name == "listen") {
-      target = &cl.listen;
-    } else if (name == "config") {
-      target = &cl.config;
-    } else if (name == "plugin-dir") {
-      target = &cl.plugin_dir;
-    } else if (name == "procfs") {
-      target = &cl.procfs;
-    } else if (name == "sysfs") {
-      target = &cl.sysfs;
-    } else if (name == "log-format") {
-      target = &cl.log_format;
-    } else if (name == "log-level") {
-      target = &cl.log_level;
-    } else if (name == "max-requests") {
-      target = &cl.max_requests;
-    } else {
-      return Status::Error("unknown flag --" + std::string(name) +
-                           " (see --help)");
-    }
-    if (inline_value) {
-      *target = std::move(inline_value);
+      cl.collectors.emplace_back(std::string(collector), spec->prefix_enables);
+    } else if (inline_value) {
+      cl.*(spec->value) = std::move(inline_value);
     } else if (i + 1 < argc) {
-      *target = std::string(argv[++i]);
+      cl.*(spec->value) = std::string(argv[++i]);
     } else {
       return Status::Error("--" + std::string(name) + " needs a value");
     }

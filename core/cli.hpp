@@ -16,10 +16,18 @@
 
 namespace sysmetrics {
 
+struct CommandLine;
+
+// One flag. Exactly one of value, toggle and prefix describes what the
+// parser does with it: store its value, set a switch, or (for a name ending
+// in ".NAME") record the collector named after the dot.
 struct FlagSpec {
   std::string_view name;  // without the leading "--"
   std::string_view arg;   // placeholder, empty for switches
   std::string_view help;
+  std::optional<std::string> CommandLine::*value = nullptr;
+  bool CommandLine::*toggle = nullptr;
+  bool prefix_enables = false;  // for "collector.NAME" / "no-collector.NAME"
 };
 
 const std::vector<FlagSpec>& Flags();

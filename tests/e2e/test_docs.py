@@ -5,12 +5,13 @@
   - its flag column and flag paragraph list exactly the flags of --help;
   - its metric table lists exactly the families a default scrape serves,
     with their types and label names;
-  - CHANGELOG.md's latest release names the SDK header's ABI version.
+  - CHANGELOG.md's latest release names the SDK header's ABI version;
+  - the Grafana dashboard follows the data source chosen at import.
 """
 
+import json
 import os
 import re
-import subprocess
 import unittest
 
 import harness
@@ -49,7 +50,7 @@ class DocsTest(harness.TempDirTestCase):
         path = os.path.join(self.tmp, "probe.toml")
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
-        r = subprocess.run([harness.BIN, "--check-config", "--config", path],
+        r = harness.run("--check-config", "--config", path,
                            capture_output=True, text=True, timeout=30,
                            check=False)
         return r.returncode, r.stderr
@@ -98,7 +99,7 @@ class DocsTest(harness.TempDirTestCase):
             self.assertTrue(r[1] and r[2] and r[4], f"empty cell in {r}")
 
     def test_flags_match_help(self):
-        r = subprocess.run([harness.BIN, "--help"], capture_output=True,
+        r = harness.run("--help", capture_output=True,
                            text=True, timeout=10, check=True)
         in_help = set(re.findall(r"^\s+(--[\w.-]+)", r.stdout, re.M))
         text = readme()
@@ -130,6 +131,32 @@ class DocsTest(harness.TempDirTestCase):
         self.assertEqual(set(documented), set(served))
         for name, (typ, labels) in served.items():
             self.assertEqual(documented[name], (typ, labels), name)
+
+    def test_dashboard_uses_the_data_source_chosen_at_import(self):
+        # Grafana's import asks for each __inputs entry and substitutes
+        # ${NAME} wherever it appears; panels follow the datasource
+        # variable, whose initial value must be that input, or the choice
+        # made at import would be ignored.
+        path = os.path.join(harness.SOURCE_DIR, "docs", "grafana", "sysmetrics.json")
+        with open(path, encoding="utf-8") as f:
+            raw = f.read()
+        d = json.loads(raw)
+        inputs = [i["name"] for i in d["__inputs"]]
+        self.assertTrue(inputs)
+        for name in inputs:
+            self.assertIn("${" + name + "}", raw, name)
+        var = next(v for v in d["templating"]["list"] if v["type"] == "datasource")
+        self.assertEqual(var["current"]["value"], "${" + inputs[0] + "}")
+        want = {"type": "prometheus", "uid": "${" + var["name"] + "}"}
+        for v in d["templating"]["list"]:
+            if v["type"] == "query":
+                self.assertEqual(v["datasource"], want, v["name"])
+        for p in d["panels"]:
+            if p.get("type") == "row":
+                continue
+            self.assertEqual(p.get("datasource"), want, p["title"])
+            for t in p.get("targets", []):
+                self.assertIn(t.get("datasource", want), (want,), p["title"])
 
     def test_changelog_names_the_abi_version(self):
         with open(CHANGELOG, encoding="utf-8") as f:
