@@ -88,9 +88,21 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
           {{"file", file.string()}, {"reason", reason}});
       return Status::Ok();
     };
+    // Checked and loaded by the resolved path: loading through a symlink
+    // would let whoever controls the link swap the target after the check.
+    std::error_code resolve_error;
+    const std::filesystem::path real =
+        std::filesystem::canonical(file, resolve_error);
+    if (resolve_error) {
+      if (Status s = refuse("cannot resolve: " + resolve_error.message());
+          !s.ok()) {
+        return s;
+      }
+      continue;
+    }
     if (config.check_plugin_permissions) {
       const std::string problem =
-          dir_problem.empty() ? TrustProblem(file) : dir_problem;
+          dir_problem.empty() ? TrustProblem(real) : dir_problem;
       if (!problem.empty()) {
         if (Status s = refuse("not trusted: " + problem +
                               " (fix the ownership and mode, or set "
@@ -102,7 +114,7 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
         continue;
       }
     }
-    auto plugin = LoadPlugin(file);
+    auto plugin = LoadPlugin(real, name);
     if (!plugin.ok()) {
       if (Status s = refuse(plugin.error()); !s.ok()) return s;
       continue;

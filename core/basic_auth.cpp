@@ -10,8 +10,10 @@
 namespace sysmetrics {
 namespace {
 
-// Bounds the cache: a client trying many passwords cannot grow it without
-// limit; when full it starts over.
+// Bounds each cache: a client trying many passwords cannot grow it without
+// limit; when full it starts over. Good and bad verdicts are kept apart, so
+// a flood of wrong passwords only ever flushes wrong passwords, never the
+// verdict Prometheus relies on.
 constexpr std::size_t kMaxCached = 1024;
 
 int Base64Value(char c) {
@@ -127,9 +129,9 @@ std::optional<bool> BasicAuth::Cached(std::string_view authorization) const {
   if (!c) return false;  // not basic auth at all: no hash to check
   const std::string key = CacheKey(*c);
   std::lock_guard lock(mu_);
-  const auto it = cache_.find(key);
-  if (it == cache_.end()) return std::nullopt;
-  return it->second;
+  if (good_.count(key) != 0) return true;
+  if (bad_.count(key) != 0) return false;
+  return std::nullopt;
 }
 
 bool BasicAuth::Check(std::string_view authorization) {
@@ -138,8 +140,8 @@ bool BasicAuth::Check(std::string_view authorization) {
   const std::string key = CacheKey(*c);
   {
     std::lock_guard lock(mu_);
-    const auto it = cache_.find(key);
-    if (it != cache_.end()) return it->second;
+    if (good_.count(key) != 0) return true;
+    if (bad_.count(key) != 0) return false;
   }
   const auto it = users_.find(c->user);
   const bool known = it != users_.end();
@@ -147,8 +149,9 @@ bool BasicAuth::Check(std::string_view authorization) {
   const bool match =
       VerifyPassword(c->password, known ? it->second : dummy_hash_) && known;
   std::lock_guard lock(mu_);
-  if (cache_.size() >= kMaxCached) cache_.clear();
-  cache_.emplace(key, match);
+  auto& cache = match ? good_ : bad_;
+  if (cache.size() >= kMaxCached) cache.clear();
+  cache.insert(key);
   return match;
 }
 

@@ -3,9 +3,10 @@
 //
 // Verifying a bcrypt hash costs tens of milliseconds by design, so results
 // are cached under a SHA-256 of user, password and hash (never the
-// password itself), and Check() belongs off the I/O thread. An unknown
-// user is checked against a dummy hash, so the time taken does not reveal
-// which users exist. Thread-safe.
+// password itself), and Check() belongs off the I/O thread; the server runs
+// only a few Checks at once, so wrong passwords cannot take every worker. An
+// unknown user is checked against a dummy hash, so the time taken does not
+// reveal which users exist. Thread-safe.
 #pragma once
 
 #include <map>
@@ -13,7 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <unordered_set>
 
 namespace sysmetrics {
 
@@ -39,7 +40,8 @@ class BasicAuth {
   std::map<std::string, std::string> users_;
   std::string dummy_hash_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, bool> cache_;
+  std::unordered_set<std::string> good_;  // verdicts, by CacheKey
+  std::unordered_set<std::string> bad_;
 };
 
 // Whether text has the shape of a bcrypt hash crypt(3) can verify.

@@ -123,7 +123,39 @@ std::string PrecheckToml(std::string_view text) {
   return {};
 }
 
+// Whether line (1-based) of a TOML text is in the [web] section or its
+// subtables, or mentions web or a bcrypt hash anywhere: such a line is
+// never quoted in an error.
+bool InSecretSection(std::string_view text, std::size_t line) {
+  bool in_web = false;
+  std::size_t n = 1;
+  std::size_t start = 0;
+  while (start <= text.size() && n <= line) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view l = text.substr(start, end - start);
+    const std::size_t first = l.find_first_not_of(" \t");
+    l.remove_prefix(std::min(first, l.size()));
+    if (l.starts_with("[")) {
+      std::string_view header = l.substr(l.starts_with("[[") ? 2 : 1);
+      header.remove_prefix(
+          std::min(header.find_first_not_of(" \t"), header.size()));
+      in_web = header.starts_with("web") &&
+               (header.size() == 3 || header[3] == '.' || header[3] == ']' ||
+                header[3] == ' ' || header[3] == '\t');
+    }
+    if (n == line) {
+      return in_web || l.find("web") != std::string_view::npos ||
+             l.find("$2") != std::string_view::npos;
+    }
+    start = end + 1;
+    ++n;
+  }
+  return in_web;
+}
+
 Status ParseFile(const std::string& path, Value* out) {
+  std::string content;
   try {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -133,7 +165,7 @@ Status ParseFile(const std::string& path, Value* out) {
     }
     std::stringstream text;
     text << in.rdbuf();
-    const std::string content = text.str();
+    content = text.str();
     if (const std::string problem = PrecheckToml(content); !problem.empty()) {
       return Status::Error(path + ":" + problem);
     }
@@ -146,11 +178,28 @@ Status ParseFile(const std::string& path, Value* out) {
     // after our "file:line:" prefix and the excerpt below it.
     std::string what = e.what();
     if (what.starts_with("[error] ")) what.erase(0, 8);
-    return Status::Error(path + ":" + std::to_string(e.location().line()) +
+    const std::size_t line = e.location().line();
+    if (InSecretSection(content, line)) {
+      // The excerpt would quote the line, and a line in [web] may hold a
+      // password hash (or a password typed by mistake): keep only toml11's
+      // first line, which names the problem, not the text.
+      what.erase(std::min(what.find('\n'), what.size()));
+      what +=
+          " (the line is not shown: it is in [web], where it may hold a "
+          "secret)";
+    }
+    return Status::Error(path + ":" + std::to_string(line) +
                          ": TOML syntax error: " + what);
   } catch (const std::exception& e) {
     return Status::Error(path + ": cannot read: " + e.what());
   }
+}
+
+// Whether name is one of keys (a function, not a lambda: clang 14 cannot
+// capture a structured binding).
+bool Listed(std::initializer_list<const char*> keys, const std::string& name) {
+  return std::any_of(keys.begin(), keys.end(),
+                     [&name](const char* k) { return name == k; });
 }
 
 std::string Keys(std::initializer_list<const char*> keys) {
@@ -309,7 +358,16 @@ Status ApplyCollector(const std::string& name, const Value& table,
 
 Status ApplyWeb(const Value& section, WebConfig* web) {
   if (!section.is_table()) return ErrorAt(section, "[web] must be a table");
+  // Checked before dispatch, so a key handled below but missing here is
+  // refused (and the documentation test, which reads this list from the
+  // error, sees every key the code accepts).
+  static constexpr std::initializer_list<const char*> kWebKeys = {
+      "health_without_auth", "tls", "basic_auth_users"};
   for (const auto& [key, v] : section.as_table()) {
+    if (!Listed(kWebKeys, key)) {
+      return ErrorAt(v, "unknown key '" + key +
+                            "' in [web]; valid keys: " + Keys(kWebKeys));
+    }
     if (key == "health_without_auth") {
       if (Status s = ApplyKey(v, "web." + key, {"", &web->health_without_auth});
           !s.ok()) {
@@ -353,22 +411,29 @@ Status ApplyWeb(const Value& section, WebConfig* web) {
         web->basic_auth_users[user] = hash.as_string().str;
       }
     } else {
-      return ErrorAt(v, "unknown key '" + key +
-                            "' in [web]; valid keys: health_without_auth, "
-                            "tls, basic_auth_users");
+      return ErrorAt(v, "key '" + key + "' in [web] is listed but not handled");
     }
   }
   return Status::Ok();
 }
 
 Status ApplyFile(const Value& root, Config* config) {
+  // As with [web]: the list is checked first, so the error (and the
+  // documentation test reading it) names every section the code accepts.
+  static constexpr std::initializer_list<const char*> kSections = {
+      "server", "scrape", "paths", "plugins", "log", "web", "collectors"};
   for (const auto& [section, v] : root.as_table()) {
+    if (!Listed(kSections, section)) {
+      return ErrorAt(v, "unknown section [" + section +
+                            "]; valid sections: " + Keys(kSections));
+    }
     Status s;
     if (section == "server") {
       s = ApplySection(v, section,
                        {{"listen", &config->listen},
                         {"metrics_path", &config->metrics_path},
-                        {"max_requests", &config->max_requests}});
+                        {"max_requests", &config->max_requests},
+                        {"max_connections", &config->max_connections}});
     } else if (section == "scrape") {
       s = ApplySection(
           v, section,
@@ -411,9 +476,7 @@ Status ApplyFile(const Value& root, Config* config) {
         if (!s.ok()) break;
       }
     } else {
-      s = ErrorAt(v, "unknown section [" + section + "]; valid sections: " +
-                         Keys({"server", "scrape", "paths", "plugins", "log",
-                               "web", "collectors"}));
+      s = ErrorAt(v, "section [" + section + "] is listed but not handled");
     }
     if (!s.ok()) return s;
   }
@@ -432,6 +495,13 @@ Status Validate(const Config& c) {
     return Status::Error("server.metrics_path cannot be \"" + c.metrics_path +
                          "\": that path is taken by the landing page or "
                          "the health check");
+  }
+  if (c.max_requests < 1 || c.max_connections < 1) {
+    return Status::Error(
+        "server.max_requests and server.max_connections must be at least 1");
+  }
+  if (c.max_connections > 1000000) {
+    return Status::Error("server.max_connections must be at most 1000000");
   }
   const WebConfig& w = c.web;
   if (w.tls_cert_file.empty() != w.tls_key_file.empty()) {

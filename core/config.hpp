@@ -80,7 +80,8 @@ struct Config {
   // Refuse plugin files and directories others could write (TrustProblem);
   // false only for development trees.
   bool check_plugin_permissions = true;
-  std::int64_t max_requests = 40;  // concurrent scrapes before 503
+  std::int64_t max_requests = 40;       // concurrent scrapes before 503
+  std::int64_t max_connections = 1024;  // open connections kept
   // Deadlines: Prometheus' announced timeout less the margin, else the
   // default; each collector is further capped by its own timeout if set.
   double timeout_margin_seconds = 0.5;

@@ -5,6 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace sysmetrics {
 namespace {
@@ -118,7 +121,7 @@ TEST_CASE("errors name file, line and what is expected") {
   CHECK(error("[server]\n\nlistn = \"x\"\n") ==
         t.main() +
             ":3: unknown key 'listn' in [server]; valid keys: listen, "
-            "metrics_path, max_requests");
+            "metrics_path, max_requests, max_connections");
   CHECK(error("[collectors.cpu]\nenabled = \"yes\"\n") ==
         t.main() +
             ":2: collectors.cpu.enabled must be true or false, not a string");
@@ -223,6 +226,39 @@ TEST_CASE("[web]: TLS files, users and the open health check") {
   CHECK(error.find("hunter2") == std::string::npos);
   CHECK(error.find(":2: web.basic_auth_users.u must be a bcrypt hash") !=
         std::string::npos);
+}
+
+TEST_CASE("a syntax error in [web] names the line but never quotes it") {
+  TempConfig t;
+  const std::string hash =
+      "$2y$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234";
+  // Trailing junk after a hash, an unterminated password, a dotted key at
+  // the top level: each a syntax error on a line holding a secret.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[server]\nlisten = \"127.0.0.1:9\"\n[web.basic_auth_users]\n"
+       "prom = \"" +
+           hash + "\" junk\n",
+       ":4: TOML syntax error"},
+      {"[ web ]\n[web.basic_auth_users]\nprom = \"hunter2\n",
+       ":3: TOML syntax error"},
+      {"web.basic_auth_users.prom = \"hunter2\" x\n", ":1: TOML syntax error"},
+  };
+  for (const auto& c : cases) {
+    const std::string& text = c.first;
+    const std::string& where = c.second;
+    CAPTURE(text);
+    t.Write("sysmetrics.toml", text);
+    const std::string error = Load(t.main()).error();
+    CHECK(error.find(where) != std::string::npos);
+    CHECK(error.find("not shown") != std::string::npos);
+    CHECK(error.find("hunter2") == std::string::npos);
+    CHECK(error.find("ABCDEFGH") == std::string::npos);
+  }
+  // Elsewhere the excerpt stays: it helps, and holds nothing secret.
+  t.Write("sysmetrics.toml", "[server]\nlisten = \"x\" junk\n");
+  const std::string error = Load(t.main()).error();
+  CHECK(error.find(":2: TOML syntax error") != std::string::npos);
+  CHECK(error.find("junk") != std::string::npos);
 }
 
 TEST_CASE("plugin options are checked against the plugin's schema") {

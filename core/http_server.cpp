@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -40,7 +41,6 @@ using std::chrono::milliseconds;
 // Open connections at most. At the limit a new connection evicts the idle
 // (or still-reading) connection closest to its deadline, so a flood of idle
 // or slow clients cannot lock Prometheus out; file descriptors stay bounded.
-constexpr int kMaxConnections = 1024;
 // How often deadlines are checked: the resolution of every timeout.
 constexpr milliseconds kSweepInterval{50};
 // Idle scrape workers end after this long.
@@ -254,6 +254,18 @@ enum class ConnState { kReading, kBusy, kWriting, kLingering };
 // long: closing with unread data sends a reset, which can destroy the
 // response before the client reads it.
 constexpr milliseconds kLinger{2000};
+// Bytes read and dropped per wake-up of a lingering connection, and in all:
+// a client that keeps sending after its answer must not hold the I/O
+// thread, nor linger for long.
+constexpr std::size_t kLingerBytesPerEvent = std::size_t{64} * 1024;
+constexpr std::size_t kLingerBytesTotal = std::size_t{1024} * 1024;
+// However steadily a client reads, one response is sent within this long:
+// progress alone must not let a trickling reader keep its connection (and
+// the response it holds) forever.
+constexpr milliseconds kMaxResponseWrite{30000};
+// Password checks (bcrypt, tens of milliseconds of CPU each) run at once at
+// most; a verdict, once known, is cached and costs nothing.
+constexpr int kMaxVerifying = 2;
 
 struct Connection {
   int fd = -1;
@@ -267,6 +279,8 @@ struct Connection {
   // without a cached verdict).
   bool verify = false;
   std::int64_t request_start = 0;  // first byte of the pending request head
+  std::int64_t write_start = 0;    // the pending response began to wait
+  std::size_t lingered = 0;        // bytes dropped while lingering
   // When a connection with no request pending closes: the I/O timeout
   // after accepting (a TLS handshake included), the keep-alive timeout
   // after a response. Fixed when set, so bytes that carry no request (TLS
@@ -305,6 +319,7 @@ struct HttpServer::Impl {
   std::unordered_set<Connection*> conns;
   std::atomic<int> connections{0};
   std::atomic<int> in_flight{0};  // worker jobs queued or running
+  std::atomic<int> verifying{0};  // of those, password checks (bcrypt)
 
   // Connections workers hand back to the I/O thread to wait in epoll.
   struct Returned {
@@ -441,7 +456,7 @@ struct HttpServer::Impl {
         ::close(fd);
         continue;
       }
-      if (connections.load() >= kMaxConnections && !EvictOne()) {
+      if (connections.load() >= options.max_connections && !EvictOne()) {
         ::close(fd);  // every connection is in a request: refuse this one
         continue;
       }
@@ -495,26 +510,33 @@ struct HttpServer::Impl {
     }
   }
 
-  // Closes the waiting connection nearest its deadline, if any: an idle
-  // keep-alive connection or one still sending its request.
+  // Closes one waiting connection to make room, if any: a lingering one
+  // (it has had its answer), else the idle or still-sending one nearest its
+  // deadline, else the one that has waited longest for its client to read
+  // a response (clients that read slowly, or not at all, must not be able
+  // to fill every slot and lock Prometheus out). A connection whose scrape
+  // is running is never closed; there are at most max_requests of those.
   bool EvictOne() {
     Connection* victim = nullptr;
     {
       std::lock_guard lock(conns_mu);
-      std::int64_t earliest = 0;
+      std::pair<int, std::int64_t> best{0, 0};
       for (Connection* c : conns) {
         const ConnState state = c->state.load(std::memory_order_acquire);
-        if (state != ConnState::kReading && state != ConnState::kLingering) {
+        std::pair<int, std::int64_t> key;
+        if (state == ConnState::kLingering) {
+          key = {0, 0};
+        } else if (state == ConnState::kReading) {
+          key = {1, c->deadline.load(std::memory_order_relaxed)};
+        } else if (state == ConnState::kWriting) {
+          // Waiting in epoll: this thread owns it, so write_start is ours.
+          key = {2, c->write_start};
+        } else {
           continue;
         }
-        // Lingering connections go first: they have had their answer.
-        const std::int64_t d =
-            state == ConnState::kLingering
-                ? 0
-                : c->deadline.load(std::memory_order_relaxed);
-        if (victim == nullptr || d < earliest) {
+        if (victim == nullptr || key < best) {
           victim = c;
-          earliest = d;
+          best = key;
         }
       }
     }
@@ -592,16 +614,26 @@ struct HttpServer::Impl {
   void OnEvent(Connection* c) {
     if (c->state.load(std::memory_order_acquire) == ConnState::kLingering) {
       char buf[16 * 1024];
+      std::size_t this_event = 0;
       for (;;) {
         const Transport::Result r = c->io->Read(buf, sizeof buf);
-        if (r.status == Transport::Status::kOk) continue;
+        if (r.status == Transport::Status::kOk) {
+          this_event += r.bytes;
+          c->lingered += r.bytes;
+          if (c->lingered > kLingerBytesTotal) break;  // enough: close
+          if (this_event < kLingerBytesPerEvent) continue;
+          // Let the other connections have the thread; more next time.
+          Arm(c, ConnState::kLingering, EPOLLIN, c->deadline.load());
+          return;
+        }
         if (r.status == Transport::Status::kWantRead) {
           Arm(c, ConnState::kLingering, EPOLLIN, c->deadline.load());
           return;
         }
-        Close(c);
-        return;
+        break;
       }
+      Close(c);
+      return;
     }
     if (c->state.load(std::memory_order_acquire) == ConnState::kWriting) {
       if (!FlushOut(c)) return;
@@ -697,11 +729,25 @@ struct HttpServer::Impl {
         // A scrape, or credentials to verify (bcrypt takes tens of
         // milliseconds): on a worker.
         c->verify = !authorized.has_value();
+        // At most kMaxVerifying bcrypt checks at once: a flood of wrong
+        // passwords must not take every worker from scrapes whose
+        // credentials are cached. Beyond it, refused at once.
+        if (c->verify && verifying.fetch_add(1) >= kMaxVerifying) {
+          verifying.fetch_sub(1);
+          c->verify = false;
+          Refuse(c, /*verifying_busy=*/true);
+          if (!Finish(c)) return;
+          continue;
+        }
         // Beyond the limit (or with no thread to run it), refused at once
         // rather than queued.
         const bool admitted = in_flight.fetch_add(1) < options.max_requests;
         if (admitted && Dispatch(c)) return;
         in_flight.fetch_sub(1);
+        if (c->verify) {
+          c->verify = false;
+          verifying.fetch_sub(1);
+        }
         Refuse(c);
       } else {
         ServeInline(c);
@@ -759,10 +805,11 @@ struct HttpServer::Impl {
     Send(c, r, /*hand_on=*/false);
   }
 
-  void Refuse(Connection* c) {
+  void Refuse(Connection* c, bool verifying_busy = false) {
     const std::string body =
-        "503 too many concurrent scrapes (--max-requests " +
-        std::to_string(options.max_requests) + ")\n";
+        verifying_busy ? "503 too many password checks at once; try again\n"
+                       : "503 too many concurrent scrapes (--max-requests " +
+                             std::to_string(options.max_requests) + ")\n";
     Response r;
     r.status = 503;
     r.body = body;
@@ -783,7 +830,8 @@ struct HttpServer::Impl {
     c->in.erase(0, c->head_size);
     c->head_size = 0;
     if (c->out_pos < c->out.size()) {
-      Arm(c, ConnState::kWriting, EPOLLOUT, NowNs() + ToNs(options.io_timeout));
+      c->write_start = NowNs();
+      Arm(c, ConnState::kWriting, EPOLLOUT, WriteDeadline(c));
       return false;
     }
     if (c->close_after_write) {
@@ -836,6 +884,11 @@ struct HttpServer::Impl {
     return Finish(c);
   }
 
+  std::int64_t WriteDeadline(const Connection* c) const {
+    return std::min(NowNs() + ToNs(options.io_timeout),
+                    c->write_start + ToNs(kMaxResponseWrite));
+  }
+
   // Continues a response the socket did not take at once; false when c was
   // handed on or closed.
   bool FlushOut(Connection* c) {
@@ -849,10 +902,11 @@ struct HttpServer::Impl {
       if (w.status == Transport::Status::kWantWrite ||
           w.status == Transport::Status::kWantRead) {
         // Progress moves the deadline: a slow reader is fine, a stopped
-        // one is dropped after the I/O timeout.
+        // one is dropped after the I/O timeout, and none takes longer
+        // than kMaxResponseWrite.
         Arm(c, ConnState::kWriting,
             w.status == Transport::Status::kWantWrite ? EPOLLOUT : EPOLLIN,
-            NowNs() + ToNs(options.io_timeout));
+            WriteDeadline(c));
         return false;
       }
       Close(c);
@@ -963,7 +1017,10 @@ struct HttpServer::Impl {
     if (c->verify) {
       c->verify = false;
       const std::shared_ptr<const WebSecurity> web = CurrentWeb();
-      if (web->auth != nullptr && !web->auth->Check(c->head.authorization)) {
+      const bool ok =
+          web->auth == nullptr || web->auth->Check(c->head.authorization);
+      verifying.fetch_sub(1);
+      if (!ok) {
         Unauthorized(c);
         in_flight.fetch_sub(1);
         if (Finish(c)) Advance(c);
@@ -1035,10 +1092,11 @@ struct HttpServer::Impl {
       if (AcceptsGzip(head.accept_encoding) &&
           GzipCompress(body, &compressed)) {
         r.body = compressed;
-        r.extra_headers = "Vary: Accept-Encoding\r\nContent-Encoding: gzip\r\n";
+        r.extra_headers =
+            "Vary: Accept, Accept-Encoding\r\nContent-Encoding: gzip\r\n";
       } else {
         r.body = body;
-        r.extra_headers = "Vary: Accept-Encoding\r\n";
+        r.extra_headers = "Vary: Accept, Accept-Encoding\r\n";
       }
     } catch (const std::exception& e) {
       Log(LogLevel::kError, "request failed",

@@ -45,6 +45,7 @@ Result<std::shared_ptr<const WebSecurity>> BuildWeb(const Config& cfg) {
     tls.key_file = cfg.web.tls_key_file;
     tls.client_ca_file = cfg.web.tls_client_ca_file;
     tls.tls13_only = cfg.web.tls_min_version == "TLS13";
+    tls.check_module_permissions = cfg.check_plugin_permissions;
     auto context = TlsContext::Create(tls);
     if (!context.ok()) {
       return Status::Error(cfg.web.tls_origin.ToString() +
@@ -99,11 +100,13 @@ void Reload(const CommandLine& cl, const Config& running,
   if (next.listen != running.listen ||
       next.metrics_path != running.metrics_path ||
       next.max_requests != running.max_requests ||
+      next.max_connections != running.max_connections ||
       next.timeout_margin_seconds != running.timeout_margin_seconds ||
       next.default_timeout_seconds != running.default_timeout_seconds ||
       next.log_format != running.log_format) {
     Log(LogLevel::kWarn,
         "changes to server.listen, server.metrics_path, server.max_requests, "
+        "server.max_connections, "
         "scrape.timeout_margin_seconds, scrape.default_timeout_seconds and "
         "log.format need a restart; keeping the running ones");
   }
@@ -211,6 +214,7 @@ int Main(int argc, char** argv) {
   server_options.listen = cfg.listen;
   server_options.metrics_path = cfg.metrics_path;
   server_options.max_requests = static_cast<int>(cfg.max_requests);
+  server_options.max_connections = static_cast<int>(cfg.max_connections);
   server_options.timeout_margin =
       std::chrono::duration<double>(cfg.timeout_margin_seconds);
   server_options.default_scrape_timeout =

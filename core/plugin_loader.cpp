@@ -100,7 +100,7 @@ struct LoadedPlugin::Library {
 LoadedPlugin::~LoadedPlugin() = default;
 
 Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
-    const std::filesystem::path& file) {
+    const std::filesystem::path& file, std::string_view name) {
   std::error_code ec;
   const std::filesystem::path path = std::filesystem::absolute(file, ec);
   if (ec) return Status::Error("cannot resolve path: " + ec.message());
@@ -146,7 +146,8 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
         "descriptor has struct_size " + std::to_string(d->struct_size) +
         ", smaller than ABI 1.0's " + std::to_string(sizeof(sm_plugin)));
   }
-  const std::string stem = path.stem().string();
+  const std::string stem =
+      name.empty() ? path.stem().string() : std::string(name);
   if (d->name == nullptr || !IsValidPluginName(d->name)) {
     return Status::Error("descriptor name is missing or not [a-z][a-z0-9_]*");
   }

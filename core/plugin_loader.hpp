@@ -46,7 +46,7 @@ class LoadedPlugin {
 
  private:
   friend Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
-      const std::filesystem::path& file);
+      const std::filesystem::path& file, std::string_view name);
   struct Library;
   LoadedPlugin() = default;
 
@@ -55,9 +55,11 @@ class LoadedPlugin {
   std::unique_ptr<Library> library_;
 };
 
-// Loads and validates the plugin at file (made absolute first).
+// Loads and validates the plugin at file (made absolute first). Its
+// descriptor must be named name, or the file's stem when name is empty (a
+// caller loading through a resolved symlink passes the name it listed).
 Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
-    const std::filesystem::path& file);
+    const std::filesystem::path& file, std::string_view name = {});
 
 // Plugin loading is a trust boundary: code in a plugin runs as the
 // service. Returns why path (a plugin file or directory) is unsafe to load

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <system_error>
 
+#include "plugin_loader.hpp"
+
 namespace sysmetrics {
 namespace {
 
@@ -75,7 +77,19 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Create(const TlsSettings& s) {
   {
     std::lock_guard lock(mu);
     if (create == nullptr && load_error.empty()) {
-      const std::string path = TlsModulePath();
+      std::error_code ec;
+      // Checked and loaded by its resolved path, as plugins are.
+      std::string path = TlsModulePath();
+      const std::filesystem::path real = std::filesystem::canonical(path, ec);
+      if (!ec) path = real.string();
+      if (s.check_module_permissions) {
+        if (const std::string problem = TrustProblem(path); !problem.empty()) {
+          return Status::Error("the TLS module is not trusted: " + problem +
+                               " (fix the ownership and mode, or set "
+                               "plugins.check_permissions = false on a "
+                               "development machine)");
+        }
+      }
       void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
       if (handle == nullptr) {
         // Under mu: no other dlerror() caller in between.

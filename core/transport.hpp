@@ -38,6 +38,10 @@ struct TlsSettings {
   std::string key_file;
   std::string client_ca_file;  // non-empty: clients must present a cert
   bool tls13_only = false;     // else TLS 1.2 and 1.3
+  // The TLS module is code loaded into the service, like a plugin: refuse
+  // it when others could write it (TrustProblem), unless the operator
+  // turned plugin permission checks off.
+  bool check_module_permissions = true;
 };
 
 // A server TLS configuration: certificate, key, optional client CA and

@@ -63,7 +63,7 @@ class HostileClientTest(harness.TempDirTestCase):
         try:
             self.assertIsNone(self.e.proc.poll(), "the exporter died")
         finally:
-            self.e.kill()
+            self.e.close()
             super().tearDown()
 
     def connect(self):
@@ -283,6 +283,45 @@ class HostileClientTest(harness.TempDirTestCase):
             time.sleep(0.3)
             self.assert_serves()
             self.assertLessEqual(self.open_fds(), 1024 + 64)
+        finally:
+            for s in socks:
+                s.close()
+        self.assert_serves()
+
+    def test_clients_that_never_read_cannot_fill_every_slot(self):
+        # More clients than server.max_connections (here 32, so that the
+        # responses they hold fit in memory), each pipelining scrapes and
+        # reading nothing: the server holds a response it cannot send on
+        # every connection. Those connections are not exempt from eviction:
+        # the one that has waited longest for its reader makes room, and
+        # Prometheus' scrape is served within a second.
+        self.e.close()
+        cfg = os.path.join(self.tmp, "c.toml")
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write("[server]\nmax_connections = 32\n")
+        self.e = harness.Exporter("--plugin-dir", os.path.join(self.tmp, "plugins"),
+                                  "--procfs", os.path.join(self.tmp, "proc"),
+                                  "--log-level", "debug", config=cfg).start()
+        socks = []
+        # Enough pipelined scrapes to fill the kernel's buffers both ways.
+        request = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 400
+        try:
+            for _ in range(40):
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.settimeout(5)
+                s.connect(("127.0.0.1", self.e.port))
+                s.setblocking(False)
+                try:
+                    s.send(request)
+                except (BlockingIOError, ConnectionResetError, BrokenPipeError):
+                    pass
+                socks.append(s)
+                time.sleep(0.01)
+            time.sleep(0.3)
+            for _ in range(3):
+                self.assert_serves()
+            self.assertLessEqual(self.open_fds(), 32 + 64)
         finally:
             for s in socks:
                 s.close()

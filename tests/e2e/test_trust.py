@@ -3,7 +3,6 @@ user could write to is refused with a log line saying why; the other
 plugins and the process carry on."""
 
 import os
-import subprocess
 import unittest
 
 import harness
@@ -85,10 +84,32 @@ class TrustTest(harness.TempDirTestCase):
         self.assert_refused(log, "memory", "loose is writable by everyone")
         self.assertNotIn("sysmetrics_memory_", text)
 
+    def test_plugins_are_loaded_by_their_resolved_path(self):
+        # The plugin directory named through a link that anyone can replace
+        # (its directory is world-writable): what is checked and loaded is
+        # the directory it resolved to, never the link, so swapping the
+        # link after the check cannot slip another file in.
+        loose = os.path.join(self.tmp, "loose")
+        os.makedirs(loose)
+        os.chmod(loose, 0o777)
+        link = os.path.join(loose, "plugins")
+        os.symlink(self.plugins, link)
+        with harness.Exporter("--plugin-dir", link, "--procfs", self.procfs,
+                              config=self.config()) as e:
+            text = e.metrics()
+            log = "\n".join(e.log())
+        self.assertNotIn("plugin refused", log)
+        self.assertIn("sysmetrics_cpu_seconds_total", text)
+        loaded = [l for l in log.splitlines() if "plugin loaded" in l]
+        self.assertEqual(len(loaded), len(harness.BUILTIN_PLUGINS), log)
+        for line in loaded:
+            self.assertIn(self.plugins + "/", line)
+            self.assertNotIn(link, line)
+
     def test_check_config_names_file_and_reason(self):
         os.chmod(self.plugin("cpu"), 0o666)
-        res = subprocess.run([harness.BIN, "--config", self.config(),
-                              "--plugin-dir", self.plugins, "--check-config"],
+        res = harness.run("--config", self.config(),
+                              "--plugin-dir", self.plugins, "--check-config",
                              capture_output=True, text=True, timeout=30,
                              check=False)
         self.assertEqual(res.returncode, 2, res.stdout + res.stderr)
