@@ -1,5 +1,6 @@
 #include "collector.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -113,6 +114,9 @@ sm_status BeginFamily(sm_emitter* em, const sm_family* f) {
   // First, so that a family refused below also ends the previous one: its
   // samples must not land in that one.
   EndFamily(em);
+  // Past the limit every call is refused at once, whatever it holds: a
+  // runaway plugin costs no more per call than this.
+  if (em->set->limit_reached()) return SM_ERR_LIMIT;
   if (f == nullptr ||
       f->struct_size < offsetof(sm_family, unit) + sizeof(f->unit) ||
       f->name == nullptr) {
@@ -133,6 +137,7 @@ sm_status BeginFamily(sm_emitter* em, const sm_family* f) {
                                   static_cast<MetricType>(type),
                                   f->unit != nullptr ? f->unit : "");
   if (!s.ok()) {
+    if (em->set->limit_reached()) return SM_ERR_LIMIT;
     ReportProblem(em, s);
     return SM_ERR_INVALID;
   }
@@ -302,6 +307,48 @@ Collector::LastScrape Collector::last_scrape() const {
   return last_;
 }
 
+std::shared_ptr<const std::vector<Collector::KnownFamily>>
+Collector::known_families() const {
+  std::lock_guard lock(mu_);
+  return known_;
+}
+
+void Collector::NoteFamilies(const MetricSet& set) {
+  const auto known = known_families();
+  const auto less = [](const KnownFamily& k, std::string_view name) {
+    return k.name < name;
+  };
+  auto find = [&](const std::vector<KnownFamily>& v, std::string_view name) {
+    const auto it = std::lower_bound(v.begin(), v.end(), name, less);
+    return it != v.end() && it->name == name ? it : v.end();
+  };
+  // The common case, every family already known: no allocation.
+  bool fresh = false;
+  for (const MetricSet::Family& f : set.families()) {
+    if (find(*known, set.str(f.name)) == known->end()) {
+      fresh = true;
+      break;
+    }
+  }
+  if (!fresh || known->size() >= kMaxKnownFamilies) return;
+  // A set never holds a family twice, so appending what is not yet known
+  // and sorting once keeps the names unique.
+  auto next = std::make_shared<std::vector<KnownFamily>>(*known);
+  for (const MetricSet::Family& f : set.families()) {
+    if (next->size() >= kMaxKnownFamilies) break;
+    const std::string_view name = set.str(f.name);
+    if (find(*known, name) == known->end()) {
+      next->push_back(KnownFamily{std::string(name), f.type});
+    }
+  }
+  std::sort(next->begin(), next->end(),
+            [](const KnownFamily& a, const KnownFamily& b) {
+              return a.name < b.name;
+            });
+  std::lock_guard lock(mu_);
+  known_ = std::move(next);
+}
+
 void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
   Run& run = *run_ptr;
   sm_emitter em;
@@ -318,9 +365,11 @@ void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
     // Truncated output is wrong output: fail the collector for this scrape.
     run.ok = false;
     run.error = "emitted more than the sample limit of " +
-                std::to_string(settings_.sample_limit) + " samples";
+                std::to_string(settings_.sample_limit) +
+                " samples (or as many families)";
   } else if (st == SM_OK) {
     run.ok = true;
+    NoteFamilies(run.metrics);
   } else {
     err[kErrLen - 1] = '\0';
     run.ok = false;

@@ -128,9 +128,23 @@ class Collector {
   void RecordScrape(bool success, double seconds, const std::string& error);
   LastScrape last_scrape() const;
 
+  // The families this collector has served since it was created, sorted by
+  // name (at most kMaxKnownFamilies). A scrape in which it fails or is not
+  // asked for still reserves them, so a collector merged later (textfile)
+  // cannot take one of its names over. Never null.
+  struct KnownFamily {
+    std::string name;
+    MetricType type = MetricType::kUntyped;
+  };
+  static constexpr std::size_t kMaxKnownFamilies = 100000;
+  std::shared_ptr<const std::vector<KnownFamily>> known_families() const;
+
  private:
   Collector(std::shared_ptr<LoadedPlugin> plugin, CollectorSettings settings);
   std::shared_ptr<Run> NewRun();
+  // Adds the families of a successful run to known_ (Execute only: runs of
+  // one collector never overlap, so read-then-replace is safe).
+  void NoteFamilies(const MetricSet& set);
 
   std::shared_ptr<LoadedPlugin> plugin_;
   CollectorSettings settings_;
@@ -142,6 +156,8 @@ class Collector {
   std::vector<std::unique_ptr<Run>> spare_;  // recycled runs
   std::uint64_t errors_ = 0;
   LastScrape last_;
+  std::shared_ptr<const std::vector<KnownFamily>> known_ =
+      std::make_shared<const std::vector<KnownFamily>>();
 };
 
 // Threads that execute runs. It grows on demand up to max_threads (one per

@@ -275,12 +275,31 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   for (const std::string_view name : kSelfFamilies) {
     refs.push_back({name, 0, MetricType::kGauge});
   }
-  std::uint32_t order = 1;
+  // A collector that failed or was not asked for in this scrape still
+  // holds the names it has served before, in its place in the order: a
+  // collector merged later (textfile last) never takes them over.
+  thread_local std::vector<const MetricSet*> served;
+  served.assign(n, nullptr);
   for (std::size_t k = 0; k < index.size(); ++k) {
-    if (!report->collectors[k].success) continue;
-    const MetricSet& set = slots[index[k]].run->metrics;
-    for (const MetricSet::Family& f : set.families()) {
-      refs.push_back({set.str(f.name), order++, f.type});
+    if (report->collectors[k].success) {
+      served[index[k]] = &slots[index[k]].run->metrics;
+    }
+  }
+  using Known = std::shared_ptr<const std::vector<Collector::KnownFamily>>;
+  thread_local std::vector<Known> held;  // keeps the names alive
+  held.clear();
+  std::uint32_t order = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (served[i] != nullptr) {
+      const MetricSet& set = *served[i];
+      for (const MetricSet::Family& f : set.families()) {
+        refs.push_back({set.str(f.name), order++, f.type});
+      }
+    } else {
+      held.push_back(collectors_[i]->known_families());
+      for (const Collector::KnownFamily& f : *held.back()) {
+        refs.push_back({f.name, order++, f.type});
+      }
     }
   }
   thread_local std::vector<bool> dropped;
@@ -288,18 +307,21 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   MarkClashes(refs, dropped);
 
   order = 1;
-  for (std::size_t k = 0; k < index.size(); ++k) {
-    if (!report->collectors[k].success) continue;
-    const std::size_t i = index[k];
-    const MetricSet& set = slots[i].run->metrics;
+  std::size_t next_held = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (served[i] == nullptr) {
+      order += static_cast<std::uint32_t>(held[next_held++]->size());
+      continue;
+    }
+    const MetricSet& set = *served[i];
     for (const MetricSet::Family& f : set.families()) {
       if (!dropped[order++]) {
         AppendFamily(*out, set, f, options.format);
         continue;
       }
       Log(LogLevel::kWarn,
-          "metric family dropped: its name is already used by the host or "
-          "an earlier collector",
+          "metric family dropped: its name is already used by the host, an "
+          "earlier collector, or a collector that served it before",
           {{"collector", collectors_[i]->name()}, {"family", set.str(f.name)}});
     }
   }
@@ -345,6 +367,7 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   // Release the runs now, not when this thread next scrapes: a run returns
   // itself to its collector, which a reload may destroy in between.
   for (Slot& s : slots) s.run.reset();
+  held.clear();
 }
 
 }  // namespace sysmetrics

@@ -131,9 +131,22 @@ bool AppendRepairedUtf8(std::string& out, std::string_view text) {
   return repaired;
 }
 
+bool MetricSet::HasFamily(std::string_view name) const {
+  if (families_.size() < kIndexFamiliesFrom) {
+    return std::any_of(families_.begin(), families_.end(),
+                       [&](const Family& f) { return str(f.name) == name; });
+  }
+  const auto [first, last] =
+      family_index_.equal_range(std::hash<std::string_view>{}(name));
+  return std::any_of(first, last, [&](const auto& entry) {
+    return str(families_[entry.second].name) == name;
+  });
+}
+
 void MetricSet::Clear() {
   arena_.clear();
   families_.clear();
+  family_index_.clear();
   samples_.clear();
   labels_.clear();
   open_ = false;
@@ -178,11 +191,14 @@ Status MetricSet::BeginFamily(std::string_view name, std::string_view help,
                            "'");
     }
   }
-  for (const Family& f : families_) {
-    if (str(f.name) == name) {
-      return Status::Error("metric family '" + std::string(name) +
-                           "' emitted twice");
-    }
+  if (sample_limit_ != 0 && families_.size() >= sample_limit_) {
+    limit_reached_ = true;
+    return Status::Error("family limit of " + std::to_string(sample_limit_) +
+                         " reached");
+  }
+  if (HasFamily(name)) {
+    return Status::Error("metric family '" + std::string(name) +
+                         "' emitted twice");
   }
   Family f;
   f.name = Store(name);
@@ -191,6 +207,15 @@ Status MetricSet::BeginFamily(std::string_view name, std::string_view help,
   f.type = type;
   f.first_sample = static_cast<std::uint32_t>(samples_.size());
   families_.push_back(f);
+  if (families_.size() == kIndexFamiliesFrom) {
+    for (std::uint32_t i = 0; i < families_.size(); ++i) {
+      family_index_.emplace(
+          std::hash<std::string_view>{}(str(families_[i].name)), i);
+    }
+  } else if (families_.size() > kIndexFamiliesFrom) {
+    family_index_.emplace(std::hash<std::string_view>{}(name),
+                          static_cast<std::uint32_t>(families_.size() - 1));
+  }
   open_ = true;
   finished_ = false;
   return Status::Ok();

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "status.hpp"
@@ -116,9 +117,15 @@ class MetricSet {
   StrRef Store(std::string_view s);
   StrRef StoreRepaired(std::string_view s);
   std::size_t DropDuplicates(Family& family);
+  bool HasFamily(std::string_view name) const;
+
+  // Families are found by a scan while few (the usual plugin), by a hash
+  // index from this many on (a plugin emitting thousands).
+  static constexpr std::size_t kIndexFamiliesFrom = 32;
 
   std::string arena_;
   std::vector<Family> families_;
+  std::unordered_multimap<std::size_t, std::uint32_t> family_index_;
   std::vector<Sample> samples_;
   std::vector<Label> labels_;
   std::vector<std::uint64_t> hashes_;  // scratch for DropDuplicates

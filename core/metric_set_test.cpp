@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+
 namespace sysmetrics {
 namespace {
 
@@ -59,6 +61,37 @@ TEST_CASE("invalid families and samples are refused with a reason") {
       set.BeginFamily("x_bytes", "", MetricType::kGauge, "seconds").ok());
   CHECK(set.BeginFamily("x_seconds_total", "", MetricType::kCounter, "seconds")
             .ok());
+}
+
+TEST_CASE("a family name used twice is refused, however many families") {
+  // Below and above the size at which family names are indexed, and again
+  // after Clear (which must forget the index too).
+  MetricSet m;
+  for (int round = 0; round < 2; ++round) {
+    CAPTURE(round);
+    for (int i = 0; i < 200; ++i) {
+      REQUIRE(
+          m.BeginFamily("f_" + std::to_string(i), "", MetricType::kGauge).ok());
+    }
+    for (const int i : {0, 5, 31, 32, 33, 150, 199}) {
+      CAPTURE(i);
+      const Status s =
+          m.BeginFamily("f_" + std::to_string(i), "", MetricType::kGauge);
+      CHECK(s.message() ==
+            "metric family 'f_" + std::to_string(i) + "' emitted twice");
+    }
+    CHECK(m.families().size() == 200);
+    m.Clear();
+    CHECK(m.families().empty());
+  }
+  m.set_sample_limit(10);
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(
+        m.BeginFamily("g_" + std::to_string(i), "", MetricType::kGauge).ok());
+  }
+  CHECK(m.BeginFamily("g_10", "", MetricType::kGauge).message() ==
+        "family limit of 10 reached");
+  CHECK(m.limit_reached());
 }
 
 TEST_CASE("label values with invalid UTF-8 are repaired and flagged") {

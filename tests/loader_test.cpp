@@ -358,18 +358,82 @@ TEST_CASE("invalid names, bad UTF-8 and duplicates are refused or repaired") {
 }
 
 TEST_CASE("the sample limit bounds a runaway plugin and fails it") {
-  CollectorSettings settings;
-  settings.sample_limit = 1000;
+  // flood: a million samples. flood_families: a million empty families,
+  // every status ignored, which count against the same limit, and stay
+  // cheap (the duplicate-name check is indexed; past the limit each call is
+  // refused at once). Both fail alone, well inside the deadline, and the
+  // refusals past the limit are not logged one by one.
+  struct Case {
+    const char* plugin;
+    const char* leaked;  // what must not reach the output
+  };
+  for (const Case& c : {Case{"flood", "sysmetrics_flood{"},
+                        Case{"flood_families", "thirdparty_flood_family_"}}) {
+    CAPTURE(c.plugin);
+    LogCapture log;
+    CollectorSettings settings;
+    settings.sample_limit = 1000;
+    std::vector<std::unique_ptr<Collector>> cs;
+    cs.push_back(MakeCollector(c.plugin, settings));
+    cs.push_back(MakeCollector("c_plugin"));
+    Exporter e(std::move(cs));
+    ScrapeReport report;
+    const std::string out = Scrape(e, &report, std::chrono::seconds(30));
+    REQUIRE(report.collectors.size() == 2);
+    CHECK_FALSE(report.collectors[0].success);
+    CHECK(Contains(report.collectors[0].error, "sample limit of 1000"));
+    CHECK_FALSE(Contains(out, c.leaked));
+    CHECK(report.collectors[1].success);
+    CHECK(ExpositionProblems(out).empty());
+    CHECK(LinesWith(log.text(), c.leaked).size() < 10);
+  }
+}
+
+TEST_CASE(
+    "a family another collector has served stays refused while it fails") {
+  // textfile is merged last; a .prom file must not take over a family of a
+  // collector that failed (or was not asked for) in this scrape.
+  LogCapture log;
+  TempDir dir;
+  std::filesystem::create_directory(dir.File("prom"));
+  std::ofstream(dir.File("prom/x.prom"))
+      << "# TYPE thirdparty_flaky_value gauge\nthirdparty_flaky_value 999\n"
+         "# TYPE own_value gauge\nown_value 7\n";
+  auto textfile = LoadPlugin(SYSMETRICS_PLUGIN_BUILD_DIR "/textfile.so");
+  REQUIRE(textfile.ok());
+  CollectorConfig cc;
+  RawOption dirs;
+  dirs.key = "directories";
+  dirs.kind = RawOption::Kind::kStringList;
+  dirs.value.type = OptionType::kStringList;
+  dirs.value.list = {dir.File("prom")};
+  cc.options.push_back(dirs);
+  auto options = ResolveOptions(textfile.value()->info(), cc);
+  REQUIRE(options.ok());
+  auto tc = Collector::Create(textfile.value(), options.take(), {});
+  REQUIRE(tc.ok());
   std::vector<std::unique_ptr<Collector>> cs;
-  cs.push_back(MakeCollector("flood", settings));
-  cs.push_back(MakeCollector("c_plugin"));
+  cs.push_back(MakeCollector("flaky"));
+  cs.push_back(tc.take());
   Exporter e(std::move(cs));
-  ScrapeReport report;
-  const std::string out = Scrape(e, &report, std::chrono::seconds(10));
-  CHECK_FALSE(report.collectors[0].success);
-  CHECK(Contains(report.collectors[0].error, "sample limit of 1000"));
-  CHECK_FALSE(Contains(out, "sysmetrics_flood{"));
-  CHECK(report.collectors[1].success);
+  for (int i = 1; i <= 4; ++i) {
+    CAPTURE(i);
+    const bool flaky_ok = i % 2 == 1;
+    ScrapeReport report;
+    const std::string out = Scrape(e, &report);
+    CHECK(ExpositionProblems(out).empty());
+    REQUIRE(report.collectors.size() == 2);
+    CHECK(report.collectors[0].success == flaky_ok);
+    CHECK(report.collectors[1].success);
+    CHECK_FALSE(Contains(out, "thirdparty_flaky_value 999"));
+    CHECK(Contains(out, "thirdparty_flaky_value 1\n") == flaky_ok);
+    CHECK(Contains(out, "own_value 7\n"));
+  }
+  CHECK(LinesWith(log.text(), "metric family dropped").size() == 4);
+  CHECK(LinesWith(log.text(),
+                  "collector=textfile "
+                  "family=thirdparty_flaky_value")
+            .size() == 4);
 }
 
 TEST_CASE("a slow collector misses its deadline and is not started twice") {

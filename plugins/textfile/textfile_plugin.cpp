@@ -42,6 +42,7 @@ const sm_option kOptions[] = {
 
 constexpr const char* kMtimeFamily = "sysmetrics_textfile_mtime_seconds";
 constexpr const char* kErrorFamily = "sysmetrics_textfile_scrape_error";
+constexpr const char* kReservedPrefix = "sysmetrics_";
 
 std::string ErrnoText(int err) {
   char buf[256];
@@ -63,14 +64,24 @@ const char* TypeName(sm_metric_type t) {
   }
 }
 
-// Reads path whole into *out. ENOENT: *vanished.
+// Reads path whole into *out. *vanished: it was removed since the listing
+// (a writer replacing it), which is not an error.
 bool ReadFile(const std::string& path, std::int64_t max_bytes, std::string* out,
               double* mtime, bool* vanished, std::string* error) {
   *vanished = false;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: opening a FIFO named *.prom would otherwise wait for a
+  // writer forever, and with it every later scrape of this collector.
+  const int fd =
+      ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
-    *vanished = errno == ENOENT;
-    *error = ErrnoText(errno);
+    const int err = errno;
+    struct stat link {};
+    if (err == ENOENT && ::lstat(path.c_str(), &link) == 0) {
+      *error = "a symbolic link to a file that does not exist";
+      return false;
+    }
+    *vanished = err == ENOENT;
+    *error = ErrnoText(err);
     return false;
   }
   struct stat st {};
@@ -224,9 +235,12 @@ class TextfileCollector {
   // Adds this file's families to merged_, or nothing at all.
   bool Merge(const std::string& path, std::string* error) {
     for (const Family& f : parsed_.families) {
-      if (f.name == kMtimeFamily || f.name == kErrorFamily) {
+      // The exporter's own namespace: a file must not stand in for the
+      // series of a collector that failed or was not asked for.
+      if (f.name.starts_with(kReservedPrefix)) {
         *error = "line " + std::to_string(f.line) + ": '" + f.name +
-                 "' is the textfile collector's own metric";
+                 "': names starting with " + kReservedPrefix +
+                 " belong to the exporter and its collectors; rename it";
         return false;
       }
       auto it = merged_.find(f.name);

@@ -12,20 +12,30 @@ import unittest
 import harness
 
 # Every test plugin that loads and collects, faulty ones included.
-TEST_PLUGINS = ("slow", "bad_names", "hostile_log", "flood", "c_plugin",
-                "throws", "collect_fails")
+TEST_PLUGINS = ("slow", "bad_names", "hostile_log", "flood", "flood_families",
+                "c_plugin", "throws", "collect_fails", "flaky")
 
 
 class ConcurrencyTest(harness.TempDirTestCase):
     def setUp(self):
         super().setUp()
         self.procfs = harness.make_procfs(os.path.join(self.tmp, "proc"))
-        self.plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"),
-                                          test_plugins=TEST_PLUGINS)
+        # The built-in plugins, textfile included, and the test plugins.
+        self.plugins = harness.plugin_dir(
+            os.path.join(self.tmp, "plugins"),
+            names=harness.BUILTIN_PLUGINS + ("textfile",),
+            test_plugins=TEST_PLUGINS)
+        self.textfile_dir = os.path.join(self.tmp, "textfile")
+        os.mkdir(self.textfile_dir)
+        with open(os.path.join(self.textfile_dir, "job.prom"), "w",
+                  encoding="utf-8") as f:
+            f.write("# TYPE job_runs_total counter\njob_runs_total 3\n")
 
     def write_config(self, enabled=TEST_PLUGINS, extra=""):
         path = os.path.join(self.tmp, "c.toml")
-        text = "[scrape]\nsample_limit = 20000\n" + extra
+        text = ("[scrape]\nsample_limit = 20000\n" + extra +
+                "[collectors.textfile]\nenabled = true\n"
+                f'directories = ["{self.textfile_dir}"]\n')
         for name in TEST_PLUGINS:
             on = "true" if name in enabled else "false"
             text += f"[collectors.{name}]\nenabled = {on}\n"
@@ -59,7 +69,7 @@ class ConcurrencyTest(harness.TempDirTestCase):
                               self.procfs, config=cfg) as e:
             failures = []
             stop = threading.Event()
-            threads = (self.start_scrapers(e, 4, failures, stop) +
+            threads = (self.start_scrapers(e, 6, failures, stop) +
                        self.start_scrapers(e, 2, failures, stop, gzip=True))
             try:
                 for i in range(6):
@@ -84,7 +94,7 @@ class ConcurrencyTest(harness.TempDirTestCase):
         try:
             failures = []
             stop = threading.Event()
-            threads = self.start_scrapers(e, 6, failures, stop)
+            threads = self.start_scrapers(e, 8, failures, stop)
             time.sleep(1.0)
             status = e.stop(signal.SIGTERM, timeout=20)
             stop.set()

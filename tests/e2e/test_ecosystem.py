@@ -193,8 +193,12 @@ class LandingPageTest(harness.TempDirTestCase):
             self.assertEqual(status, 200)
             self.assertEqual(h["Content-Type"], "text/html; charset=utf-8")
             self.assertIn("not scraped yet", page)
-            e.metrics()
+            text = e.metrics()
             page = e.get("/")[2].decode()
+            # The build version, as sysmetrics_build_info reports it.
+            version = re.search(r'sysmetrics_build_info\{[^}]*version="([^"]+)"',
+                                text).group(1)
+            self.assertIn(f"version {version}, plugin ABI {harness.ABI}", page)
             for name in harness.BUILTIN_PLUGINS:
                 self.assertIn(f"<td>{name}</td>", page)
             self.assertIn(f"plugin ABI {harness.ABI}", page)
@@ -249,8 +253,12 @@ class TextfileTest(harness.TempDirTestCase):
         self.write("broken.prom", "ok_metric 1\nbad metric name 2\n")
         self.write("stamped.prom", "with_time 1 1700000000000\n")
         self.write("clash.prom",  # a family the cpu plugin exports
+                   "# TYPE clash_extra gauge\nclash_extra 1\n"
                    "# TYPE sysmetrics_cpus_online gauge\n"
                    "sysmetrics_cpus_online 999\n")
+        os.mkfifo(os.path.join(self.dir, "fifo.prom"))  # never written
+        os.symlink(os.path.join(self.dir, "gone"),
+                   os.path.join(self.dir, "dangling.prom"))
         self.write("conflict.prom",  # backup_runs_total as another type
                    "# TYPE backup_runs_total gauge\nbackup_runs_total 1\n")
         self.write("ignored.txt", "not_read 1\n")
@@ -269,14 +277,16 @@ class TextfileTest(harness.TempDirTestCase):
             self.assertNotIn("ok_metric", s)  # a bad file costs all of it
             self.assertNotIn("with_time", s)
             self.assertNotIn("not_read", s)
-            # The cpu plugin's family wins; the file's is dropped.
+            # The exporter's namespace is not the file's: the cpu plugin's
+            # family stays, the file is refused whole.
             self.assertNotEqual(s["sysmetrics_cpus_online"], "999")
+            self.assertNotIn("clash_extra", s)
             self.assertEqual(s["sysmetrics_textfile_scrape_error"], "1")
             self.assertEqual(s['sysmetrics_collector_success{collector="textfile"}'], "1")
             mtimes = {k for k in s if k.startswith("sysmetrics_textfile_mtime_seconds")}
             self.assertEqual(mtimes, {
                 f'sysmetrics_textfile_mtime_seconds{{file="{self.dir}/{n}"}}'
-                for n in ("backup.prom", "clash.prom", "more.prom")})
+                for n in ("backup.prom", "more.prom")})
             want = os.stat(os.path.join(self.dir, "backup.prom")).st_mtime
             got = float(s[f'sysmetrics_textfile_mtime_seconds{{file="{self.dir}/backup.prom"}}'])
             self.assertAlmostEqual(got, want, places=3)
@@ -285,7 +295,11 @@ class TextfileTest(harness.TempDirTestCase):
             self.assertIn(f"{self.dir}/stamped.prom:1: samples with timestamps", log)
             self.assertIn(f"{self.dir}/conflict.prom: line 1: 'backup_runs_total' is a "
                           f"gauge here but a counter in {self.dir}/backup.prom", log)
-            self.assertIn("sysmetrics_cpus_online", log)  # the dropped family
+            self.assertIn(f"{self.dir}/clash.prom: line 3: 'sysmetrics_cpus_online': "
+                          "names starting with sysmetrics_ belong to the exporter", log)
+            self.assertIn(f"{self.dir}/fifo.prom: not a regular file", log)
+            self.assertIn(f"{self.dir}/dangling.prom: a symbolic link to a file "
+                          "that does not exist", log)
             # Both formats carry the textfile families.
             status, _, body = e.get("/metrics", {"Accept": PROMETHEUS_ACCEPT})
             om = series_openmetrics(body.decode())
@@ -294,7 +308,8 @@ class TextfileTest(harness.TempDirTestCase):
             # Fix the bad files, remove one good file: the next scrape
             # follows, with no error.
             for name in ("broken.prom", "stamped.prom", "clash.prom",
-                         "conflict.prom", "more.prom"):
+                         "conflict.prom", "more.prom", "fifo.prom",
+                         "dangling.prom"):
                 os.unlink(os.path.join(self.dir, name))
             s = harness.samples(e.metrics())
             self.assertEqual(s["sysmetrics_textfile_scrape_error"], "0")
@@ -303,30 +318,55 @@ class TextfileTest(harness.TempDirTestCase):
                 [k for k in s if k.startswith("sysmetrics_textfile_mtime")],
                 [f'sysmetrics_textfile_mtime_seconds{{file="{self.dir}/backup.prom"}}'])
 
-    def test_files_replaced_while_scraping(self):
-        # A writer replacing its file in a loop never makes a scrape fail
-        # or report an error.
+    def scrape_while(self, step, scrapes):
+        """Scrapes while another thread calls step(i) for i = 0, 1, ...;
+        every scrape must succeed with the error gauge at 0. Returns the
+        exporter's log."""
         import threading
         stop = threading.Event()
 
-        def writer():
+        def loop():
             i = 0
             while not stop.is_set():
-                self.write("job.prom", f"# TYPE job_runs_total counter\njob_runs_total {i}\n")
+                step(i)
                 i += 1
 
-        self.write("job.prom", "# TYPE job_runs_total counter\njob_runs_total 0\n")
-        t = threading.Thread(target=writer)
+        step(0)
+        t = threading.Thread(target=loop)
         with self.exporter() as e:
             t.start()
             try:
-                for _ in range(50):
+                for _ in range(scrapes):
                     s = harness.samples(e.metrics())
                     self.assertEqual(s["sysmetrics_textfile_scrape_error"], "0")
-                    self.assertIn("job_runs_total", s)
+                    self.assertEqual(
+                        s['sysmetrics_collector_success{collector="textfile"}'], "1")
             finally:
                 stop.set()
                 t.join()
+            return e.log()
+
+    def test_files_replaced_while_scraping(self):
+        # A writer replacing its file in a loop (write aside, rename) never
+        # makes a scrape fail or report an error.
+        self.scrape_while(lambda i: self.write(
+            "job.prom", f"# TYPE job_runs_total counter\njob_runs_total {i}\n"), 50)
+
+    def test_files_deleted_while_scraping(self):
+        # A writer that deletes its file, then puts it back: a scrape lists
+        # the file and finds it gone (or absent) at will. A vanished file is
+        # simply not there this time: never an error, never a failure.
+        path = os.path.join(self.dir, "job.prom")
+
+        def step(i):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            self.write("job.prom", f"# TYPE job_runs_total counter\njob_runs_total {i}\n")
+
+        log = self.scrape_while(step, 100)
+        self.assertFalse([l for l in log if "textfile /" in l], log)
 
     def test_missing_directory_is_an_error_not_a_failure(self):
         os.rmdir(self.dir)
