@@ -1,5 +1,5 @@
 // Fuzz target for the exposition path: plugin calls -> MetricSet -> text
-// 0.0.4.
+// 0.0.4 and OpenMetrics 1.0.
 //
 // The input is a program of plugin calls (serializer_input.hpp) made
 // through the host API a real plugin gets (HostApi(): begin_family and
@@ -8,6 +8,10 @@
 // rendered the way Exporter::Scrape renders a collector's families
 // (AppendFamilyText, leaving out families whose names clash) and:
 //  - the text must pass StrictParse (strict_parse.hpp), the format's rules;
+//  - the OpenMetrics rendering of the same families must pass
+//    StrictParseOpenMetrics and hold the same families, help, units,
+//    samples, labels and values, under OpenMetrics' names (a counter
+//    family without "_total", its samples with it; "unknown" for untyped);
 //  - the host must have accepted exactly the calls the plugin contract
 //    (plugin.h, metric_set.hpp) allows, judged by a model built here from
 //    the calls, not by MetricSet;
@@ -54,6 +58,7 @@ struct ExpectedSample {
 struct ExpectedFamily {
   std::string name;
   std::string help;  // UTF-8-repaired
+  std::string unit;
   MetricType type = MetricType::kUntyped;
   std::vector<ExpectedSample> samples;  // every accepted one, in order
 };
@@ -135,8 +140,9 @@ std::string Show(std::string_view s) {
 }
 
 // Exporter::Scrape drops a family that uses a name (its own, or for a
-// histogram or summary a suffixed one) an earlier family uses; the same
-// rule here, so the text has what a scrape would have.
+// histogram or summary a suffixed one, or for a counter its other
+// OpenMetrics name) an earlier family uses; the same rule here, so the
+// text has what a scrape would have.
 std::vector<bool> KeptFamilies(const std::vector<ExpectedFamily>& families) {
   std::vector<bool> kept(families.size(), true);
   std::set<std::string> used;
@@ -149,6 +155,11 @@ std::vector<bool> KeptFamilies(const std::vector<ExpectedFamily>& families) {
         families[i].type == MetricType::kSummary) {
       names.push_back(families[i].name + "_sum");
       names.push_back(families[i].name + "_count");
+    }
+    if (families[i].type == MetricType::kCounter) {
+      const std::string& n = families[i].name;
+      names.push_back(n.ends_with("_total") ? n.substr(0, n.size() - 6)
+                                            : n + "_total");
     }
     for (const std::string& n : names) {
       if (!used.insert(n).second) kept[i] = false;
@@ -204,22 +215,41 @@ class Session {
         f.unit != nullptr ? std::string_view(unit) : std::string_view();
 
     const auto t = static_cast<MetricType>(type);
-    const bool valid =
-        (flags & (kFlagShortStruct | kFlagNullName)) == 0 &&
-        type <= SM_METRIC_SUMMARY && IsStrictMetricName(name) &&
-        std::none_of(families_.begin(), families_.end(),
-                     [&](const ExpectedFamily& e) { return e.name == name; }) &&
-        UnitFits(name, t, real_unit);
+    // In the order the host checks: past the limit everything is refused
+    // as over it; then the shape of the call; then the name and unit; then
+    // the family limit (families count against the sample limit too); then
+    // a name used twice.
+    const bool shaped = (flags & (kFlagShortStruct | kFlagNullName)) == 0 &&
+                        type <= SM_METRIC_SUMMARY && IsStrictMetricName(name) &&
+                        UnitFits(name, t, real_unit);
+    sm_status want = SM_OK;
+    if (limit_hit_) {
+      want = SM_ERR_LIMIT;
+    } else if (!shaped) {
+      want = SM_ERR_INVALID;
+    } else if (sample_limit_ != 0 && families_.size() >= sample_limit_) {
+      want = SM_ERR_LIMIT;
+      limit_hit_ = true;
+    } else if (std::any_of(
+                   families_.begin(), families_.end(),
+                   [&](const ExpectedFamily& e) { return e.name == name; })) {
+      want = SM_ERR_INVALID;
+    }
+    const bool valid = want == SM_OK;
     const sm_status st = HostApi().begin_family(&emitter_, &f);
-    FUZZ_CHECK((st == SM_OK) == valid,
+    FUZZ_CHECK(st == want,
                "begin_family(" + Show(name) + ", type " + std::to_string(type) +
                    ", unit " + Show(real_unit) + ", flags " +
                    std::to_string(flags) + ") returned " + std::to_string(st) +
-                   ", want " + (valid ? "SM_OK" : "a refusal"));
+                   ", want " + std::to_string(want));
     open_ = valid;
     if (valid) {
       families_.push_back(
-          ExpectedFamily{name, Repaired(f.help != nullptr ? help : ""), t, {}});
+          ExpectedFamily{name,
+                         Repaired(f.help != nullptr ? help : ""),
+                         std::string(real_unit),
+                         t,
+                         {}});
     }
   }
 
@@ -412,6 +442,74 @@ class Session {
     }
     FUZZ_CHECK(next == parsed.families.size(),
                "the exposition has families no call made:\n" + text);
+    CheckOpenMetrics(kept, parsed);
+  }
+
+  // The OpenMetrics rendering of the kept families against the text one
+  // (already checked against the calls): the same content, OpenMetrics'
+  // names.
+  void CheckOpenMetrics(const std::vector<bool>& kept,
+                        const Exposition& text_parsed) {
+    std::string om;
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      if (kept[i]) AppendFamilyOpenMetrics(om, set_, set_.families()[i]);
+    }
+    if (std::all_of(kept.begin(), kept.end(), [](bool k) { return k; })) {
+      std::string whole;
+      AppendSetOpenMetrics(whole, set_);
+      FUZZ_CHECK(whole == om, "AppendSetOpenMetrics differs from its families");
+    }
+    om.append(kOpenMetricsEof);
+    Exposition parsed;
+    std::string error;
+    FUZZ_CHECK(StrictParseOpenMetrics(om, &parsed, &error),
+               error + "\n--- OpenMetrics exposition:\n" + om + "--- end");
+    FUZZ_CHECK(parsed.families.size() == text_parsed.families.size(),
+               "OpenMetrics has " + std::to_string(parsed.families.size()) +
+                   " families, the text " +
+                   std::to_string(text_parsed.families.size()) + ":\n" + om);
+    // The expected unit of each kept family, by name.
+    std::vector<std::pair<std::string, std::string>> units;
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      if (kept[i]) units.emplace_back(families_[i].name, families_[i].unit);
+    }
+    for (std::size_t i = 0; i < parsed.families.size(); ++i) {
+      const ParsedFamily& t = text_parsed.families[i];
+      const ParsedFamily& o = parsed.families[i];
+      const bool counter = t.type == "counter";
+      const std::string base = counter && t.name.ends_with("_total")
+                                   ? t.name.substr(0, t.name.size() - 6)
+                                   : t.name;
+      FUZZ_CHECK(o.name == base,
+                 "OpenMetrics family " + Show(o.name) + " for " + Show(t.name));
+      FUZZ_CHECK(o.type == (t.type == "untyped" ? "unknown" : t.type),
+                 "OpenMetrics TYPE of " + Show(o.name) + " is " + o.type);
+      FUZZ_CHECK(o.has_help && o.help == t.help,
+                 "OpenMetrics HELP of " + Show(o.name) + " reads back " +
+                     Show(o.help) + ", want " + Show(t.help));
+      const auto u =
+          std::find_if(units.begin(), units.end(),
+                       [&](const auto& p) { return p.first == t.name; });
+      FUZZ_CHECK(u != units.end(), "no expected family " + Show(t.name));
+      FUZZ_CHECK(o.has_unit == !u->second.empty() && o.unit == u->second,
+                 "OpenMetrics UNIT of " + Show(o.name) + " is " + Show(o.unit) +
+                     ", want " + Show(u->second));
+      FUZZ_CHECK(o.samples.size() == t.samples.size(),
+                 "OpenMetrics family " + Show(o.name) + " has " +
+                     std::to_string(o.samples.size()) + " samples, want " +
+                     std::to_string(t.samples.size()));
+      for (std::size_t k = 0; k < o.samples.size(); ++k) {
+        const ParsedSample& os = o.samples[k];
+        const ParsedSample& ts = t.samples[k];
+        FUZZ_CHECK(
+            os.name == (counter ? base + "_total" : ts.name),
+            "OpenMetrics sample " + Show(os.name) + " for " + Show(ts.name));
+        FUZZ_CHECK(os.labels == ts.labels && SameValue(os.value, ts.value) &&
+                       !os.has_timestamp,
+                   "OpenMetrics sample " + std::to_string(k) + " of " +
+                       Show(o.name) + " differs from the text one:\n" + om);
+      }
+    }
   }
 
   std::size_t sample_limit_;
@@ -420,7 +518,7 @@ class Session {
   MetricSet set_;
   std::vector<ExpectedFamily> families_;
   bool open_ = false;       // the last begin_family was accepted
-  bool limit_hit_ = false;  // a sample was refused for the limit
+  bool limit_hit_ = false;  // a call was refused for the limit
   std::size_t accepted_ = 0;
   std::vector<std::string> remembered_;
 };

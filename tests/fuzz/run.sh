@@ -30,7 +30,7 @@ fi
 build="${FUZZ_BUILD_DIR:-build-fuzz}"
 jobs="${FUZZ_JOBS:-$(nproc)}"
 all_targets=(fuzz_proc_stat fuzz_meminfo fuzz_diskstats fuzz_net_dev
-             fuzz_config fuzz_http_request fuzz_serializer)
+             fuzz_textfile fuzz_config fuzz_http_request fuzz_serializer)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 for t in "${targets[@]}"; do
   if [[ " ${all_targets[*]} " != *" $t "* ]]; then
@@ -87,7 +87,8 @@ export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:report
 if [[ -n "$symbolizer" ]]; then export ASAN_SYMBOLIZER_PATH="$symbolizer"; fi
 
 echo "== strict parser self-test"
-"$bin/strict_parse_test" core/testdata/*.prom tests/golden/*.prom
+"$bin/strict_parse_test" core/testdata/*.prom core/testdata/*.om.txt \
+  tests/golden/*.prom tests/golden/*.om.txt
 
 echo "== seeds from the fixtures"
 # Fixture files for each /proc parser, by file name, wherever they are.
@@ -97,6 +98,7 @@ seed_files() {
     fuzz_meminfo) find plugins/*/testdata tests/fixtures -type f -name meminfo ;;
     fuzz_diskstats) find plugins/*/testdata tests/fixtures -type f -name diskstats ;;
     fuzz_net_dev) find plugins/*/testdata tests/fixtures -type f -path '*/net/dev' ;;
+    fuzz_textfile) find core/testdata tests/golden -type f -name '*.prom' ;;
   esac 2>/dev/null | sort
 }
 rm -rf "$work/seeds"
@@ -151,13 +153,14 @@ for t in "${targets[@]}"; do
       if [[ -d "tests/fuzz/seeds/$t" ]]; then
         cp tests/fuzz/seeds/"$t"/* "$dir/"
       fi
+      live=""
       case "$t" in
         fuzz_proc_stat) live=/proc/stat ;;
         fuzz_meminfo) live=/proc/meminfo ;;
         fuzz_diskstats) live=/proc/diskstats ;;
         fuzz_net_dev) live=/proc/net/dev ;;
       esac
-      if [[ -r "$live" ]]; then cat "$live" >"$dir/this-host"; fi
+      if [[ -n "$live" && -r "$live" ]]; then cat "$live" >"$dir/this-host"; fi
       ;;
   esac
   count=$(find "$dir" -type f | wc -l)

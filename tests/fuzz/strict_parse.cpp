@@ -16,29 +16,43 @@ bool IsAlpha(char c) {
 }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-bool IsKnownType(std::string_view t) {
+bool IsKnownType(std::string_view t, bool om) {
+  if (om) {
+    // The OpenMetrics types this parser knows; gaugehistogram, stateset
+    // and info exist too, but the serializer never writes them.
+    return t == "counter" || t == "gauge" || t == "unknown" || t == "summary" ||
+           t == "histogram";
+  }
   return t == "counter" || t == "gauge" || t == "untyped" || t == "summary" ||
          t == "histogram";
 }
 
 // The names a family of this type may give its samples besides its own.
+// OpenMetrics adds _created, and names a counter's samples _total.
 std::vector<std::string> SuffixedNames(const std::string& name,
-                                       std::string_view type) {
-  if (type == "summary") return {name + "_sum", name + "_count"};
+                                       std::string_view type, bool om) {
+  std::vector<std::string> out;
+  if (type == "summary") out = {name + "_sum", name + "_count"};
   if (type == "histogram") {
-    return {name + "_bucket", name + "_sum", name + "_count"};
+    out = {name + "_bucket", name + "_sum", name + "_count"};
   }
-  return {};
+  // OpenMetrics also has <name>_created samples; the serializer writes
+  // none, and the format does not reserve the name, so neither does this.
+  if (om && type == "counter") out = {name + "_total"};
+  return out;
 }
 
-bool BelongsTo(const ParsedFamily& f, std::string_view sample) {
-  if (sample == f.name) return f.type != "histogram";
+bool BelongsTo(const ParsedFamily& f, std::string_view sample, bool om) {
+  if (sample == f.name) {
+    return f.type != "histogram" && !(om && f.type == "counter");
+  }
   if (!sample.starts_with(f.name)) return false;
   const std::string_view suffix = sample.substr(f.name.size());
   if (f.type == "summary") return suffix == "_sum" || suffix == "_count";
   if (f.type == "histogram") {
     return suffix == "_bucket" || suffix == "_sum" || suffix == "_count";
   }
+  if (om && f.type == "counter") return suffix == "_total";
   return false;
 }
 
@@ -100,25 +114,35 @@ std::size_t NameLength(std::string_view s, bool allow_colon) {
 
 class Parser {
  public:
-  explicit Parser(Exposition* out) : out_(out) {}
+  Parser(Exposition* out, bool om) : out_(out), om_(om) {}
 
   bool Line(std::size_t line_no, std::string_view line, std::string* error) {
     line_no_ = line_no;
     error_ = error;
+    if (eof_) return Fail("a line after # EOF");
     if (line.empty()) return Fail("empty line");
+    if (om_ && line == "# EOF") {
+      eof_ = true;
+      return true;
+    }
     // "# HELP ..." and "# TYPE ..." are directives; "# HELPER" is a
     // comment, but a bare "# HELP" is a directive without its name.
-    for (const std::string_view d : {"# HELP", "# TYPE"}) {
+    for (const std::string_view d : {"# HELP", "# TYPE", "# UNIT"}) {
+      if (!om_ && d == "# UNIT") continue;
       if (line == d || line.starts_with(std::string(d) + " ")) {
         return Directive(line);
       }
     }
     if (line[0] == '#') {
+      // OpenMetrics has no comments.
+      if (om_) return Fail("a '#' line that is no HELP, TYPE, UNIT or EOF");
       ++out_->comments;
       return true;
     }
     return Sample(line);
   }
+
+  bool eof() const { return eof_; }
 
  private:
   bool Fail(const std::string& what) {
@@ -136,7 +160,8 @@ class Parser {
 
   bool Directive(std::string_view line) {
     const bool help = line.starts_with("# HELP");
-    const char* kind = help ? "HELP" : "TYPE";
+    const bool unit = line.starts_with("# UNIT");
+    const char* kind = help ? "HELP" : unit ? "UNIT" : "TYPE";
     std::string_view rest = line.substr(6);
     if (!rest.starts_with(' ')) {
       return Fail(std::string(kind) + " without a space and a metric name");
@@ -161,7 +186,7 @@ class Parser {
       f = out_->families.size();
       ParsedFamily family;
       family.name = name;
-      family.type = "untyped";
+      family.type = om_ ? "unknown" : "untyped";
       out_->families.push_back(std::move(family));
       owner_.emplace(name, f);
       current_ = f;
@@ -187,14 +212,27 @@ class Parser {
       family.help_first = !family.has_type;
       return Unescape(rest, false, &family.help);
     }
+    if (unit) {
+      // OpenMetrics: the family name ends in "_<unit>".
+      if (family.has_unit) return Fail("second UNIT for '" + name + "'");
+      if (rest.empty() || NameLength(rest, false) != rest.size() ||
+          !name.ends_with("_" + std::string(rest)) ||
+          name.size() == rest.size() + 1) {
+        return Fail("UNIT '" + std::string(rest) + "' of '" + name +
+                    "' is not a suffix of the name");
+      }
+      family.has_unit = true;
+      family.unit = std::string(rest);
+      return true;
+    }
     if (family.has_type) return Fail("second TYPE for '" + name + "'");
-    if (!IsKnownType(rest)) {
+    if (!IsKnownType(rest, om_)) {
       return Fail("TYPE of '" + name + "' is '" + std::string(rest) +
-                  "', not counter, gauge, untyped, summary or histogram");
+                  "', not a known type");
     }
     family.has_type = true;
     family.type = std::string(rest);
-    for (const std::string& extra : SuffixedNames(name, family.type)) {
+    for (const std::string& extra : SuffixedNames(name, family.type, om_)) {
       if (!Claim(extra, f)) return false;
     }
     return true;
@@ -222,7 +260,7 @@ class Parser {
         out->push_back('\\');
       } else if (e == 'n') {
         out->push_back('\n');
-      } else if (label && e == '"') {
+      } else if ((label || om_) && e == '"') {
         out->push_back('"');
       } else {
         return Fail(std::string("invalid escape '\\") + e + "' in " +
@@ -265,7 +303,7 @@ class Parser {
     // The family: the current one if the name fits it, else a new untyped
     // one named after the sample.
     std::size_t f = 0;
-    if (has_current_ && BelongsTo(out_->families[current_], s.name)) {
+    if (has_current_ && BelongsTo(out_->families[current_], s.name, om_)) {
       f = current_;
     } else {
       if (const auto it = owner_.find(s.name); it != owner_.end()) {
@@ -274,6 +312,10 @@ class Parser {
                     "' outside that family's lines");
       }
       f = out_->families.size();
+      if (om_) {
+        // OpenMetrics: every family is introduced by its metadata here.
+        return Fail("sample '" + s.name + "' outside any family's lines");
+      }
       ParsedFamily family;
       family.name = s.name;
       family.type = "untyped";
@@ -342,6 +384,8 @@ class Parser {
   }
 
   Exposition* out_;
+  bool om_;
+  bool eof_ = false;
   std::string* error_ = nullptr;
   std::size_t line_no_ = 0;
   std::size_t current_ = 0;
@@ -400,7 +444,10 @@ bool IsStrictUtf8(std::string_view text) {
   return true;
 }
 
-bool StrictParse(std::string_view text, Exposition* out, std::string* error) {
+namespace {
+
+bool Parse(std::string_view text, bool om, Exposition* out,
+           std::string* error) {
   *out = Exposition{};
   if (!IsStrictUtf8(text)) {
     // Name the line for the reader; the check itself is over the whole text.
@@ -419,14 +466,29 @@ bool StrictParse(std::string_view text, Exposition* out, std::string* error) {
     *error = "line 0: the last line does not end in a newline";
     return false;
   }
-  Parser parser(out);
+  Parser parser(out, om);
   std::size_t line_no = 0;
   while (!text.empty()) {
     const std::size_t nl = text.find('\n');
     if (!parser.Line(++line_no, text.substr(0, nl), error)) return false;
     text.remove_prefix(nl + 1);
   }
+  if (om && !parser.eof()) {
+    *error = "line 0: no # EOF at the end";
+    return false;
+  }
   return true;
+}
+
+}  // namespace
+
+bool StrictParse(std::string_view text, Exposition* out, std::string* error) {
+  return Parse(text, /*om=*/false, out, error);
+}
+
+bool StrictParseOpenMetrics(std::string_view text, Exposition* out,
+                            std::string* error) {
+  return Parse(text, /*om=*/true, out, error);
 }
 
 }  // namespace sysmetrics::fuzz

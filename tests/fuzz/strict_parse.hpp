@@ -51,7 +51,9 @@ struct ParsedFamily {
   bool has_help = false;
   std::string help;  // unescaped
   bool has_type = false;
-  std::string type;         // "untyped" when there is no TYPE line
+  std::string type;       // "untyped" ("unknown") when there is no TYPE
+  bool has_unit = false;  // OpenMetrics only
+  std::string unit;
   bool help_first = false;  // HELP came before TYPE (both present)
   std::vector<ParsedSample> samples;
 };
@@ -64,6 +66,19 @@ struct Exposition {
 // Parses text into *out. On a violation returns false and sets *error to
 // "line N: <what>" (N 1-based; 0 for the text as a whole).
 bool StrictParse(std::string_view text, Exposition* out, std::string* error);
+
+// The same for OpenMetrics 1.0 text
+// (https://github.com/OpenObservability/OpenMetrics/blob/main/specification/
+// OpenMetrics.md), as far as the serializer uses it: HELP (escaping \\, \n
+// and \"), TYPE (counter, gauge, unknown, summary, histogram) and UNIT
+// (a suffix of the family name) before a family's samples; a counter's
+// samples are named <family>_total (the _created samples OpenMetrics also
+// allows are never written, so not accepted); no comments, no sample outside a
+// family's metadata; "# EOF" is the last line. Histogram and summary
+// semantics (le and quantile labels, bucket order) are not checked: the
+// host does not enforce them on plugins either.
+bool StrictParseOpenMetrics(std::string_view text, Exposition* out,
+                            std::string* error);
 
 // [a-zA-Z_:][a-zA-Z0-9_:]*
 bool IsStrictMetricName(std::string_view name);

@@ -4,7 +4,8 @@
 // the right reason), and real expositions given as arguments (the golden
 // files) are shown to pass.
 //
-// Usage: strict_parse_test [file.prom...]; exits 1 on any failed case.
+// Usage: strict_parse_test [file.prom|file.om.txt...]; exits 1 on any
+// failed case.
 #include "strict_parse.hpp"
 
 #include <cmath>
@@ -36,8 +37,9 @@ constexpr BadCase kBad[] = {
     {"a{l=\"x\\ty\"} 1\n", "invalid escape"},
     {"a{l=\"x} 1\n", "closing quote"},
     {"a{l=\"x\"y\"} 1\n", "not followed by"},
-    {"# TYPE a gaugee\n", "not counter, gauge"},
-    {"# TYPE a\n", "not counter, gauge"},
+    {"# TYPE a gaugee\n", "not a known type"},
+    {"# TYPE a\n", "not a known type"},
+    {"# TYPE a unknown\n", "not a known type"},  // OpenMetrics' word
     {"# HELP\n", "without a space"},
     {"# HELP 0a x\n", "invalid metric name"},
     {"# HELP a x\n# HELP a y\n", "second HELP"},
@@ -77,6 +79,42 @@ struct GoodCase {
   bool (*check)(const Exposition& e);
 };
 
+// The same for OpenMetrics (StrictParseOpenMetrics).
+constexpr BadCase kBadOpenMetrics[] = {
+    {"# TYPE a gauge\na 1\n", "no # EOF"},
+    {"# TYPE a counter\na_created 1\n# EOF\n", "outside any family"},
+    {"# EOF\na 1\n", "after # EOF"},
+    {"# EOF\n# EOF\n", "after # EOF"},
+    {"a 1\n# EOF\n", "outside any family"},
+    {"# a comment\n# EOF\n", "no HELP, TYPE, UNIT or EOF"},
+    {"# TYPE a untyped\n# EOF\n", "not a known type"},
+    {"# TYPE a counter\na 1\n# EOF\n", "outside"},  // needs a_total
+    {"# TYPE a counter\na_total 1\n# TYPE a_total gauge\n# EOF\n",
+     "a name of family"},
+    {"# TYPE a_seconds gauge\n# UNIT a_seconds bytes\n# EOF\n", "not a suffix"},
+    {"# TYPE seconds gauge\n# UNIT seconds seconds\n# EOF\n", "not a suffix"},
+    {"# TYPE a_s gauge\n# UNIT a_s s\n# UNIT a_s s\n# EOF\n", "second UNIT"},
+    {"# TYPE a_s gauge\na_s 1\n# UNIT a_s s\n# EOF\n", "after its samples"},
+    {"# HELP a x\\ty\n# EOF\n", "invalid escape"},
+    {"# TYPE a gauge\na{l=\"1\",} 1\n# EOF\n", "not followed by ',<label>'"},
+};
+
+const GoodCase kGoodOpenMetrics[] = {
+    {"# EOF\n", [](const Exposition& e) { return e.families.empty(); }},
+    {"# HELP a_seconds x \\\"q\\\" \\\\\n# TYPE a_seconds counter\n"
+     "# UNIT a_seconds seconds\na_seconds_total{l=\"v\"} 1\n"
+     "a_seconds_total{l=\"w\"} 2\n# TYPE b unknown\nb NaN\n# EOF\n",
+     [](const Exposition& e) {
+       return e.families.size() == 2 && e.families[0].help == "x \"q\" \\" &&
+              e.families[0].type == "counter" && e.families[0].has_unit &&
+              e.families[0].unit == "seconds" &&
+              e.families[0].samples.size() == 2 &&
+              e.families[0].samples[0].name == "a_seconds_total" &&
+              e.families[1].type == "unknown";
+     }},
+};
+
+// Each must parse (StrictParse).
 const GoodCase kGood[] = {
     {"", [](const Exposition& e) { return e.families.empty(); }},
     {"# HELP a x\\\\y\\nz \"q\"\n# TYPE a gauge\na 1\n",
@@ -151,13 +189,36 @@ int main(int argc, char** argv) {
                                      (ok ? "" : " (" + error + ")"));
     ++cases;
   }
+  for (const fz::BadCase& c : fz::kBadOpenMetrics) {
+    fz::Exposition e;
+    std::string error;
+    const bool ok = fz::StrictParseOpenMetrics(c.text, &e, &error);
+    fz::Expect(!ok && error.find(c.reason) != std::string::npos,
+               std::string("OpenMetrics: accepted or misjudged ") + c.text +
+                   " (" + (ok ? "accepted" : error) + "; want '" + c.reason +
+                   "')");
+    ++cases;
+  }
+  for (const fz::GoodCase& c : fz::kGoodOpenMetrics) {
+    fz::Exposition e;
+    std::string error;
+    const bool ok = fz::StrictParseOpenMetrics(c.text, &e, &error);
+    fz::Expect(ok && c.check(e),
+               std::string("OpenMetrics: rejected or misread ") + c.text +
+                   (ok ? "" : " (" + error + ")"));
+    ++cases;
+  }
   for (int i = 1; i < argc; ++i) {
     std::ifstream in(argv[i], std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
     fz::Exposition e;
     std::string error;
-    const bool ok = in.good() && fz::StrictParse(text.str(), &e, &error);
+    // Golden files named *.om.txt are OpenMetrics.
+    const bool om = std::string_view(argv[i]).ends_with(".om.txt");
+    const bool ok =
+        in.good() && (om ? fz::StrictParseOpenMetrics(text.str(), &e, &error)
+                         : fz::StrictParse(text.str(), &e, &error));
     fz::Expect(ok && !e.families.empty(),
                std::string("rejected ") + argv[i] + ": " + error);
     ++cases;
