@@ -280,7 +280,10 @@ struct Connection {
   bool verify = false;
   std::int64_t request_start = 0;  // first byte of the pending request head
   std::int64_t write_start = 0;    // the pending response began to wait
-  std::size_t lingered = 0;        // bytes dropped while lingering
+  // When the connection last began to wait in a new state (accepted, its
+  // response done, its response blocked): the I/O thread's, for eviction.
+  std::int64_t waiting_since = 0;
+  std::size_t lingered = 0;  // bytes dropped while lingering
   // When a connection with no request pending closes: the I/O timeout
   // after accepting (a TLS handshake included), the keep-alive timeout
   // after a response. Fixed when set, so bytes that carry no request (TLS
@@ -371,6 +374,12 @@ struct HttpServer::Impl {
       return;
     }
     c->deadline.store(deadline, std::memory_order_relaxed);
+    // Re-arming in the same state (more of a head, more of a response)
+    // does not make a connection younger: a client trickling bytes keeps
+    // its age.
+    if (c->state.load(std::memory_order_relaxed) != state) {
+      c->waiting_since = NowNs();
+    }
     c->state.store(state, std::memory_order_release);
     epoll_event ev{};
     ev.events = events | EPOLLONESHOT;
@@ -465,7 +474,8 @@ struct HttpServer::Impl {
       auto* c = new Connection();
       c->fd = fd;
       c->peer = FormatPeer(addr);
-      c->idle_deadline = NowNs() + ToNs(options.io_timeout);
+      c->waiting_since = NowNs();
+      c->idle_deadline = c->waiting_since + ToNs(options.io_timeout);
       c->deadline.store(c->idle_deadline);
       const std::shared_ptr<const WebSecurity> web = CurrentWeb();
       c->io =
@@ -511,11 +521,13 @@ struct HttpServer::Impl {
   }
 
   // Closes one waiting connection to make room, if any: a lingering one
-  // (it has had its answer), else the idle or still-sending one nearest its
-  // deadline, else the one that has waited longest for its client to read
-  // a response (clients that read slowly, or not at all, must not be able
-  // to fill every slot and lock Prometheus out). A connection whose scrape
-  // is running is never closed; there are at most max_requests of those.
+  // (it has had its answer), else the one that has waited longest, whether
+  // idle, still sending its head, or waiting for its client to read a
+  // response. Oldest first, so that a flood of connections that never send
+  // or never read cannot lock Prometheus out: its new connection is the
+  // youngest, and the flood's own later connections evict the flood's
+  // older ones. A connection whose scrape is running is never closed;
+  // there are at most max_requests of those.
   bool EvictOne() {
     Connection* victim = nullptr;
     {
@@ -526,11 +538,10 @@ struct HttpServer::Impl {
         std::pair<int, std::int64_t> key;
         if (state == ConnState::kLingering) {
           key = {0, 0};
-        } else if (state == ConnState::kReading) {
-          key = {1, c->deadline.load(std::memory_order_relaxed)};
-        } else if (state == ConnState::kWriting) {
-          // Waiting in epoll: this thread owns it, so write_start is ours.
-          key = {2, c->write_start};
+        } else if (state == ConnState::kReading ||
+                   state == ConnState::kWriting) {
+          // Waiting in epoll: this thread owns it, so waiting_since is ours.
+          key = {1, c->waiting_since};
         } else {
           continue;
         }

@@ -36,9 +36,9 @@ struct ServerOptions {
   std::string metrics_path = "/metrics";
   // Scrapes in flight at once; more are answered 503 at once.
   int max_requests = 40;
-  // Open connections kept; beyond it, the least useful waiting one (an
-  // idle or lingering one, else the one waiting longest for its client to
-  // read) is closed to make room.
+  // Open connections kept; beyond it, a waiting one (a lingering one, else
+  // the one that has waited longest, idle, half-sent or unread) is closed
+  // to make room.
   int max_connections = 1024;
   // A request head must arrive whole, and a stalled response move on,
   // within io_timeout; an idle keep-alive connection closes after
