@@ -434,6 +434,13 @@ Status ApplyFile(const Value& root, Config* config) {
                         {"metrics_path", &config->metrics_path},
                         {"max_requests", &config->max_requests},
                         {"max_connections", &config->max_connections}});
+      if (s.ok()) {
+        for (const char* key : {"max_requests", "max_connections"}) {
+          if (v.as_table().count(key) != 0) {
+            config->connection_limits_origin = OriginOf(v.as_table().at(key));
+          }
+        }
+      }
     } else if (section == "scrape") {
       s = ApplySection(
           v, section,
@@ -496,12 +503,14 @@ Status Validate(const Config& c) {
                          "\": that path is taken by the landing page or "
                          "the health check");
   }
-  if (c.max_requests < 1 || c.max_connections < 1) {
+  if (c.max_connections > 1000000 || c.max_connections <= c.max_requests) {
+    // Connections whose scrape runs cannot be evicted: with no more room
+    // than that, scrapes in flight could hold every slot.
     return Status::Error(
-        "server.max_requests and server.max_connections must be at least 1");
-  }
-  if (c.max_connections > 1000000) {
-    return Status::Error("server.max_connections must be at most 1000000");
+        c.connection_limits_origin.ToString() + ": server.max_connections (" +
+        std::to_string(c.max_connections) +
+        ") must be larger than server.max_requests (" +
+        std::to_string(c.max_requests) + ") and at most 1000000");
   }
   const WebConfig& w = c.web;
   if (w.tls_cert_file.empty() != w.tls_key_file.empty()) {
@@ -584,6 +593,7 @@ Result<Config> LoadConfig(const CommandLine& cl,
           text + "'");
     }
     config.max_requests = n;
+    config.connection_limits_origin = Origin{"--max-requests", 0};
   }
   if (cl.procfs) config.procfs = *cl.procfs;
   if (cl.sysfs) config.sysfs = *cl.sysfs;

@@ -82,6 +82,9 @@ struct Config {
   bool check_plugin_permissions = true;
   std::int64_t max_requests = 40;       // concurrent scrapes before 503
   std::int64_t max_connections = 1024;  // open connections kept
+  // Where the last of the two was set (file:line, or the flag), for the
+  // error when max_connections is not above max_requests.
+  Origin connection_limits_origin;
   // Deadlines: Prometheus' announced timeout less the margin, else the
   // default; each collector is further capped by its own timeout if set.
   double timeout_margin_seconds = 0.5;

@@ -159,6 +159,12 @@ TEST_CASE("deadlines, limits and max_requests, global and per collector") {
         t.main() +
             ":2: collectors.disk.timeout_seconds must be between 0 and 3600 "
             "seconds");
+  t.Write("sysmetrics.toml",
+          "[server]\nmax_requests = 50\n\nmax_connections = 50\n");
+  CHECK(Load(t.main()).error() ==
+        t.main() +
+            ":4: server.max_connections (50) must be larger than "
+            "server.max_requests (50) and at most 1000000");
   t.Write("sysmetrics.toml", "[server]\nmax_requests = 0\n");
   CHECK(Load(t.main()).error() ==
         t.main() + ":2: server.max_requests must be at least 1");
