@@ -104,10 +104,7 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
       const std::string problem =
           dir_problem.empty() ? TrustProblem(real) : dir_problem;
       if (!problem.empty()) {
-        if (Status s = refuse("not trusted: " + problem +
-                              " (fix the ownership and mode, or set "
-                              "plugins.check_permissions = false on a "
-                              "development machine)");
+        if (Status s = refuse("not trusted: " + problem + kTrustHint);
             !s.ok()) {
           return s;
         }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <utility>
 
 #include "log.hpp"
@@ -318,29 +319,22 @@ void Collector::NoteFamilies(const MetricSet& set) {
   const auto less = [](const KnownFamily& k, std::string_view name) {
     return k.name < name;
   };
-  auto find = [&](const std::vector<KnownFamily>& v, std::string_view name) {
-    const auto it = std::lower_bound(v.begin(), v.end(), name, less);
-    return it != v.end() && it->name == name ? it : v.end();
-  };
-  // The common case, every family already known: no allocation.
-  bool fresh = false;
+  // The names not yet known; in the common case, none, and no allocation.
+  // A set never holds a family twice, so appending them and sorting once
+  // keeps the names unique.
+  std::vector<KnownFamily> fresh;
   for (const MetricSet::Family& f : set.families()) {
-    if (find(*known, set.str(f.name)) == known->end()) {
-      fresh = true;
-      break;
-    }
-  }
-  if (!fresh || known->size() >= kMaxKnownFamilies) return;
-  // A set never holds a family twice, so appending what is not yet known
-  // and sorting once keeps the names unique.
-  auto next = std::make_shared<std::vector<KnownFamily>>(*known);
-  for (const MetricSet::Family& f : set.families()) {
-    if (next->size() >= kMaxKnownFamilies) break;
     const std::string_view name = set.str(f.name);
-    if (find(*known, name) == known->end()) {
-      next->push_back(KnownFamily{std::string(name), f.type});
+    const auto it = std::lower_bound(known->begin(), known->end(), name, less);
+    if (it == known->end() || it->name != name) {
+      fresh.push_back(KnownFamily{std::string(name), f.type});
     }
   }
+  if (fresh.empty() || known->size() >= kMaxKnownFamilies) return;
+  auto next = std::make_shared<std::vector<KnownFamily>>(*known);
+  const std::size_t room = kMaxKnownFamilies - next->size();
+  if (fresh.size() > room) fresh.resize(room);
+  std::move(fresh.begin(), fresh.end(), std::back_inserter(*next));
   std::sort(next->begin(), next->end(),
             [](const KnownFamily& a, const KnownFamily& b) {
               return a.name < b.name;

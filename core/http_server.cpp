@@ -279,9 +279,9 @@ struct Connection {
   // without a cached verdict).
   bool verify = false;
   std::int64_t request_start = 0;  // first byte of the pending request head
-  std::int64_t write_start = 0;    // the pending response began to wait
   // When the connection last began to wait in a new state (accepted, its
-  // response done, its response blocked): the I/O thread's, for eviction.
+  // response done, its response blocked): the I/O thread's, for eviction
+  // and for the cap on how long one response may take to send.
   std::int64_t waiting_since = 0;
   std::size_t lingered = 0;  // bytes dropped while lingering
   // When a connection with no request pending closes: the I/O timeout
@@ -841,8 +841,9 @@ struct HttpServer::Impl {
     c->in.erase(0, c->head_size);
     c->head_size = 0;
     if (c->out_pos < c->out.size()) {
-      c->write_start = NowNs();
-      Arm(c, ConnState::kWriting, EPOLLOUT, WriteDeadline(c));
+      // The response has just begun to wait: only the I/O timeout can
+      // bind yet (FlushOut applies kMaxResponseWrite from here on).
+      Arm(c, ConnState::kWriting, EPOLLOUT, NowNs() + ToNs(options.io_timeout));
       return false;
     }
     if (c->close_after_write) {
@@ -895,9 +896,11 @@ struct HttpServer::Impl {
     return Finish(c);
   }
 
+  // For a response already waiting (kWriting, on the I/O thread, so
+  // waiting_since is when it began to wait).
   std::int64_t WriteDeadline(const Connection* c) const {
     return std::min(NowNs() + ToNs(options.io_timeout),
-                    c->write_start + ToNs(kMaxResponseWrite));
+                    c->waiting_since + ToNs(kMaxResponseWrite));
   }
 
   // Continues a response the socket did not take at once; false when c was

@@ -69,6 +69,11 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
 // since then nobody else can rename what is inside).
 std::string TrustProblem(const std::filesystem::path& path);
 
+// What to tell the operator after a TrustProblem.
+inline constexpr const char* kTrustHint =
+    " (fix the ownership and mode, or set plugins.check_permissions = false "
+    "on a development machine)";
+
 // The ".so" files directly inside dir, sorted by name.
 Result<std::vector<std::filesystem::path>> ListPluginFiles(
     const std::filesystem::path& dir);

@@ -85,9 +85,7 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Create(const TlsSettings& s) {
       if (s.check_module_permissions) {
         if (const std::string problem = TrustProblem(path); !problem.empty()) {
           return Status::Error("the TLS module is not trusted: " + problem +
-                               " (fix the ownership and mode, or set "
-                               "plugins.check_permissions = false on a "
-                               "development machine)");
+                               kTrustHint);
         }
       }
       void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
