@@ -1033,13 +1033,16 @@ struct HttpServer::Impl {
       const std::shared_ptr<const WebSecurity> web = CurrentWeb();
       const bool ok =
           web->auth == nullptr || web->auth->Check(c->head.authorization);
-      verifying.fetch_sub(1);
       if (!ok) {
         Unauthorized(c);
+        // in_flight first: a check's slot frees only once its request no
+        // longer counts, so checks never hold more than kMaxVerifying.
         in_flight.fetch_sub(1);
+        verifying.fetch_sub(1);
         if (Finish(c)) Advance(c);
         return;
       }
+      verifying.fetch_sub(1);  // verified: from here an ordinary request
       if (!IsScrape(c->head)) {
         ServeInline(c);
         in_flight.fetch_sub(1);
