@@ -428,6 +428,38 @@ class Parser {
 
 }  // namespace
 
+const char* TypeName(sm_metric_type t) {
+  switch (t) {
+    case SM_METRIC_COUNTER:
+      return "counter";
+    case SM_METRIC_GAUGE:
+      return "gauge";
+    case SM_METRIC_HISTOGRAM:
+      return "histogram";
+    case SM_METRIC_SUMMARY:
+      return "summary";
+    default:
+      return "untyped";
+  }
+}
+
+std::vector<std::string> ExposedNames(const Family& f) {
+  std::vector<std::string> names{f.name};
+  if (f.type == SM_METRIC_HISTOGRAM || f.type == SM_METRIC_SUMMARY) {
+    if (f.type == SM_METRIC_HISTOGRAM) names.push_back(f.name + "_bucket");
+    names.push_back(f.name + "_sum");
+    names.push_back(f.name + "_count");
+  } else if (f.type == SM_METRIC_COUNTER) {
+    constexpr std::string_view kTotal = "_total";
+    if (f.name.ends_with(kTotal)) {
+      names.push_back(f.name.substr(0, f.name.size() - kTotal.size()));
+    } else {
+      names.push_back(f.name + std::string(kTotal));
+    }
+  }
+  return names;
+}
+
 bool ParseTextfile(std::string_view text, ParsedFile* out, std::string* error) {
   out->families.clear();
   Parser parser(out);
@@ -447,6 +479,21 @@ bool ParseTextfile(std::string_view text, ParsedFile* out, std::string* error) {
   // A family named only by HELP or TYPE has nothing to export; leave it out.
   std::erase_if(out->families,
                 [](const Family& f) { return f.samples.empty(); });
+  // Families are in order of first appearance: the later one is at fault.
+  std::unordered_map<std::string, std::size_t> owner;
+  for (std::size_t i = 0; i < out->families.size(); ++i) {
+    const Family& f = out->families[i];
+    for (std::string& name : ExposedNames(f)) {
+      const auto [it, fresh] = owner.emplace(std::move(name), i);
+      if (fresh) continue;
+      const Family& g = out->families[it->second];
+      *error = "line " + std::to_string(f.line) + ": " + TypeName(f.type) +
+               " '" + f.name + "' clashes with " + TypeName(g.type) + " '" +
+               g.name + "' (line " + std::to_string(g.line) +
+               "): both would expose the name '" + it->first + "'";
+      return false;
+    }
+  }
   return true;
 }
 

@@ -18,6 +18,10 @@
 //    label that is a float), name_sum and name_count; a sample of another
 //    name starts an untyped family
 //  - help texts and label values are valid UTF-8
+//  - no two families expose a sample name in common (see ExposedNames):
+//    "x_sum" cannot be a family of its own beside a summary "x", nor
+//    "x_total" a gauge beside a counter "x"; Prometheus' parser accepts
+//    some of these, but the scrape would then hold one name twice
 // And, as node_exporter does, a file whose samples carry timestamps is
 // refused: Prometheus would attach a time the file's writer chose.
 //
@@ -52,6 +56,17 @@ struct Family {
 struct ParsedFile {
   std::vector<Family> families;  // in order of first appearance
 };
+
+// "counter", "gauge", "histogram", "summary" or "untyped".
+const char* TypeName(sm_metric_type t);
+
+// The names a family's samples and headers occupy in an exposition, in
+// either format: its own; a histogram's name_bucket, name_sum and
+// name_count; a summary's name_sum and name_count; a counter's name with
+// "_total" added or removed (OpenMetrics names a counter family without
+// it, its samples with it). Two families that share one of these cannot
+// both be exposed. The same rule as the exporter's across collectors.
+std::vector<std::string> ExposedNames(const Family& f);
 
 // Parses text into *out. On the first violation returns false and sets
 // *error to "line N: what".

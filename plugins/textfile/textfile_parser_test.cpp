@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 namespace sysmetrics::textfile {
 namespace {
@@ -126,6 +128,52 @@ TEST_CASE("every violation names its line") {
         "line 1: value of label 'a' is not valid UTF-8");
   CHECK(Error("# HELP x \xc0\x80\n") == "line 1: HELP text is not valid UTF-8");
   CHECK(Error(std::string_view("x 1\0\n", 5)) == "line 1: NUL byte");
+}
+
+TEST_CASE("two families that would expose one name are refused") {
+  // The untyped "x_sum" first, then a summary "x" whose _sum it would be
+  // (what the fuzzer found: the exposition held x_sum in two families).
+  CHECK(Error("x_sum 1\n# TYPE x summary\nx{quantile=\"0.5\"} 2\n") ==
+        "line 2: summary 'x' clashes with untyped 'x_sum' (line 1): both "
+        "would expose the name 'x_sum'");
+  // The summary first, then "x_sum" declared a family of its own.
+  CHECK(Error("# TYPE x summary\nx_sum 1\n# TYPE x_sum gauge\nx_sum 2\n") ==
+        "line 3: gauge 'x_sum' clashes with summary 'x' (line 1): both "
+        "would expose the name 'x_sum'");
+  CHECK(Error("# TYPE h histogram\nh_count 1\n# HELP h_bucket B.\n"
+              "h_bucket 3\n") ==
+        "line 3: untyped 'h_bucket' clashes with histogram 'h' (line 1): "
+        "both would expose the name 'h_bucket'");
+  // A counter's OpenMetrics names: "c" and "c_total" are one family there.
+  CHECK(Error("# TYPE c counter\nc 1\nc_total 2\n") ==
+        "line 3: untyped 'c_total' clashes with counter 'c' (line 1): both "
+        "would expose the name 'c_total'");
+  CHECK(Error("# TYPE r_total counter\nr_total 1\nr 2\n") ==
+        "line 3: untyped 'r' clashes with counter 'r_total' (line 1): both "
+        "would expose the name 'r'");
+  // A family named only by HELP or TYPE exposes nothing and clashes with
+  // nothing; a suffix that is not the type's is no clash either.
+  CHECK(Parse("# TYPE x summary\n# TYPE x_sum gauge\nx_sum 1\n")
+            .families.size() == 1);
+  CHECK(Parse("# TYPE x summary\nx_sum 1\nx_bucket 2\n").families.size() == 2);
+  CHECK(Parse("# TYPE g gauge\ng 1\ng_total 2\n").families.size() == 2);
+}
+
+TEST_CASE("ExposedNames: the names a family occupies in either format") {
+  const auto names = [](std::string name, sm_metric_type type) {
+    Family f;
+    f.name = std::move(name);
+    f.type = type;
+    return ExposedNames(f);
+  };
+  using V = std::vector<std::string>;
+  CHECK(names("h", SM_METRIC_HISTOGRAM) ==
+        V{"h", "h_bucket", "h_sum", "h_count"});
+  CHECK(names("s", SM_METRIC_SUMMARY) == V{"s", "s_sum", "s_count"});
+  CHECK(names("c", SM_METRIC_COUNTER) == V{"c", "c_total"});
+  CHECK(names("c_total", SM_METRIC_COUNTER) == V{"c_total", "c"});
+  CHECK(names("g_total", SM_METRIC_GAUGE) == V{"g_total"});
+  CHECK(names("u", SM_METRIC_UNTYPED) == V{"u"});
 }
 
 TEST_CASE("CRLF line ends and a missing final newline are accepted") {

@@ -22,6 +22,7 @@
 #include <map>
 #include <string>
 #include <sysmetrics/plugin.hpp>
+#include <unordered_map>
 #include <vector>
 
 #include "textfile_parser.hpp"
@@ -47,21 +48,6 @@ constexpr const char* kReservedPrefix = "sysmetrics_";
 std::string ErrnoText(int err) {
   char buf[256];
   return strerror_r(err, buf, sizeof buf);  // GNU: returns the message
-}
-
-const char* TypeName(sm_metric_type t) {
-  switch (t) {
-    case SM_METRIC_COUNTER:
-      return "counter";
-    case SM_METRIC_GAUGE:
-      return "gauge";
-    case SM_METRIC_HISTOGRAM:
-      return "histogram";
-    case SM_METRIC_SUMMARY:
-      return "summary";
-    default:
-      return "untyped";
-  }
 }
 
 // Reads path whole into *out. *vanished: it was removed since the listing
@@ -142,6 +128,7 @@ class TextfileCollector {
   void Collect(Emitter& emit) {
     files_.clear();
     merged_.clear();
+    exposed_.clear();
     order_.clear();
     mtimes_.clear();
     bool errors = false;
@@ -250,6 +237,18 @@ class TextfileCollector {
                  " in " + it->second.file;
         return false;
       }
+      // A family of another name that would expose one of this family's
+      // names (x_sum here, summary x there): the scrape cannot hold both.
+      for (const std::string& name : ExposedNames(f)) {
+        const auto owner = exposed_.find(name);
+        if (owner == exposed_.end() || owner->second == f.name) continue;
+        const Merged& g = merged_.at(owner->second);
+        *error = "line " + std::to_string(f.line) + ": " + TypeName(f.type) +
+                 " '" + f.name + "' clashes with " + TypeName(g.type) + " '" +
+                 owner->second + "' in " + g.file +
+                 ": both would expose the name '" + name + "'";
+        return false;
+      }
     }
     // Kept alive with the samples merged_ points to.
     files_.push_back(std::move(parsed_));
@@ -261,6 +260,9 @@ class TextfileCollector {
         m.type = f.type;
         m.file = path;
         order_.push_back(f.name);
+        for (std::string& name : ExposedNames(f)) {
+          exposed_.emplace(std::move(name), f.name);
+        }
       }
       if (m.help.empty()) m.help = f.help;
       for (const Sample& s : f.samples) m.samples.push_back(&s);
@@ -276,6 +278,7 @@ class TextfileCollector {
   ParsedFile parsed_;
   std::vector<ParsedFile> files_;
   std::map<std::string, Merged> merged_;
+  std::unordered_map<std::string, std::string> exposed_;  // name -> family
   std::vector<std::string> order_;
   std::vector<std::pair<std::string, double>> mtimes_;
   std::vector<sm_label> labels_;

@@ -261,6 +261,8 @@ class TextfileTest(harness.TempDirTestCase):
                    os.path.join(self.dir, "dangling.prom"))
         self.write("conflict.prom",  # backup_runs_total as another type
                    "# TYPE backup_runs_total gauge\nbackup_runs_total 1\n")
+        self.write("suffix.prom",  # "backup_runs_total" in OpenMetrics
+                   "# TYPE backup_runs counter\nbackup_runs 7\n")
         self.write("ignored.txt", "not_read 1\n")
         with self.exporter() as e:
             text = e.metrics()
@@ -297,6 +299,11 @@ class TextfileTest(harness.TempDirTestCase):
                           f"gauge here but a counter in {self.dir}/backup.prom", log)
             self.assertIn(f"{self.dir}/clash.prom: line 3: 'sysmetrics_cpus_online': "
                           "names starting with sysmetrics_ belong to the exporter", log)
+            self.assertNotIn("backup_runs", s)
+            self.assertIn(f"{self.dir}/suffix.prom: line 1: counter 'backup_runs' "
+                          "clashes with counter 'backup_runs_total' in "
+                          f"{self.dir}/backup.prom: both would expose the name "
+                          "'backup_runs'", log)
             self.assertIn(f"{self.dir}/fifo.prom: not a regular file", log)
             self.assertIn(f"{self.dir}/dangling.prom: a symbolic link to a file "
                           "that does not exist", log)
@@ -309,7 +316,7 @@ class TextfileTest(harness.TempDirTestCase):
             # follows, with no error.
             for name in ("broken.prom", "stamped.prom", "clash.prom",
                          "conflict.prom", "more.prom", "fifo.prom",
-                         "dangling.prom"):
+                         "dangling.prom", "suffix.prom"):
                 os.unlink(os.path.join(self.dir, name))
             s = harness.samples(e.metrics())
             self.assertEqual(s["sysmetrics_textfile_scrape_error"], "0")
