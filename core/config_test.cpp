@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -68,6 +69,63 @@ TEST_CASE("defaults apply when the default file does not exist") {
   CHECK(c.value().files.empty());
   CHECK(IsEnabled(c.value(), "cpu"));
   CHECK_FALSE(IsEnabled(c.value(), "thirdparty"));
+}
+
+TEST_CASE("the shipped config shows the code's defaults") {
+  // sysmetrics.toml shows every option at its default, commented out.
+  // Uncommented, it must load to what no file at all loads to. Left
+  // commented: the example tables ([web.tls] needs files) and plugins.dir,
+  // whose packaged path stands for "relative to the binary".
+  std::ifstream in(SYSMETRICS_SHIPPED_CONFIG);
+  REQUIRE(in);
+  std::string text;
+  std::string line;
+  bool example = false;
+  int uncommented = 0;
+  while (std::getline(in, line)) {
+    if (line.starts_with("[") || line.starts_with("#[")) {
+      example = line.starts_with("#[");
+      if (!example) text += line + "\n";
+      continue;
+    }
+    const bool setting = line.size() > 1 && line[0] == '#' &&
+                         std::isalpha(static_cast<unsigned char>(line[1])) &&
+                         line.find(" = ") != std::string::npos;
+    if (example && line.starts_with("#min_version = ")) {
+      CHECK(line == "#min_version = \"" + Config().web.tls_min_version + "\"");
+    }
+    if (!setting || example || line.starts_with("#dir = ")) continue;
+    text += line.substr(1) + "\n";
+    ++uncommented;
+  }
+  CHECK(uncommented >= 20);
+  TempConfig t;
+  t.Write("sysmetrics.toml", text);
+  auto c = Load(t.main());
+  REQUIRE_MESSAGE(c.ok(), c.error());
+  const Config& got = c.value();
+  const Config want;
+  CHECK(got.listen == want.listen);
+  CHECK(got.metrics_path == want.metrics_path);
+  CHECK(got.procfs == want.procfs);
+  CHECK(got.sysfs == want.sysfs);
+  CHECK(got.check_plugin_permissions == want.check_plugin_permissions);
+  CHECK(got.max_requests == want.max_requests);
+  CHECK(got.max_connections == want.max_connections);
+  CHECK(got.timeout_margin_seconds == want.timeout_margin_seconds);
+  CHECK(got.default_timeout_seconds == want.default_timeout_seconds);
+  CHECK(got.collector_timeout_seconds == want.collector_timeout_seconds);
+  CHECK(got.sample_limit == want.sample_limit);
+  CHECK(got.inline_nonblocking == want.inline_nonblocking);
+  CHECK(got.log_format == want.log_format);
+  CHECK(got.log_level == want.log_level);
+  CHECK(got.web.health_without_auth == want.web.health_without_auth);
+  CHECK(got.web.tls_min_version == want.web.tls_min_version);
+  for (const char* name : {"cpu", "memory", "disk", "network", "textfile"}) {
+    INFO(name);
+    CHECK(got.collectors.contains(name));
+    CHECK(IsEnabled(got, name) == IsEnabled(want, name));
+  }
 }
 
 TEST_CASE("a missing file named by --config is an error") {

@@ -2,6 +2,9 @@
   - README's configuration table lists exactly the keys the binary accepts
     (asked from the binary itself: each section's "unknown key" error lists
     the valid ones, plugins' options included);
+  - each key's type is the one the binary's error for a wrong value names,
+    and each literal default is the shipped config's, whose defaults,
+    uncommented, change nothing a scrape shows;
   - its flag column and flag paragraph list exactly the flags of --help;
   - its metric table lists exactly the families a default scrape serves,
     with their types and label names;
@@ -18,6 +21,8 @@ import harness
 
 README = os.path.join(harness.SOURCE_DIR, "README.md")
 CHANGELOG = os.path.join(harness.SOURCE_DIR, "CHANGELOG.md")
+SHIPPED = os.path.join(harness.SOURCE_DIR, "etc", "sysmetrics",
+                       "sysmetrics.toml")
 
 
 def readme():
@@ -97,6 +102,108 @@ class DocsTest(harness.TempDirTestCase):
         for r in rows:
             self.assertEqual(len(r), 5, r)
             self.assertTrue(r[1] and r[2] and r[4], f"empty cell in {r}")
+
+    # The type a README row names, and how the binary's error for a value
+    # of the wrong type says it (core keys and plugin options word it
+    # differently).
+    TYPE_PROBES = {
+        "string": ("1", ("must be a string", "must be of type string")),
+        "integer": ('"x"', ("must be an integer", "must be of type integer")),
+        "float": ('"x"', ("must be a number", "must be of type float")),
+        "boolean": ('"x"', ("must be true or false",
+                            "must be of type boolean")),
+        "list of strings": ("1", ("must be of type array of strings",)),
+    }
+
+    def test_configuration_table_types_match_the_binary(self):
+        for row in table_after(readme(), "| key | type | default | flag |"):
+            key = ticked(row[0])[0].replace("collectors.NAME.",
+                                            "collectors.cpu.")
+            key = key.replace(".NAME", ".prometheus")
+            self.assertIn(row[1], self.TYPE_PROBES, row)
+            value, wants = self.TYPE_PROBES[row[1]]
+            section, name = key.rsplit(".", 1)
+            text = f"[{section}]\n"
+            if section.startswith("collectors.") and name != "enabled":
+                text += "enabled = true\n"  # options are checked when on
+            rc, err = self.run_config(text + f"{name} = {value}\n")
+            self.assertEqual(rc, 2, (key, err))
+            self.assertIn(key, err)
+            if key.startswith("web.basic_auth_users."):
+                # A string, and more: the error says what kind.
+                self.assertIn("must be a bcrypt hash", err)
+                continue
+            self.assertTrue(any(w in err for w in wants), (key, row[1], err))
+
+    def test_configuration_defaults_match_the_shipped_config(self):
+        """Each default the README gives as a literal is the commented-out
+        line of the shipped sysmetrics.toml ("every option shown at its
+        default"), and uncommenting all of them changes nothing a scrape
+        shows: the same collectors, devices, interfaces and series."""
+        rows = table_after(readme(), "| key | type | default | flag |")
+        keys = {ticked(r[0])[0] for r in rows}
+        literal = {}
+        for row in rows:
+            cell = row[2]
+            # A value, not another key's name ("`scrape.sample_limit`").
+            if re.fullmatch(r"`[^`]+`", cell) and ticked(cell)[0] not in keys:
+                literal[ticked(row[0])[0]] = ticked(cell)[0]
+        self.assertGreater(len(literal), 15)
+        shipped = {}
+        uncommented = []
+        section, example = None, False
+        with open(SHIPPED, encoding="utf-8") as f:
+            for line in f:
+                # A table, or a commented-out example table ([web.tls]
+                # needs files: its lines are read, never uncommented).
+                m = re.match(r"^(#?)\[([\w.]+)\]$", line.strip())
+                if m:
+                    section, example = m.group(2), m.group(1) == "#"
+                    if not example:
+                        uncommented.append(line)
+                    continue
+                m = re.match(r"^#(\w+) = (.*)$", line.rstrip("\n"))
+                if m and section is not None:
+                    key = f"{section}.{m.group(1)}"
+                    shipped[key] = m.group(2)
+                    if not example and (key in literal or
+                                        key.endswith(".enabled")):
+                        uncommented.append(line[1:])
+        for key, value in literal.items():
+            self.assertIn(key, shipped, key)
+            self.assertEqual(shipped[key], value, key)
+        # "true for cpu, memory, disk, network; false otherwise"
+        enabled = {k.split(".")[1]: v for k, v in shipped.items()
+                   if k.startswith("collectors.") and k.endswith(".enabled")}
+        self.assertEqual(enabled, {
+            p: "true" if p in ("cpu", "memory", "disk", "network") else "false"
+            for p in sorted(f[:-3] for f in os.listdir(harness.PLUGIN_DIR)
+                            if f.endswith(".so") and f != "tls.so")})
+        # Every key the binary accepts but for the ones without a single
+        # default (plugins.dir, the examples) is in the shipped file.
+        self.assertGreater(len(uncommented), len(literal))
+        path = os.path.join(self.tmp, "uncommented.toml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(uncommented)
+        rc, err = self.run_config_ok(path)
+        self.assertEqual(rc, 0, err)
+        procfs = harness.make_procfs(os.path.join(self.tmp, "proc"))
+
+        def series(config):
+            with harness.Exporter(config=config, procfs=procfs) as e:
+                text = e.metrics()
+            return sorted(line.rsplit(" ", 1)[0] for line in text.splitlines()
+                          if line and not line.startswith("#")
+                          and "scrape_duration" not in line
+                          and "collect_seconds" not in line)
+
+        self.assertEqual(series(path), series(os.devnull))
+
+    def run_config_ok(self, path):
+        r = harness.run("--check-config", "--config", path,
+                        capture_output=True, text=True, timeout=30,
+                        check=False)
+        return r.returncode, r.stderr
 
     def test_flags_match_help(self):
         r = harness.run("--help", capture_output=True,
