@@ -3,6 +3,7 @@
 #include <sysmetrics/plugin.h>
 
 #include <algorithm>
+#include <mutex>
 #include <span>
 
 #include "log.hpp"
@@ -167,7 +168,13 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   if (waiter == nullptr || waiter.use_count() != 1) {
     waiter = std::make_shared<RunWaiter>();
   }
-  waiter->pending = 0;
+  {
+    // Under its lock: the pool thread whose run last held the waiter wrote
+    // pending under it, and use_count() (a relaxed load) orders nothing
+    // (TSan saw this race in CI).
+    std::lock_guard lock(waiter->mu);
+    waiter->pending = 0;
+  }
   const auto runs = [&](std::size_t i) {
     return options.selected.empty() ||
            (i < options.selected.size() && options.selected[i]);

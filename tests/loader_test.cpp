@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app.hpp"
@@ -457,6 +458,32 @@ TEST_CASE("a slow collector misses its deadline and is not started twice") {
   CHECK(Clock::now() - t0 < std::chrono::milliseconds(100));
   CHECK(Contains(report.collectors[0].error, "still running"));
   CHECK_FALSE(Contains(out, "sysmetrics_slow_calls"));
+}
+
+TEST_CASE("a scrape after a late run has finished reuses its waiter safely") {
+  // The run a scrape gave up on finishes on a pool thread and releases the
+  // scrape thread's waiter; the next scrape on that thread reuses it. (The
+  // reset of its count was once unlocked: a data race TSan found.)
+  auto plugin = LoadPlugin(Path("slow"));
+  REQUIRE(plugin.ok());
+  PluginOptions options =
+      PluginOptions::Defaults(plugin.value()->info().schema);
+  options.FindMutable("sleep_ms")->i = 150;
+  CollectorSettings settings;
+  settings.timeout = std::chrono::milliseconds(30);
+  auto c = Collector::Create(plugin.value(), options, settings);
+  REQUIRE(c.ok());
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(c.take());
+  Exporter e(std::move(cs));
+  for (int i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    ScrapeReport report;
+    Scrape(e, &report);
+    REQUIRE(report.collectors.size() == 1);
+    CHECK(Contains(report.collectors[0].error, "did not finish before"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
 }
 
 // --- A plain C plugin ------------------------------------------------------
