@@ -232,6 +232,10 @@ Result<std::unique_ptr<Collector>> Collector::Create(
 }
 
 Collector::~Collector() {
+  // A run queued but never executed (the pool dropped it at Stop) is still
+  // current_; its deleter returns it to spare_, which members are destroyed
+  // before current_: release it while spare_ is alive.
+  current_.reset();
   if (plugin_->descriptor().destroy != nullptr) {
     plugin_->descriptor().destroy(instance_);
   }
@@ -374,7 +378,7 @@ void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
   current_.reset();
   for (const std::shared_ptr<RunWaiter>& w : run.waiters) {
     std::lock_guard wl(w->mu);
-    if (--w->pending == 0) w->cv.notify_one();
+    if (--w->pending <= w->wake_at) w->cv.notify_one();
   }
   run.waiters.clear();
 }

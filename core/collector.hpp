@@ -63,13 +63,17 @@ struct CollectorSettings {
   bool run_inline = false;
 };
 
-// A scrape waiting for runs: the number of its runs not yet finished. The
-// last run to finish wakes it, so a scrape sleeps and wakes at most once
-// however many collectors it waits for.
+// A scrape waiting for runs: the number of its runs not yet finished, and
+// how many of those it has given up on and no longer waits for (wake_at,
+// set by the scrape before each wait). A run that finishes leaves pending
+// at or below wake_at only when no run the scrape waits for is left, and
+// only then wakes it: a scrape sleeps and wakes once however many
+// collectors it waits for, and never spins while runs it gave up on finish.
 struct RunWaiter {
   std::mutex mu;
   std::condition_variable cv;
   std::size_t pending = 0;  // guarded by mu
+  std::size_t wake_at = 0;  // guarded by mu
 };
 
 // One execution of collect(). Read-only for scrapes once done is true.

@@ -162,6 +162,24 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   // allocate for them.
   thread_local std::vector<Slot> slots;
   slots.assign(n, Slot{});
+  using Known = std::shared_ptr<const std::vector<Collector::KnownFamily>>;
+  thread_local std::vector<Known> held;  // keeps known names alive
+  held.clear();
+  // Release the runs on every way out, not when this thread next scrapes:
+  // a run returns itself to its collector, which a reload may destroy in
+  // between. Also when an exception leaves (bad_alloc, or a pool thread
+  // that could not be started).
+  struct Release {
+    std::vector<Slot>& slots;
+    std::vector<Known>& held;
+    Release(std::vector<Slot>& s, std::vector<Known>& h) : slots(s), held(h) {}
+    Release(const Release&) = delete;
+    Release& operator=(const Release&) = delete;
+    ~Release() {
+      for (Slot& s : slots) s.run.reset();
+      held.clear();
+    }
+  } const release(slots, held);
   // The waiter is shared with runs that may outlive this scrape (a late
   // one); reuse it only when no run still holds it.
   thread_local std::shared_ptr<RunWaiter> waiter;
@@ -170,10 +188,11 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   }
   {
     // Under its lock: the pool thread whose run last held the waiter wrote
-    // pending under it, and use_count() (a relaxed load) orders nothing
+    // it under the lock, and use_count() (a relaxed load) orders nothing
     // (TSan saw this race in CI).
     std::lock_guard lock(waiter->mu);
     waiter->pending = 0;
+    waiter->wake_at = 0;
   }
   const auto runs = [&](std::size_t i) {
     return options.selected.empty() ||
@@ -206,34 +225,39 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
       collectors_[i]->Execute(slots[i].run);
     }
   }
-  // Sleep until every run is done or has passed its own deadline; the last
-  // run to finish wakes us. Runs given up on still count in pending until
-  // they finish, hence pending <= given_up.
-  std::size_t given_up = 0;
+  // Sleep until every run is done or has passed its own deadline. Runs
+  // given up on still count in pending until they finish; wake_at is how
+  // many of those are not done, as seen under the lock (a run sets done
+  // before it takes the lock to count itself out, so a run seen not done
+  // has not counted itself out yet: pending <= wake_at then means no run
+  // we wait for is left). A stale wake_at costs at most one early wake.
   thread_local std::vector<bool> gave_up;
   gave_up.assign(n, false);
+  const auto waiting_for = [&](std::size_t i) {
+    return slots[i].run != nullptr && !gave_up[i] &&
+           !slots[i].run->done.load(std::memory_order_acquire);
+  };
   for (;;) {
     Clock::time_point next = Clock::time_point::max();
     for (std::size_t i = 0; i < n; ++i) {
-      if (slots[i].run != nullptr && !gave_up[i] &&
-          !slots[i].run->done.load(std::memory_order_acquire)) {
-        next = std::min(next, slots[i].deadline);
-      }
+      if (waiting_for(i)) next = std::min(next, slots[i].deadline);
     }
     if (next == Clock::time_point::max()) break;
     {
       std::unique_lock lock(waiter->mu);
+      std::size_t late = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (gave_up[i] && !slots[i].run->done.load(std::memory_order_acquire)) {
+          ++late;
+        }
+      }
+      waiter->wake_at = late;
       waiter->cv.wait_until(lock, next,
-                            [&] { return waiter->pending <= given_up; });
+                            [&] { return waiter->pending <= waiter->wake_at; });
     }
     const Clock::time_point now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
-      if (slots[i].run != nullptr && !gave_up[i] &&
-          !slots[i].run->done.load(std::memory_order_acquire) &&
-          now >= slots[i].deadline) {
-        gave_up[i] = true;
-        ++given_up;
-      }
+      if (waiting_for(i) && now >= slots[i].deadline) gave_up[i] = true;
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
@@ -292,9 +316,6 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
       served[index[k]] = &slots[index[k]].run->metrics;
     }
   }
-  using Known = std::shared_ptr<const std::vector<Collector::KnownFamily>>;
-  thread_local std::vector<Known> held;  // keeps the names alive
-  held.clear();
   std::uint32_t order = 1;
   for (std::size_t i = 0; i < n; ++i) {
     if (served[i] != nullptr) {
@@ -371,10 +392,6 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   } else {
     out->append(info_text_);
   }
-  // Release the runs now, not when this thread next scrapes: a run returns
-  // itself to its collector, which a reload may destroy in between.
-  for (Slot& s : slots) s.run.reset();
-  held.clear();
 }
 
 }  // namespace sysmetrics

@@ -13,8 +13,12 @@
 // Thread-safe: any number of scrapes may run at once.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <iterator>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,7 +88,11 @@ class Exporter {
 namespace sysmetrics {
 
 // Holds the current Exporter; a reload swaps in a new one while scrapes that
-// already hold the old one finish with it. Thread-safe.
+// already hold the old one finish with it. The old one is kept until Reap
+// finds no scrape holding it: destroying an Exporter may wait (up to 5 s)
+// for a run its scrapes gave up on, and that wait belongs on the thread
+// that reaps (main), not on the worker whose scrape happened to let go
+// last, with a finished response not yet sent. Thread-safe.
 class ExporterHolder {
  public:
   std::shared_ptr<Exporter> Get() const {
@@ -93,12 +101,35 @@ class ExporterHolder {
   }
   void Set(std::shared_ptr<Exporter> exporter) {
     std::lock_guard lock(mu_);
+    if (current_ != nullptr) retired_.push_back(std::move(current_));
     current_ = std::move(exporter);
+  }
+  // Destroys, on the calling thread, the replaced exporters no scrape holds
+  // any more; with all, lets go of every replaced one (a scrape still
+  // holding one destroys it when done).
+  void Reap(bool all = false) {
+    std::vector<std::shared_ptr<Exporter>> done;
+    {
+      std::lock_guard lock(mu_);
+      // Only this holder hands out references, and never to a replaced
+      // exporter, so a count of 1 stays 1.
+      const auto free = std::partition(
+          retired_.begin(), retired_.end(),
+          [all](const auto& e) { return !all && e.use_count() != 1; });
+      std::move(free, retired_.end(), std::back_inserter(done));
+      retired_.erase(free, retired_.end());
+    }
+    done.clear();  // outside the lock: Get must not wait for this
+  }
+  std::size_t retired() const {
+    std::lock_guard lock(mu_);
+    return retired_.size();
   }
 
  private:
   mutable std::mutex mu_;
   std::shared_ptr<Exporter> current_;
+  std::vector<std::shared_ptr<Exporter>> retired_;
 };
 
 }  // namespace sysmetrics

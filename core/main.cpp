@@ -229,10 +229,17 @@ int Main(int argc, char** argv) {
   Log(LogLevel::kInfo, "listening", {{"address", bound.value()}});
 
   for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
+    // Wakes once a second without a signal, to destroy the exporters a
+    // reload replaced once their last scrape is done (ExporterHolder).
+    timespec tick{1, 0};
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig < 0) {
+      holder.Reap();
+      continue;
+    }
     if (sig == SIGHUP) {
       Reload(cl, cfg, &holder, &server);
+      holder.Reap();
       continue;
     }
     Log(LogLevel::kInfo, "shutdown began",
@@ -259,6 +266,7 @@ int Main(int argc, char** argv) {
     Log(LogLevel::kWarn, "requests still running after the drain bound");
   }
   holder.Set(nullptr);  // destroys the collectors and unloads the plugins
+  holder.Reap(/*all=*/true);
   Log(LogLevel::kInfo, "shutdown complete");
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <doctest/doctest.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <chrono>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "app.hpp"
@@ -484,6 +486,73 @@ TEST_CASE("a scrape after a late run has finished reuses its waiter safely") {
     CHECK(Contains(report.collectors[0].error, "did not finish before"));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
+}
+
+TEST_CASE("a scrape sleeps, not spins, while runs it gave up on finish") {
+  // Three runs with their own deadlines: A is given up at 50 ms and
+  // finishes at 100 ms, B is given up at 150 ms and runs on, C finishes
+  // at 400 ms. A wait that counted A and B as pending returned at once
+  // from 150 ms until C finished: a busy loop on the scraping thread.
+  auto plugin = LoadPlugin(Path("slow"));
+  REQUIRE(plugin.ok());
+  std::vector<std::unique_ptr<Collector>> cs;
+  for (const auto& [sleep_ms, timeout_ms] :
+       {std::pair{100, 50}, std::pair{1000, 150}, std::pair{400, 0}}) {
+    PluginOptions options =
+        PluginOptions::Defaults(plugin.value()->info().schema);
+    options.FindMutable("sleep_ms")->i = sleep_ms;
+    CollectorSettings settings;
+    settings.timeout = std::chrono::milliseconds(timeout_ms);
+    auto c = Collector::Create(plugin.value(), options, settings);
+    REQUIRE(c.ok());
+    cs.push_back(c.take());
+  }
+  Exporter e(std::move(cs));
+  timespec cpu0{};
+  timespec cpu1{};
+  REQUIRE(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0) == 0);
+  const auto t0 = Clock::now();
+  ScrapeReport report;
+  Scrape(e, &report, std::chrono::seconds(5));
+  const auto took = Clock::now() - t0;
+  REQUIRE(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1) == 0);
+  const double cpu_ms =
+      (cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e6;
+  REQUIRE(report.collectors.size() == 3);
+  CHECK_FALSE(report.collectors[0].success);
+  CHECK_FALSE(report.collectors[1].success);
+  CHECK(report.collectors[2].success);
+  // Woken when C finished, not at B's end (1 s) or the scrape's (5 s).
+  CHECK(took < std::chrono::milliseconds(900));
+  // Sleeping costs the thread next to nothing; the spin cost ~250 ms.
+  CHECK(cpu_ms < 100);
+}
+
+TEST_CASE("a replaced exporter is destroyed by Reap once no scrape holds it") {
+  // Not by the worker whose scrape lets go last: destroying one may wait
+  // for a late run, with that scrape's response not yet sent.
+  ExporterHolder holder;
+  holder.Set(
+      std::make_shared<Exporter>(std::vector<std::unique_ptr<Collector>>{}));
+  std::shared_ptr<Exporter> scraping = holder.Get();  // a scrape in flight
+  const std::weak_ptr<Exporter> old = scraping;
+  holder.Set(
+      std::make_shared<Exporter>(std::vector<std::unique_ptr<Collector>>{}));
+  CHECK(holder.Get() != scraping);
+  holder.Reap();
+  CHECK(holder.retired() == 1);  // still held by the scrape
+  scraping.reset();              // the scrape ends: nothing destroyed yet
+  CHECK_FALSE(old.expired());
+  holder.Reap();
+  CHECK(old.expired());
+  CHECK(holder.retired() == 0);
+  // At shutdown, every replaced one goes, held or not.
+  scraping = holder.Get();
+  holder.Set(nullptr);
+  holder.Reap(/*all=*/true);
+  CHECK(holder.retired() == 0);
+  CHECK(holder.Get() == nullptr);
+  CHECK(scraping.use_count() == 1);
 }
 
 // --- A plain C plugin ------------------------------------------------------
