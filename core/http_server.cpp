@@ -373,6 +373,14 @@ struct HttpServer::Impl {
       Wake();
       return;
     }
+    // Draining: a connection a worker hands back to wait for another
+    // request (or to linger) after BeginDrain looked at every connection
+    // would stay open until its keep-alive timeout and hold up shutdown.
+    if (stopping.load() &&
+        (state == ConnState::kReading || state == ConnState::kLingering)) {
+      Close(c);
+      return;
+    }
     c->deadline.store(deadline, std::memory_order_relaxed);
     // Re-arming in the same state (more of a head, more of a response)
     // does not make a connection younger: a client trickling bytes keeps
@@ -997,7 +1005,9 @@ struct HttpServer::Impl {
       return true;
     } catch (const std::system_error& e) {
       queue.pop_back();
-      c->state.store(ConnState::kReading, std::memory_order_relaxed);
+      // c stays kBusy: the caller, maybe a worker, answers it 503 and
+      // hands it on. Marked waiting here, the I/O thread's sweep or
+      // eviction could close it under that worker.
       Log(LogLevel::kWarn, "cannot start a scrape worker",
           {{"error", e.what()}});
       if (!queue.empty()) queue_cv.notify_one();
