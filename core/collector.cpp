@@ -189,14 +189,47 @@ sm_status EmitSample(sm_emitter* em, const sm_sample* s) {
   return SM_OK;
 }
 
+void SkipLine(sm_emitter* em, const char* file, uint64_t line,
+              const char* reason) {
+  if (em == nullptr || em->host == nullptr) return;
+  ++em->skipped;
+  sm_host& host = *em->host;
+  if (host.logged_lines.size() > sm_host::kMaxLoggedLines) return;
+  const std::string where =
+      std::string(file != nullptr ? file : "?") + ":" + std::to_string(line);
+  if (host.logged_lines.size() == sm_host::kMaxLoggedLines) {
+    host.logged_lines.insert("");  // past the bound: say so once
+    Log(LogLevel::kWarn,
+        "more skipped lines: counted in "
+        "sysmetrics_collector_skipped_lines_total, no longer logged until "
+        "the next reload",
+        {{"collector", host.plugin_name}});
+    return;
+  }
+  if (!host.logged_lines.insert(where).second) return;
+  Log(LogLevel::kWarn, "line skipped",
+      {{"collector", host.plugin_name},
+       {"file", file != nullptr ? file : "?"},
+       {"line", std::to_string(line)},
+       {"reason", reason != nullptr ? reason : "no reason given"}});
+}
+
 const sm_host_api kHostApi = {
-    sizeof(sm_host_api),  SM_ABI_VERSION_MAJOR,
-    SM_ABI_VERSION_MINOR, &HostLog,
-    &ConfigBool,          &ConfigInt,
-    &ConfigDouble,        &ConfigString,
-    &ConfigListSize,      &ConfigListItem,
-    &ProcfsRoot,          &SysfsRoot,
-    &BeginFamily,         &EmitSample,
+    sizeof(sm_host_api),
+    SM_ABI_VERSION_MAJOR,
+    SM_ABI_VERSION_MINOR,
+    &HostLog,
+    &ConfigBool,
+    &ConfigInt,
+    &ConfigDouble,
+    &ConfigString,
+    &ConfigListSize,
+    &ConfigListItem,
+    &ProcfsRoot,
+    &SysfsRoot,
+    &BeginFamily,
+    &EmitSample,
+    &SkipLine,
 };
 
 constexpr std::size_t kErrLen = 512;
@@ -256,6 +289,7 @@ std::shared_ptr<Run> Collector::NewRun() {
   run->ok = false;
   run->error.clear();
   run->seconds = 0;
+  run->skipped_lines = 0;
   run->done.store(false, std::memory_order_relaxed);
   run->waiters.clear();
   return {run.release(), [this](Run* r) {
@@ -293,6 +327,11 @@ std::shared_ptr<Run> Collector::Start(
 std::uint64_t Collector::errors() const {
   std::lock_guard lock(mu_);
   return errors_;
+}
+
+std::uint64_t Collector::skipped_lines() const {
+  std::lock_guard lock(mu_);
+  return skipped_lines_;
 }
 
 void Collector::RecordScrape(bool success, double seconds,
@@ -358,6 +397,7 @@ void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
   const sm_status st =
       plugin_->descriptor().collect(instance_, &em, err, sizeof err);
   run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  run.skipped_lines = em.skipped;
   EndFamily(&em);
   if (run.metrics.limit_reached()) {
     // Truncated output is wrong output: fail the collector for this scrape.
@@ -374,6 +414,7 @@ void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
     run.error = err[0] != '\0' ? err : "collect failed without a reason";
   }
   std::lock_guard lock(mu_);
+  skipped_lines_ += run.skipped_lines;
   run.done.store(true, std::memory_order_release);
   current_.reset();
   for (const std::shared_ptr<RunWaiter>& w : run.waiters) {

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,12 +38,19 @@ struct sm_host {
   sysmetrics::PluginOptions options;
   std::string procfs_root;
   std::string sysfs_root;
+  // The skipped lines already logged ("file:line"), so each is logged once
+  // per instance; at most kMaxLoggedLines, then one line says the rest are
+  // counted only. Touched only inside collect(), which never overlaps
+  // itself (plugin.h, 3).
+  static constexpr std::size_t kMaxLoggedLines = 100;
+  std::set<std::string, std::less<>> logged_lines;
 };
 
 struct sm_emitter {
   sm_host* host = nullptr;
   sysmetrics::MetricSet* set = nullptr;
-  std::size_t problems = 0;  // refused families/samples in this collect
+  std::size_t problems = 0;   // refused families/samples in this collect
+  std::uint64_t skipped = 0;  // lines reported through skip_line
 };
 
 namespace sysmetrics {
@@ -83,7 +91,8 @@ struct Run {
   std::string error;
   Clock::time_point started;
   Clock::time_point deadline;
-  double seconds = 0;  // duration of collect()
+  double seconds = 0;               // duration of collect()
+  std::uint64_t skipped_lines = 0;  // reported through skip_line
   // Set (release) after every other member; read (acquire) before them.
   std::atomic<bool> done{false};
   // Scrapes to wake when done; guarded by the collector's mutex.
@@ -118,6 +127,9 @@ class Collector {
 
   // Failures since start (each scrape that saw this collector fail counts).
   std::uint64_t errors() const;
+  // Input lines the plugin skipped since start (each run counts once, even
+  // when several scrapes share it).
+  std::uint64_t skipped_lines() const;
 
   // How the collector fared in the latest scrape that ran it (the landing
   // page shows it).
@@ -159,6 +171,7 @@ class Collector {
   std::shared_ptr<Run> current_;             // in flight, null when idle
   std::vector<std::unique_ptr<Run>> spare_;  // recycled runs
   std::uint64_t errors_ = 0;
+  std::uint64_t skipped_lines_ = 0;
   LastScrape last_;
   std::shared_ptr<const std::vector<KnownFamily>> known_ =
       std::make_shared<const std::vector<KnownFamily>>();

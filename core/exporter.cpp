@@ -20,6 +20,7 @@ constexpr std::string_view kSelfFamilies[] = {
     "sysmetrics_collector_success",
     "sysmetrics_scrape_duration_seconds",
     "sysmetrics_collector_errors_total",
+    "sysmetrics_collector_skipped_lines_total",
     "sysmetrics_build_info",
     "sysmetrics_plugin_info",
     "sysmetrics_scrape_collect_seconds",
@@ -378,6 +379,15 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   for (const std::size_t i : index) {
     LabelView l{"collector", collectors_[i]->name()};
     self.AddSample({}, {&l, 1}, static_cast<double>(collectors_[i]->errors()));
+  }
+  self.BeginFamily("sysmetrics_collector_skipped_lines_total",
+                   "Input lines the collector could not read and skipped, "
+                   "since start.",
+                   MetricType::kCounter);
+  for (const std::size_t i : index) {
+    LabelView l{"collector", collectors_[i]->name()};
+    self.AddSample({}, {&l, 1},
+                   static_cast<double>(collectors_[i]->skipped_lines()));
   }
   report->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   self.BeginFamily("sysmetrics_scrape_collect_seconds",

@@ -1,12 +1,15 @@
 // Cases for the helpers every built-in plugin shares: whole-file reads (one
 // shot and kept open), field splitting, number parsing and the name filter.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "name_filter.hpp"
 #include "proc_file.hpp"
@@ -100,26 +103,114 @@ TEST_CASE("NextField and ParseU64") {
 
 TEST_CASE("NameFilter excludes whole matches and caches the verdict") {
   NameFilter filter("^(ram|loop)\\d+$");
+  filter.BeginCollect();
   CHECK(filter.Include("loop0") == nullptr);
-  const std::string* sda = filter.Include("sda");
+  const char* sda = filter.Include("sda");
   REQUIRE(sda != nullptr);
-  CHECK(*sda == "sda");
+  CHECK(std::string(sda) == "sda");
   CHECK(filter.Include("sda") == sda);  // cached: the same string
   CHECK(filter.Include("loop") != nullptr);
   NameFilter none("");
+  none.BeginCollect();
   CHECK(none.Include("loop0") != nullptr);
   CHECK_THROWS_AS(NameFilter("("), std::regex_error);
 }
 
-TEST_CASE("NameFilter's cache starts over past its bound") {
-  NameFilter filter("^veth");
-  for (std::size_t i = 0; i < NameFilter::kMaxNames * 2 + 3; ++i) {
-    const std::string name = "eth" + std::to_string(i);
-    const std::string* cached = filter.Include(name);
-    REQUIRE(cached != nullptr);
-    CHECK(*cached == name);
+// Every pointer one collect got must still hold its own name at the end of
+// that collect, however many names the collect looks up: the collectors
+// emit the labels after the whole file is filtered.
+void CheckOneCollect(NameFilter& filter,
+                     const std::vector<std::string>& names) {
+  filter.BeginCollect();
+  std::vector<const char*> labels;
+  labels.reserve(names.size());
+  for (const std::string& name : names) labels.push_back(filter.Include(name));
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i].starts_with("veth")) {
+      CHECK(labels[i] == nullptr);
+    } else {
+      REQUIRE(labels[i] != nullptr);
+      CHECK(std::string_view(labels[i]) == names[i]);
+    }
   }
-  CHECK(filter.Include("veth1") == nullptr);
+}
+
+TEST_CASE("NameFilter: more names in one collect than its bound") {
+  NameFilter filter("^veth");
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < NameFilter::kMaxNames * 2 + 3; ++i) {
+    names.push_back((i % 3 == 0 ? "veth" : "eth") + std::to_string(i));
+  }
+  for (int scrape = 0; scrape < 3; ++scrape) CheckOneCollect(filter, names);
+  // The names in use are all kept, whatever the bound.
+  CHECK(filter.cached() == names.size());
+}
+
+TEST_CASE("NameFilter: churning names over many collects stay bounded") {
+  NameFilter filter("^veth");
+  std::size_t peak = 0;
+  for (std::size_t scrape = 0; scrape < 200; ++scrape) {
+    // 10 stable names and 100 that exist for one scrape only.
+    std::vector<std::string> names;
+    for (int i = 0; i < 10; ++i) names.push_back("eth" + std::to_string(i));
+    for (std::size_t i = 0; i < 100; ++i) {
+      names.push_back((i % 2 == 0 ? "veth" : "cali") +
+                      std::to_string(scrape * 100 + i));
+    }
+    CheckOneCollect(filter, names);
+    peak = std::max(peak, filter.cached());
+  }
+  // 20,010 distinct names were seen; the cache never held much more than
+  // its bound and one collect's names.
+  CHECK(peak <= NameFilter::kMaxNames + 110 + 1);
+}
+
+TEST_CASE("ReadFileInto refuses a FIFO without blocking") {
+  char dir[] = "/tmp/sysmetrics_common_test_XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  const std::string fifo = std::string(dir) + "/stat";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string buf;
+  std::string error;
+  // No writer: a blocking open would never return.
+  CHECK_FALSE(ReadFileInto(fifo, &buf, &error));
+  CHECK(error == fifo + ": not a regular file");
+  ProcFile file(fifo);
+  CHECK_FALSE(file.Read(&buf, &error));
+  CHECK(error == fifo + ": not a regular file");
+  std::remove(fifo.c_str());
+  ::rmdir(dir);
+}
+
+TEST_CASE("ReadFileInto refuses a file above the read limit") {
+  const std::string path = TempFile(std::string(kMaxFileBytes + 1, 'x'));
+  std::string buf;
+  std::string error;
+  CHECK_FALSE(ReadFileInto(path, &buf, &error));
+  CHECK(error == path + ": larger than the 16 MiB read limit; not read");
+  CHECK(buf.empty());
+  // The buffer does not keep the memory of the refused read.
+  CHECK(buf.capacity() <= kKeepBufferBytes);
+  std::remove(path.c_str());
+  // Exactly at the limit is fine.
+  const std::string at_limit = TempFile(std::string(kMaxFileBytes, 'y'));
+  CHECK(ReadFileInto(at_limit, &buf, &error));
+  CHECK(buf.size() == kMaxFileBytes);
+  std::remove(at_limit.c_str());
+}
+
+TEST_CASE("ProcFile gives back a large buffer once files are small again") {
+  const std::string path = TempFile(std::string(8u << 20, 'x'));
+  ProcFile file(path);
+  std::string buf;
+  std::string error;
+  REQUIRE(file.Read(&buf, &error));
+  CHECK(buf.capacity() >= (8u << 20));
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << "cpu0 1 2 3 4\n";
+  REQUIRE(file.Read(&buf, &error));
+  CHECK(buf == "cpu0 1 2 3 4\n");
+  CHECK(buf.capacity() <= kKeepBufferBytes);
+  std::remove(path.c_str());
 }
 
 TEST_CASE("WriteError truncates to the buffer and terminates") {

@@ -6,15 +6,27 @@ NameFilter::NameFilter(const std::string& pattern)
     : empty_(pattern.empty()),
       pattern_(pattern.empty() ? "x" : pattern, std::regex::ECMAScript) {}
 
-const std::string* NameFilter::Include(std::string_view name) {
+void NameFilter::BeginCollect() {
+  if (seen_.size() > kMaxNames) {
+    // Keep what the previous collect used: the devices that exist now.
+    std::erase_if(seen_, [this](const auto& entry) {
+      return entry.second.last_used != collect_;
+    });
+  }
+  ++collect_;
+}
+
+const char* NameFilter::Include(std::string_view name) {
   auto it = seen_.find(name);
   if (it == seen_.end()) {
-    if (seen_.size() >= kMaxNames) seen_.clear();
+    // Inserting never moves another entry's key (node-based map), so the
+    // pointers handed out earlier in this collect stay valid.
     std::string key(name);
     const bool excluded = !empty_ && std::regex_search(key, pattern_);
-    it = seen_.emplace(std::move(key), excluded).first;
+    it = seen_.emplace(std::move(key), Verdict{excluded, collect_}).first;
   }
-  return it->second ? nullptr : &it->first;
+  it->second.last_used = collect_;
+  return it->second.excluded ? nullptr : it->first.c_str();
 }
 
 }  // namespace sysmetrics::plugin

@@ -3,15 +3,25 @@
 //
 // The pattern is compiled once (ECMAScript syntax) at construction; each name
 // is matched the first time it is seen and the verdict cached with a
-// NUL-terminated copy of the name (usable directly as a label value). The
-// cache is bounded: past kMaxNames distinct names it starts over, so churning
-// names (containers' veth pairs) cannot grow it without end.
+// NUL-terminated copy of the name, usable directly as a label value. Use it
+// one collect at a time:
+//
+//   filter.BeginCollect();
+//   for (each name) if (const char* label = filter.Include(name)) ...;
+//
+// A pointer Include returns stays valid until the next BeginCollect: the
+// cache is only ever pruned there, never while a collect holds its names.
+// Pruning keeps the cache bounded under name churn (containers' veth pairs):
+// once it holds more than kMaxNames names, BeginCollect drops every name
+// the previous collect did not look up. The names in use are never dropped,
+// so a host with more than kMaxNames devices keeps them all cached.
 //
 // Not thread-safe; one per plugin instance (collect is never concurrent with
 // itself).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <regex>
 #include <string>
@@ -28,8 +38,16 @@ class NameFilter {
   // pattern excludes nothing.
   explicit NameFilter(const std::string& pattern);
 
-  // The cached name if it is included, nullptr if the pattern excludes it.
-  const std::string* Include(std::string_view name);
+  // Starts a collect: may prune names the previous collect did not use,
+  // which invalidates every pointer Include returned before.
+  void BeginCollect();
+
+  // The cached name (NUL-terminated) if it is included, nullptr if the
+  // pattern excludes it. Valid until the next BeginCollect.
+  const char* Include(std::string_view name);
+
+  // Names cached now (for tests).
+  std::size_t cached() const { return seen_.size(); }
 
  private:
   struct Hash {
@@ -38,9 +56,14 @@ class NameFilter {
       return std::hash<std::string_view>{}(s);
     }
   };
+  struct Verdict {
+    bool excluded = false;
+    std::uint64_t last_used = 0;  // the collect that last looked it up
+  };
   bool empty_;
   std::regex pattern_;
-  std::unordered_map<std::string, bool, Hash, std::equal_to<>> seen_;
+  std::uint64_t collect_ = 0;
+  std::unordered_map<std::string, Verdict, Hash, std::equal_to<>> seen_;
 };
 
 }  // namespace sysmetrics::plugin

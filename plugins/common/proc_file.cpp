@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -17,8 +19,19 @@ std::string ErrnoMessage(const std::string& path, int err) {
   return path + ": " + std::error_code(err, std::generic_category()).message();
 }
 
+// Gives back the memory of a buffer that is far larger than what it holds.
+void ShrinkIfOversized(std::string* buf) {
+  if (buf->capacity() > kKeepBufferBytes && buf->capacity() / 4 > buf->size()) {
+    buf->shrink_to_fit();
+  }
+}
+
+// errno-like code for a file above kMaxFileBytes (not a real errno value).
+constexpr int kTooLarge = -1;
+
 // Reads fd from offset 0 to EOF into *buf with pread, so a descriptor kept
-// open reads the file afresh. Returns 0 or an errno value.
+// open reads the file afresh. Returns 0, an errno value or kTooLarge; *buf
+// is empty on failure.
 int ReadAll(int fd, std::string* buf) {
   buf->clear();
   if (buf->capacity() < 4096) buf->reserve(4096);
@@ -26,24 +39,48 @@ int ReadAll(int fd, std::string* buf) {
   for (;;) {
     if (buf->capacity() - size < 1024) buf->reserve(buf->capacity() * 2);
     // Grow to capacity so read() can fill the spare room; trimmed below.
-    buf->resize(buf->capacity());
+    buf->resize(std::min(buf->capacity(), kMaxFileBytes + 1));
     const ssize_t n = ::pread(fd, buf->data() + size, buf->size() - size,
                               static_cast<off_t>(size));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
+    if (n < 0 && errno == EINTR) continue;
+    const int err = n < 0 ? errno : 0;
+    if (n > 0) size += static_cast<std::size_t>(n);
+    if (err != 0 || size > kMaxFileBytes) {
       buf->clear();
-      return err;
+      ShrinkIfOversized(buf);
+      return err != 0 ? err : kTooLarge;
     }
     if (n == 0) break;
-    size += static_cast<std::size_t>(n);
   }
   buf->resize(size);
+  ShrinkIfOversized(buf);
   return 0;
 }
 
-int OpenRead(const std::string& path) {
-  return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+std::string ReadError(const std::string& path, int err) {
+  if (err == kTooLarge) {
+    return path + ": larger than the " + std::to_string(kMaxFileBytes >> 20) +
+           " MiB read limit; not read";
+  }
+  return ErrnoMessage(path, err);
+}
+
+// Opens path for reading without blocking (a FIFO with no writer would
+// block open() itself) and checks that it is a regular file. Returns the
+// descriptor, or -1 with *error set.
+int OpenRegular(const std::string& path, std::string* error) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    *error = ErrnoMessage(path, errno);
+    return -1;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    *error = path + ": not a regular file";
+    ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 }  // namespace
@@ -51,15 +88,12 @@ int OpenRead(const std::string& path) {
 bool ReadFileInto(const std::string& path, std::string* buf,
                   std::string* error) {
   buf->clear();
-  const int fd = OpenRead(path);
-  if (fd < 0) {
-    *error = ErrnoMessage(path, errno);
-    return false;
-  }
+  const int fd = OpenRegular(path, error);
+  if (fd < 0) return false;
   const int err = ReadAll(fd, buf);
   ::close(fd);
   if (err != 0) {
-    *error = ErrnoMessage(path, err);
+    *error = ReadError(path, err);
     return false;
   }
   return true;
@@ -71,16 +105,14 @@ ProcFile::~ProcFile() {
 
 bool ProcFile::Read(std::string* buf, std::string* error) {
   if (fd_ >= 0) {
-    if (ReadAll(fd_, buf) == 0) return true;
-    ::close(fd_);  // stale: fall through to a fresh open
+    const int err = ReadAll(fd_, buf);
+    if (err == 0) return true;
+    ::close(fd_);  // stale or oversized: fall through to a fresh open
     fd_ = -1;
   }
-  const int fd = OpenRead(path_);
-  if (fd < 0) {
-    *error = ErrnoMessage(path_, errno);
-    buf->clear();
-    return false;
-  }
+  buf->clear();
+  const int fd = OpenRegular(path_, error);
+  if (fd < 0) return false;
   const int err = ReadAll(fd, buf);
   struct statfs fs {};
   if (err == 0 && ::fstatfs(fd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC) {
@@ -89,7 +121,7 @@ bool ProcFile::Read(std::string* buf, std::string* error) {
     ::close(fd);
   }
   if (err != 0) {
-    *error = ErrnoMessage(path_, err);
+    *error = ReadError(path_, err);
     return false;
   }
   return true;

@@ -5,17 +5,41 @@
 #pragma once
 
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace sysmetrics::plugin {
 
-// Reads the whole file at path into *buf (cleared first; capacity kept), in
-// as few read(2) calls as the file allows. /proc files report size 0, so it
-// reads until EOF. On failure returns false and sets *error to
-// "<path>: <strerror>".
+// The most one read takes from a file. /proc files report size 0, so the
+// size is known only by reading; a larger file is refused rather than held
+// in memory. The largest a real host writes (net/dev with 10,000
+// interfaces, diskstats with 10,000 devices) is under 2 MiB.
+inline constexpr std::size_t kMaxFileBytes = 16u << 20;
+
+// A read buffer whose capacity exceeds this and four times what the last
+// read put in it is given back, so one huge file does not keep its memory.
+inline constexpr std::size_t kKeepBufferBytes = 1u << 20;
+
+// A line a parser could not read and skipped: its 1-based number and why.
+// Parsers collect these in their result's `skipped`; the plugin glue reports
+// them to the host (collect.hpp, ReadAndParse).
+struct SkippedLine {
+  std::size_t line = 0;
+  std::string reason;
+};
+
+// Reads the whole file at path into *buf (cleared first), in as few read(2)
+// calls as the file allows, until EOF. The file is opened so that it cannot
+// block (O_NONBLOCK) and must be a regular file (every /proc and /sys file
+// is): a FIFO or device in its place is refused, never waited on. On
+// failure returns false, leaves *buf empty and sets *error to
+// "<path>: <reason>": the errno text, "not a regular file", or "larger than
+// the 16 MiB read limit". Capacity is kept unless it is oversized (see
+// kKeepBufferBytes).
 bool ReadFileInto(const std::string& path, std::string* buf,
                   std::string* error);
 

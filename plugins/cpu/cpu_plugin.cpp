@@ -22,7 +22,7 @@ class CpuCollector {
   }
 
   void Collect(Emitter& emit) {
-    plugin::ReadAndParse(file_, &buf_, &stat_, ParseProcStat);
+    plugin::ReadAndParse(file_, &buf_, &stat_, ParseProcStat, emit);
     // Label values for CPU numbers, made once per CPU ever seen.
     for (const CpuTimes& t : stat_.cpus) {
       while (cpu_names_.size() <= t.cpu) {

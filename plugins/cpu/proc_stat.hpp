@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proc_file.hpp"
+
 namespace sysmetrics::cpu {
 
 inline constexpr const char* kModeNames[] = {
@@ -31,6 +33,7 @@ struct CpuTimes {
 
 struct ProcStat {
   std::vector<CpuTimes> cpus;  // in file order
+  std::vector<plugin::SkippedLine> skipped;
 };
 
 // Parses text (the file's content). file names the file in error messages.

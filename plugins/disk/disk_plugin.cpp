@@ -84,12 +84,13 @@ class DiskCollector {
         filter_(plugin::ExcludeFilter(host)) {}
 
   void Collect(Emitter& emit) {
-    plugin::ReadAndParse(file_, &buf_, &stats_, ParseDiskStats);
+    plugin::ReadAndParse(file_, &buf_, &stats_, ParseDiskStats, emit);
+    filter_.BeginCollect();
     included_.clear();
     int widest = 0;
     for (const DiskLine& d : stats_.devices) {
-      if (const std::string* name = filter_.Include(d.name)) {
-        included_.emplace_back(name->c_str(), &d);
+      if (const char* name = filter_.Include(d.name)) {
+        included_.emplace_back(name, &d);
         widest = std::max(widest, d.stats);
       }
     }

@@ -23,6 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proc_file.hpp"
+
 namespace sysmetrics::disk {
 
 inline constexpr int kMaxStats = 17;
@@ -35,6 +37,7 @@ struct DiskLine {
 
 struct DiskStats {
   std::vector<DiskLine> devices;  // in file order
+  std::vector<plugin::SkippedLine> skipped;
 };
 
 // Parses text; on failure returns false and sets *error to

@@ -14,6 +14,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "proc_file.hpp"
 
 namespace sysmetrics::memory {
 
@@ -27,6 +30,7 @@ struct MemInfo {
   std::optional<std::uint64_t> cached;      // Cached
   std::optional<std::uint64_t> swap_total;  // SwapTotal
   std::optional<std::uint64_t> swap_free;   // SwapFree
+  std::vector<plugin::SkippedLine> skipped;
 };
 
 // Parses text (the file's content). file names the file in error messages.

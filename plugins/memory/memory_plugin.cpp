@@ -15,7 +15,7 @@ class MemoryCollector {
 
   void Collect(Emitter& emit) {
     MemInfo m;
-    plugin::ReadAndParse(file_, &buf_, &m, ParseMemInfo);
+    plugin::ReadAndParse(file_, &buf_, &m, ParseMemInfo, emit);
     // A key this kernel does not print leaves its metric out.
     auto gauge = [&](const char* name, const char* help,
                      const std::optional<std::uint64_t>& v) {

@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proc_file.hpp"
+
 namespace sysmetrics::network {
 
 inline constexpr int kCounters = 16;
@@ -31,6 +33,7 @@ struct InterfaceLine {
 
 struct NetDev {
   std::vector<InterfaceLine> interfaces;  // in file order
+  std::vector<plugin::SkippedLine> skipped;
 };
 
 bool ParseNetDev(std::string_view text, std::string_view file, NetDev* out,

@@ -57,11 +57,12 @@ class NetworkCollector {
         filter_(plugin::ExcludeFilter(host)) {}
 
   void Collect(Emitter& emit) {
-    plugin::ReadAndParse(file_, &buf_, &dev_, ParseNetDev);
+    plugin::ReadAndParse(file_, &buf_, &dev_, ParseNetDev, emit);
+    filter_.BeginCollect();
     included_.clear();
     for (const InterfaceLine& i : dev_.interfaces) {
-      if (const std::string* name = filter_.Include(i.name)) {
-        included_.emplace_back(name->c_str(), &i);
+      if (const char* name = filter_.Include(i.name)) {
+        included_.emplace_back(name, &i);
       }
     }
     for (int c = 0; c < kCounters; ++c) {

@@ -56,6 +56,13 @@
  *     computes), so the host may call it on the thread serving the scrape,
  *     saving a hand-off per scrape, and then cannot abandon it at the
  *     deadline. Do not set the flag if collect() can wait on anything.
+ *  8. Odd input (1.2). A line of an input file that collect() cannot read
+ *     costs that line only: skip it, report it with skip_line (file, 1-based
+ *     line number, reason), export everything else and return SM_OK. Fail
+ *     collect() only when the file cannot be read at all or nothing in it
+ *     could be read (an empty file where the kernel always writes lines).
+ *     Read the fields you know from a line that has more: kernel files grow
+ *     at the end of their lines.
  */
 #ifndef SYSMETRICS_PLUGIN_H
 #define SYSMETRICS_PLUGIN_H
@@ -69,7 +76,7 @@ extern "C" {
 
 /* The ABI version this header describes. */
 #define SM_ABI_VERSION_MAJOR 1
-#define SM_ABI_VERSION_MINOR 1
+#define SM_ABI_VERSION_MINOR 2
 
 /* Exported name of the entry function; the host looks up exactly this. */
 #define SM_ENTRY_SYMBOL "sysmetrics_plugin_entry"
@@ -213,6 +220,18 @@ typedef struct sm_host_api {
    * label name, a wrong suffix, or no current family (the sample is ignored),
    * and SM_ERR_LIMIT once the instance's sample limit is reached. */
   sm_status (*emit_sample)(sm_emitter* em, const sm_sample* sample);
+
+  /* --- Added in 1.2 (read only if struct_size covers it) --------------- */
+
+  /* Reports a line of an input file that collect() skipped because it could
+   * not read it (contract 8). file is the path the plugin read, line is
+   * 1-based, reason says what is wrong ("field 6 'x3' is not a number").
+   * The host counts the line in sysmetrics_collector_skipped_lines_total
+   * and logs it with file, line and reason, once per file and line number
+   * for the life of the instance (a reload starts over). Call it only
+   * during collect(), with the emitter of that call. */
+  void (*skip_line)(sm_emitter* em, const char* file, uint64_t line,
+                    const char* reason);
 } sm_host_api;
 
 /* The plugin descriptor, returned by the entry function. */

@@ -101,7 +101,9 @@ class Host {
 // Emits families and samples during one Collect() call.
 class Emitter {
  public:
-  Emitter(sm_emitter* em, const sm_host_api* api) : em_(em), api_(api) {}
+  // host is needed only to log a skipped line on a host older than 1.2.
+  Emitter(sm_emitter* em, const sm_host_api* api, sm_host* host = nullptr)
+      : em_(em), api_(api), host_(host) {}
 
   // Begins a family. Returns false if the host refused it (it logs why).
   bool Family(const char* name, const char* help, sm_metric_type type,
@@ -135,9 +137,23 @@ class Emitter {
                   static_cast<std::uint32_t>(labels.size()), suffix);
   }
 
+  // Reports a line of file that Collect() skipped (plugin.h, contract 8).
+  // A host older than ABI 1.2 cannot count it: the line is logged instead.
+  void SkipLine(const char* file, std::uint64_t line, const char* reason) {
+    if (SM_HAS_MEMBER(api_, sm_host_api, skip_line) &&
+        api_->skip_line != nullptr) {
+      api_->skip_line(em_, file, line, reason);
+    } else if (host_ != nullptr) {
+      const std::string msg = std::string(file) + ":" + std::to_string(line) +
+                              ": line skipped: " + reason;
+      api_->log(host_, SM_LOG_WARN, msg.c_str());
+    }
+  }
+
  private:
   sm_emitter* em_;
   const sm_host_api* api_;
+  sm_host* host_;
 };
 
 namespace detail {
@@ -192,7 +208,7 @@ sm_status Collect(void* instance, sm_emitter* em, char* err,
                   std::size_t err_len) noexcept {
   auto* inst = static_cast<Instance<T>*>(instance);
   return Guard(err, err_len, [&] {
-    Emitter emitter(em, inst->host.api());
+    Emitter emitter(em, inst->host.api(), inst->host.raw());
     inst->impl.Collect(emitter);
   });
 }
