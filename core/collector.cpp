@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "log.hpp"
+#include "text_format.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -327,6 +328,17 @@ std::shared_ptr<Run> Collector::Start(
 std::uint64_t Collector::errors() const {
   std::lock_guard lock(mu_);
   return errors_;
+}
+
+void Collector::StopRunningInline(double seconds) {
+  if (demoted_.exchange(true)) return;
+  std::string took;
+  AppendValue(took, seconds);
+  Log(LogLevel::kWarn,
+      "collect() overstayed its deadline on the scraping thread; it runs on "
+      "the collector pool from now on, where a late run costs only this "
+      "collector",
+      {{"collector", name()}, {"seconds", took}});
 }
 
 std::uint64_t Collector::skipped_lines() const {

@@ -114,6 +114,16 @@ class Collector {
   const PluginInfo& info() const { return plugin_->info(); }
   const CollectorSettings& settings() const { return settings_; }
 
+  // Whether scrapes run collect() on their own thread: settings().run_inline
+  // until an inline run overstays its deadline, then never again for this
+  // instance (the pool can abandon a late run; the scraping thread cannot).
+  bool RunsInline() const {
+    return settings_.run_inline && !demoted_.load(std::memory_order_relaxed);
+  }
+  // Called by the scrape whose inline run finished past its deadline; logs
+  // the change once.
+  void StopRunningInline(double seconds);
+
   enum class StartKind { kStarted, kJoined, kBusy };
   // Creates a run that must finish by deadline (kStarted: the caller must
   // hand it to Execute, on a pool thread) or joins the one in flight
@@ -168,6 +178,7 @@ class Collector {
   void* instance_ = nullptr;
 
   mutable std::mutex mu_;
+  std::atomic<bool> demoted_{false};         // see RunsInline
   std::shared_ptr<Run> current_;             // in flight, null when idle
   std::vector<std::unique_ptr<Run>> spare_;  // recycled runs
   std::uint64_t errors_ = 0;

@@ -134,8 +134,16 @@ Exporter::Exporter(std::vector<std::unique_ptr<Collector>> collectors)
   AppendSetOpenMetrics(info_openmetrics_, info);
 }
 
+bool Exporter::StopRuns(Clock::duration bound) {
+  runs_stopped_ = true;
+  return pool_->Stop(bound);
+}
+
 Exporter::~Exporter() {
-  if (pool_->Stop(std::chrono::seconds(5))) return;  // members destroyed next
+  const Clock::duration bound = runs_stopped_
+                                    ? Clock::duration::zero()
+                                    : Clock::duration(std::chrono::seconds(5));
+  if (pool_->Stop(bound)) return;  // members destroyed next
   std::string stuck;
   for (auto& c : collectors_) {
     stuck += (stuck.empty() ? "" : ",") + c->name();
@@ -195,6 +203,8 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     waiter->pending = 0;
     waiter->wake_at = 0;
   }
+  thread_local std::vector<bool> inline_run;
+  inline_run.assign(n, false);
   const auto runs = [&](std::size_t i) {
     return options.selected.empty() ||
            (i < options.selected.size() && options.selected[i]);
@@ -208,22 +218,28 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     slots[i].deadline = cap == Clock::duration::zero()
                             ? options.deadline
                             : std::min(options.deadline, t0 + cap);
-    std::shared_ptr<Run> run =
+    inline_run[i] = collectors_[i]->RunsInline();
+    if (inline_run[i]) continue;  // started below, just before it runs
+    slots[i].run =
         collectors_[i]->Start(slots[i].deadline, &slots[i].kind, waiter);
-    if (slots[i].kind == Collector::StartKind::kStarted &&
-        !collectors_[i]->settings().run_inline) {
-      pool_->Submit(collectors_[i].get(), run);
+    if (slots[i].kind == Collector::StartKind::kStarted) {
+      pool_->Submit(collectors_[i].get(), slots[i].run);
     }
-    slots[i].run = std::move(run);
   }
   // Collectors that promised never to block run here, while the pool works
-  // on the others: no hand-off and no wake-up for them. (They cannot be
-  // abandoned at the deadline; that is the promise's price, plugin.h 7.)
+  // on the others: no hand-off and no wake-up for them (plugin.h 7). Each
+  // is started only when its turn comes, so one that blocks after all
+  // holds this scrape and itself, never the collectors after it: the next
+  // scrape finds it busy and runs them. One that overstays its deadline
+  // goes to the pool for good (Collector::RunsInline).
   for (std::size_t i = 0; i < n; ++i) {
-    if (slots[i].run != nullptr &&
-        slots[i].kind == Collector::StartKind::kStarted &&
-        collectors_[i]->settings().run_inline) {
-      collectors_[i]->Execute(slots[i].run);
+    if (!inline_run[i]) continue;
+    slots[i].run =
+        collectors_[i]->Start(slots[i].deadline, &slots[i].kind, waiter);
+    if (slots[i].kind != Collector::StartKind::kStarted) continue;
+    collectors_[i]->Execute(slots[i].run);
+    if (Clock::now() > slots[i].deadline) {
+      collectors_[i]->StopRunningInline(slots[i].run->seconds);
     }
   }
   // Sleep until every run is done or has passed its own deadline. Runs

@@ -65,6 +65,11 @@ class Exporter {
   // pool are left to the process, with a log line.
   ~Exporter();
 
+  // Stops the runs: drops queued ones and waits up to bound for the ones
+  // inside plugins. Returns true if none is left running. The destructor
+  // then waits no more; without this call it waits up to 5 s.
+  bool StopRuns(Clock::duration bound);
+
   // Appends the exposition of one scrape to out, in options.format (with
   // OpenMetrics' "# EOF"), and fills report.
   void Scrape(const ScrapeOptions& options, std::string* out,
@@ -77,6 +82,7 @@ class Exporter {
  private:
   std::vector<std::unique_ptr<Collector>> collectors_;
   std::unique_ptr<CollectorPool> pool_;
+  bool runs_stopped_ = false;  // StopRuns was called
   BuildInfo build_;
   // build_info and plugin_info, rendered once per format.
   std::string info_text_;

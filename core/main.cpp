@@ -143,6 +143,12 @@ int Main(int argc, char** argv) {
   // core); the server's worker threads allocate little and briefly, so
   // their arenas are mostly idle resident memory. Two suffice here.
   mallopt(M_ARENA_MAX, 2);  // NOLINT(concurrency-mt-unsafe): no threads yet
+  // A fixed threshold: blocks of 256 KiB and more are mapped, and unmapped
+  // when freed. glibc's default raises the threshold to the largest block
+  // freed so far, after which one large /proc file (or scrape) leaves its
+  // memory resident in the heap for good. Steady scrapes allocate nothing
+  // that large.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);  // NOLINT(concurrency-mt-unsafe)
   // The server keeps up to 1,024 connections besides its own descriptors;
   // systemd's default soft limit is 1,024 (hard 524,288). Raise the soft
   // limit as Go programs do, so connections, not descriptors, are the bound.
@@ -246,6 +252,7 @@ int Main(int argc, char** argv) {
         {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     break;
   }
+  const Clock::time_point shutdown_until = Clock::now() + kDrain;
   // Drain on another thread so that a second signal can cut it short.
   auto drained = std::async(std::launch::async,
                             [&server] { return server.Shutdown(kDrain); });
@@ -264,6 +271,17 @@ int Main(int argc, char** argv) {
   }
   if (!drained.get()) {
     Log(LogLevel::kWarn, "requests still running after the drain bound");
+  }
+  // The whole shutdown stays within kDrain: runs still inside plugins get
+  // what the drain left of it, then are left to the exit.
+  if (const auto current = holder.Get()) {
+    const Clock::duration left =
+        std::max(Clock::duration::zero(), shutdown_until - Clock::now());
+    if (!current->StopRuns(left)) {
+      Log(LogLevel::kWarn,
+          "collectors still running after the drain bound; exiting without "
+          "unloading their plugins");
+    }
   }
   holder.Set(nullptr);  // destroys the collectors and unloads the plugins
   holder.Reap(/*all=*/true);

@@ -8,23 +8,28 @@
 
 /* Defines the entry function returning a current-ABI descriptor. */
 #define TEST_PLUGIN(NAME, OPTIONS, N_OPTIONS, CREATE, COLLECT, DESTROY) \
-  const sm_plugin* sysmetrics_plugin_entry(uint32_t host_abi_major,     \
-                                           uint32_t host_abi_minor) {   \
-    static const sm_plugin plugin = {sizeof(sm_plugin),                 \
-                                     SM_ABI_VERSION_MAJOR,              \
-                                     SM_ABI_VERSION_MINOR,              \
-                                     NAME,                              \
-                                     "0.0.1",                           \
-                                     "Test plugin.",                    \
-                                     OPTIONS,                           \
-                                     N_OPTIONS,                         \
-                                     CREATE,                            \
-                                     COLLECT,                           \
-                                     DESTROY,                           \
-                                     0u};                               \
-    (void)host_abi_major;                                               \
-    (void)host_abi_minor;                                               \
-    return &plugin;                                                     \
+  TEST_PLUGIN_WITH_FLAGS(NAME, OPTIONS, N_OPTIONS, CREATE, COLLECT, DESTROY, 0u)
+
+/* The same with sm_plugin.flags. */
+#define TEST_PLUGIN_WITH_FLAGS(NAME, OPTIONS, N_OPTIONS, CREATE, COLLECT, \
+                               DESTROY, FLAGS)                            \
+  const sm_plugin* sysmetrics_plugin_entry(uint32_t host_abi_major,       \
+                                           uint32_t host_abi_minor) {     \
+    static const sm_plugin plugin = {sizeof(sm_plugin),                   \
+                                     SM_ABI_VERSION_MAJOR,                \
+                                     SM_ABI_VERSION_MINOR,                \
+                                     NAME,                                \
+                                     "0.0.1",                             \
+                                     "Test plugin.",                      \
+                                     OPTIONS,                             \
+                                     N_OPTIONS,                           \
+                                     CREATE,                              \
+                                     COLLECT,                             \
+                                     DESTROY,                             \
+                                     FLAGS};                              \
+    (void)host_abi_major;                                                 \
+    (void)host_abi_minor;                                                 \
+    return &plugin;                                                       \
   }
 
 static inline void test_set_error(char* err, size_t err_len, const char* msg) {
