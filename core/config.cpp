@@ -154,14 +154,20 @@ bool InSecretSection(std::string_view text, std::size_t line) {
   return in_web;
 }
 
+// "Permission denied (EACCES)": the text and the errno name, so an operator
+// can search for either.
+std::string ErrnoDescription(int err) {
+  const char* name = strerrorname_np(err);
+  return std::error_code(err, std::generic_category()).message() + " (" +
+         (name != nullptr ? name : "errno " + std::to_string(err)) + ")";
+}
+
 Status ParseFile(const std::string& path, Value* out) {
   std::string content;
   try {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-      char buf[256];
-      return Status::Error(
-          path + ": cannot read: " + strerror_r(errno, buf, sizeof buf));
+      return Status::Error(path + ": cannot read: " + ErrnoDescription(errno));
     }
     std::stringstream text;
     text << in.rdbuf();
@@ -193,6 +199,36 @@ Status ParseFile(const std::string& path, Value* out) {
   } catch (const std::exception& e) {
     return Status::Error(path + ": cannot read: " + e.what());
   }
+}
+
+// The *.toml files in the drop-in directory dir, sorted by name; none if
+// dir does not exist. A dir that exists but cannot be listed is an error
+// naming it and the errno: skipping it would drop the operator's settings
+// without a word.
+Result<std::vector<std::string>> ListDropIns(const std::filesystem::path& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(dir, ec);
+  if (st.type() == std::filesystem::file_type::not_found) return files;
+  const auto fail = [&dir](const std::error_code& e) {
+    return Status::Error(
+        dir.string() +
+        ": cannot read the drop-in directory: " + ErrnoDescription(e.value()));
+  };
+  if (ec) return fail(ec);
+  if (!std::filesystem::is_directory(st)) {
+    return Status::Error(dir.string() +
+                         ": not a directory; drop-ins go in a directory "
+                         "conf.d beside the configuration file");
+  }
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) return fail(ec);
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (it->path().extension() == ".toml") files.push_back(it->path());
+  }
+  if (ec) return fail(ec);
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 // Whether name is one of keys (a function, not a lambda: clang 14 cannot
@@ -554,6 +590,12 @@ Result<Config> LoadConfig(const CommandLine& cl,
   const std::string path = cl.config.value_or(default_path);
   std::error_code ec;
   const bool exists = std::filesystem::exists(path, ec);
+  if (ec) {
+    // Not "absent": something on the way cannot be read. Running on the
+    // defaults would hide the operator's configuration.
+    return Status::Error(path +
+                         ": cannot read: " + ErrnoDescription(ec.value()));
+  }
   if (!exists && cl.config) {
     return Status::Error(path +
                          ": configuration file not found (named by "
@@ -563,14 +605,9 @@ Result<Config> LoadConfig(const CommandLine& cl,
     std::vector<std::string> files = {path};
     const std::filesystem::path dropins =
         std::filesystem::path(path).parent_path() / "conf.d";
-    if (std::filesystem::is_directory(dropins, ec)) {
-      std::vector<std::string> extra;
-      for (const auto& e : std::filesystem::directory_iterator(dropins, ec)) {
-        if (e.path().extension() == ".toml") extra.push_back(e.path());
-      }
-      std::sort(extra.begin(), extra.end());
-      files.insert(files.end(), extra.begin(), extra.end());
-    }
+    Result<std::vector<std::string>> extra = ListDropIns(dropins);
+    if (!extra.ok()) return extra.status();
+    files.insert(files.end(), extra.value().begin(), extra.value().end());
     for (const std::string& file : files) {
       Value root;
       if (Status s = ParseFile(file, &root); !s.ok()) return s;
