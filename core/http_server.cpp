@@ -47,6 +47,7 @@ constexpr milliseconds kSweepInterval{50};
 constexpr std::chrono::seconds kWorkerIdle{60};
 // A response buffer left behind by a slow reader is freed above this.
 constexpr std::size_t kKeepBuffer = std::size_t{64} * 1024;
+constexpr std::size_t kKeepResponseBuffer = kKeepBuffer * 4;
 
 std::int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -871,6 +872,15 @@ struct HttpServer::Impl {
     Arm(c, ConnState::kLingering, EPOLLIN, NowNs() + ToNs(kLinger));
   }
 
+  // Gives back the memory of a reused response buffer that an unusually
+  // large response (a host with thousands of devices for a while) grew past
+  // kKeepResponseBuffer: every thread keeps its own, and one that seldom
+  // serves would otherwise hold it for good. Normal responses keep their
+  // capacity.
+  static void ReleaseIfLarge(std::string& buf) {
+    if (buf.capacity() > kKeepResponseBuffer) std::string().swap(buf);
+  }
+
   // Writes a whole response: at once when the socket takes it (the usual
   // case), else the rest waits in c->out for the I/O thread. hand_on:
   // also do Finish()'s work here (for error responses).
@@ -899,7 +909,7 @@ struct HttpServer::Impl {
       c->out.clear();
       break;
     }
-    if (wire.capacity() > kKeepBuffer * 4) std::string().swap(wire);
+    ReleaseIfLarge(wire);
     if (!hand_on) return true;
     return Finish(c);
   }
@@ -1135,6 +1145,8 @@ struct HttpServer::Impl {
     }
     LogRequest(c, r.status, scraped ? &report : nullptr);
     Send(c, r, /*hand_on=*/false);
+    ReleaseIfLarge(body);
+    ReleaseIfLarge(compressed);
     in_flight.fetch_sub(1);
     if (Finish(c)) Advance(c);
   }

@@ -143,12 +143,34 @@ bool MetricSet::HasFamily(std::string_view name) const {
   });
 }
 
+namespace {
+
+// Empties c; also gives its memory back when it holds over 256 KiB and
+// the fill just ended used under a quarter of it, so one huge collect (a
+// host with thousands of devices for a while) does not keep its memory for
+// good, while a steady working size keeps its capacity.
+template <class C>
+void ClearAndTrim(C& c) {
+  constexpr std::size_t kKeepBytes = 256 << 10;
+  const std::size_t bytes = c.capacity() * sizeof(typename C::value_type);
+  if (bytes > kKeepBytes && c.capacity() / 4 > c.size()) {
+    C().swap(c);
+  } else {
+    c.clear();
+  }
+}
+
+}  // namespace
+
 void MetricSet::Clear() {
-  arena_.clear();
-  families_.clear();
+  ClearAndTrim(arena_);
+  ClearAndTrim(families_);
   family_index_.clear();
-  samples_.clear();
-  labels_.clear();
+  if (family_index_.bucket_count() > 4 * kIndexFamiliesFrom * 64) {
+    family_index_.rehash(0);
+  }
+  ClearAndTrim(samples_);
+  ClearAndTrim(labels_);
   open_ = false;
   finished_ = true;
   repaired_ = false;

@@ -37,7 +37,9 @@ int ReadAll(int fd, std::string* buf) {
   if (buf->capacity() < 4096) buf->reserve(4096);
   std::size_t size = 0;
   for (;;) {
-    if (buf->capacity() - size < 1024) buf->reserve(buf->capacity() * 2);
+    if (buf->capacity() - size < 1024) {
+      buf->reserve(std::min(buf->capacity() * 2, kMaxFileBytes + 1));
+    }
     // Grow to capacity so read() can fill the spare room; trimmed below.
     buf->resize(std::min(buf->capacity(), kMaxFileBytes + 1));
     const ssize_t n = ::pread(fd, buf->data() + size, buf->size() - size,

@@ -22,7 +22,22 @@ inline constexpr std::size_t kMaxFileBytes = 16u << 20;
 
 // A read buffer whose capacity exceeds this and four times what the last
 // read put in it is given back, so one huge file does not keep its memory.
-inline constexpr std::size_t kKeepBufferBytes = 1u << 20;
+inline constexpr std::size_t kKeepBufferBytes = 256u << 10;
+
+// Empties *v for the next parse or collect, keeping its capacity for the
+// working size; but gives the memory back when it holds over 64 KiB and the
+// fill just ended used under a quarter of it, so one huge file (thousands
+// of interfaces for a while) does not keep its memory for good.
+template <class V>
+void ClearForReuse(V* v) {
+  constexpr std::size_t kKeepBytes = 64u << 10;
+  if (v->capacity() * sizeof(typename V::value_type) > kKeepBytes &&
+      v->capacity() / 4 > v->size()) {
+    V().swap(*v);
+  } else {
+    v->clear();
+  }
+}
 
 // A line a parser could not read and skipped: its 1-based number and why.
 // Parsers collect these in their result's `skipped`; the plugin glue reports

@@ -86,7 +86,7 @@ class DiskCollector {
   void Collect(Emitter& emit) {
     plugin::ReadAndParse(file_, &buf_, &stats_, ParseDiskStats, emit);
     filter_.BeginCollect();
-    included_.clear();
+    plugin::ClearForReuse(&included_);
     int widest = 0;
     for (const DiskLine& d : stats_.devices) {
       if (const char* name = filter_.Include(d.name)) {

@@ -59,7 +59,7 @@ class NetworkCollector {
   void Collect(Emitter& emit) {
     plugin::ReadAndParse(file_, &buf_, &dev_, ParseNetDev, emit);
     filter_.BeginCollect();
-    included_.clear();
+    plugin::ClearForReuse(&included_);
     for (const InterfaceLine& i : dev_.interfaces) {
       if (const char* name = filter_.Include(i.name)) {
         included_.emplace_back(name, &i);
