@@ -613,6 +613,56 @@ TEST_CASE("a C plugin sees configured option values") {
                  "sysmetrics_c_plugin_collections_total 2\n"));
 }
 
+TEST_CASE("skipped lines are counted every time, logged once per line") {
+  LogCapture log;
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(MakeCollector("skips_lines"));
+  Exporter e(std::move(cs));
+  for (int i = 1; i <= 3; ++i) {
+    CAPTURE(i);
+    ScrapeReport report;
+    const std::string out = Scrape(e, &report);
+    REQUIRE(report.collectors.size() == 1);
+    CHECK(report.collectors[0].success);  // odd lines cost only themselves
+    CHECK(Contains(out,
+                   "sysmetrics_collector_skipped_lines_total{collector=\""
+                   "skips_lines\"} " +
+                       std::to_string(4 * i) + "\n"));
+  }
+  // Lines 1-3 once, and the line new to each collect each time.
+  const auto logged = LinesWith(log.text(), "line skipped");
+  CHECK(logged.size() == 6);
+  CHECK(LinesWith(log.text(),
+                  "line skipped collector=skips_lines file=/fake/skip line=2 "
+                  "reason=\"not a number\"")
+            .size() == 1);
+  CHECK(LinesWith(log.text(), "line=1003 reason=\"new every time\"").size() ==
+        1);
+}
+
+TEST_CASE("skipped lines past the log bound are counted, not logged") {
+  LogCapture log;
+  auto plugin = LoadPlugin(Path("skips_lines"));
+  REQUIRE(plugin.ok());
+  PluginOptions options =
+      PluginOptions::Defaults(plugin.value()->info().schema);
+  options.FindMutable("lines")->i = 150;
+  auto c = Collector::Create(plugin.value(), options, {});
+  REQUIRE(c.ok());
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(c.take());
+  Exporter e(std::move(cs));
+  ScrapeReport report;
+  Scrape(e, &report);
+  const std::string out = Scrape(e, &report);
+  CHECK(Contains(out,
+                 "sysmetrics_collector_skipped_lines_total{collector=\""
+                 "skips_lines\"} 302\n"));
+  CHECK(LinesWith(log.text(), "line skipped").size() ==
+        sm_host::kMaxLoggedLines);
+  CHECK(LinesWith(log.text(), "more skipped lines").size() == 1);
+}
+
 // --- ABI versions ----------------------------------------------------------
 
 TEST_CASE("the 1.1 flags member is read, and absent from 1.0 descriptors") {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <sysmetrics/plugin.hpp>
 #include <vector>
 
 #include "name_filter.hpp"
@@ -211,6 +212,42 @@ TEST_CASE("ProcFile gives back a large buffer once files are small again") {
   CHECK(buf == "cpu0 1 2 3 4\n");
   CHECK(buf.capacity() <= kKeepBufferBytes);
   std::remove(path.c_str());
+}
+
+// A host api table of the given size whose log and skip_line record what
+// they were called with.
+struct FakeHost {
+  static inline std::string logged;
+  static inline std::string skipped;
+  static void Log(sm_host* /*host*/, sm_log_level /*level*/, const char* msg) {
+    logged = msg;
+  }
+  static void Skip(sm_emitter* /*em*/, const char* file, uint64_t line,
+                   const char* reason) {
+    skipped = std::string(file) + ":" + std::to_string(line) + " " + reason;
+  }
+  static sm_host_api Api(std::size_t size) {
+    sm_host_api api{};
+    api.struct_size = static_cast<std::uint32_t>(size);
+    api.log = &Log;
+    api.skip_line = &Skip;
+    return api;
+  }
+};
+
+TEST_CASE("Emitter::SkipLine reports to a 1.2 host, logs on an older one") {
+  int dummy = 0;
+  auto* host = reinterpret_cast<sm_host*>(&dummy);
+  const sm_host_api current = FakeHost::Api(sizeof(sm_host_api));
+  Emitter(nullptr, &current, host).SkipLine("/proc/stat", 3, "bad");
+  CHECK(FakeHost::skipped == "/proc/stat:3 bad");
+  CHECK(FakeHost::logged.empty());
+  // A 1.1 host's table ends before skip_line: never read past it.
+  FakeHost::skipped.clear();
+  const sm_host_api old = FakeHost::Api(offsetof(sm_host_api, skip_line));
+  Emitter(nullptr, &old, host).SkipLine("/proc/stat", 4, "worse");
+  CHECK(FakeHost::skipped.empty());
+  CHECK(FakeHost::logged == "/proc/stat:4: line skipped: worse");
 }
 
 TEST_CASE("WriteError truncates to the buffer and terminates") {
