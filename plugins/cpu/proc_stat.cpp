@@ -9,14 +9,33 @@ using plugin::ParseU64;
 
 namespace {
 
+// The reasons a cpuN line is skipped, built out of line: the hot path only
+// reads numbers.
+[[gnu::cold, gnu::noinline]] std::string BadNumber(std::string_view key) {
+  return std::string(key) + ": CPU number '" + std::string(key.substr(3)) +
+         "' is not a decimal number below 2^32";
+}
+
+[[gnu::cold, gnu::noinline]] std::string TooFew(std::string_view key,
+                                                int fields) {
+  return std::string(key) + ": " + std::to_string(fields) +
+         " fields, want at least 4";
+}
+
+[[gnu::cold, gnu::noinline]] std::string NotANumber(std::string_view key,
+                                                    int field,
+                                                    std::string_view value) {
+  return std::string(key) + ": field " + std::to_string(field) + " '" +
+         std::string(value) + "' is not a number";
+}
+
 // Reads one "cpuN" line (key already split off into key, the rest in rest)
 // into *t. On a line that cannot be read returns false and sets *why.
-bool ReadCpuLine(std::string_view key, std::string_view rest, CpuTimes* t,
-                 std::string* why) {
+inline bool ReadCpuLine(std::string_view key, std::string_view rest,
+                        CpuTimes* t, std::string* why) {
   std::uint64_t number = 0;
   if (!ParseU64(key.substr(3), &number) || number > 0xFFFFFFFFu) {
-    *why = std::string(key) + ": CPU number '" + std::string(key.substr(3)) +
-           "' is not a decimal number below 2^32";
+    *why = BadNumber(key);
     return false;
   }
   t->cpu = static_cast<std::uint32_t>(number);
@@ -35,13 +54,11 @@ bool ReadCpuLine(std::string_view key, std::string_view rest, CpuTimes* t,
     }
   }
   if (fields < 4) {
-    *why = std::string(key) + ": " + std::to_string(fields) +
-           " fields, want at least 4";
+    *why = TooFew(key, fields);
     return false;
   }
   if (bad >= 0) {
-    *why = std::string(key) + ": field " + std::to_string(bad + 1) + " '" +
-           std::string(bad_field) + "' is not a number";
+    *why = NotANumber(key, bad + 1, bad_field);
     return false;
   }
   t->modes = fields;
