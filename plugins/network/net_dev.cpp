@@ -1,5 +1,7 @@
 #include "net_dev.hpp"
 
+#include <string.h>  // memrchr (GNU)
+
 #include <algorithm>
 
 #include "proc_file.hpp"
@@ -97,7 +99,13 @@ bool ParseNetDev(std::string_view text, std::string_view file, NetDev* out,
     // The two header lines: "Inter-|   Receive ...|  Transmit" and
     // " face |bytes    packets ...".
     if (line_no <= 2 && line.find('|') != std::string_view::npos) return true;
-    const std::size_t colon = line.rfind(':');
+    // memrchr, not rfind: rfind is a byte loop, and it would walk back over
+    // the 16 counters of every line.
+    const void* last = ::memrchr(line.data(), ':', line.size());
+    const std::size_t colon =
+        last == nullptr ? std::string_view::npos
+                        : static_cast<std::size_t>(
+                              static_cast<const char*>(last) - line.data());
     if (colon == std::string_view::npos) {
       if (TrimBlanks(line).empty()) return true;  // blank
       out->skipped.push_back({line_no, "no ':' after an interface name"});
