@@ -7,60 +7,104 @@ namespace sysmetrics::cpu {
 using plugin::NextField;
 using plugin::ParseU64;
 
+namespace {
+
+// The reasons a cpuN line is skipped, built out of line: the hot path only
+// reads numbers.
+[[gnu::cold, gnu::noinline]] std::string BadNumber(std::string_view key) {
+  return std::string(key) + ": CPU number '" + std::string(key.substr(3)) +
+         "' is not a decimal number below 2^32";
+}
+
+[[gnu::cold, gnu::noinline]] std::string TooFew(std::string_view key,
+                                                int fields) {
+  return std::string(key) + ": " + std::to_string(fields) +
+         " fields, want at least 4";
+}
+
+[[gnu::cold, gnu::noinline]] std::string NotANumber(std::string_view key,
+                                                    int field,
+                                                    std::string_view value) {
+  return std::string(key) + ": field " + std::to_string(field) + " '" +
+         std::string(value) + "' is not a number";
+}
+
+// Reads one "cpuN" line (key already split off into key, the rest in rest)
+// into *t. On a line that cannot be read returns false and sets *why.
+inline bool ReadCpuLine(std::string_view key, std::string_view rest,
+                        CpuTimes* t, std::string* why) {
+  std::uint64_t number = 0;
+  if (!ParseU64(key.substr(3), &number) || number > 0xFFFFFFFFu) {
+    *why = BadNumber(key);
+    return false;
+  }
+  t->cpu = static_cast<std::uint32_t>(number);
+  // Only the eight modes are read: guest and guest_nice (2.6.24, 2.6.33)
+  // and whatever a later kernel appends are not looked at, so a column
+  // added at the end never costs the line.
+  int fields = 0;
+  int bad = -1;
+  std::string_view bad_field;
+  for (; fields < kModes; ++fields) {
+    const std::string_view f = NextField(&rest);
+    if (f.empty()) break;
+    if (!ParseU64(f, &t->ticks[fields]) && bad < 0) {
+      bad = fields;
+      bad_field = f;
+    }
+  }
+  if (fields < 4) {
+    *why = TooFew(key, fields);
+    return false;
+  }
+  if (bad >= 0) {
+    *why = NotANumber(key, bad + 1, bad_field);
+    return false;
+  }
+  t->modes = fields;
+  return true;
+}
+
+}  // namespace
+
 bool ParseProcStat(std::string_view text, std::string_view file, ProcStat* out,
                    std::string* error) {
   out->cpus.clear();
-  bool ok = true;
-  auto fail = [&](std::size_t line_no, const std::string& what) {
-    *error = std::string(file) + ":" + std::to_string(line_no) + ": " + what;
-    ok = false;
-    return false;
-  };
+  out->skipped.clear();
+  std::size_t last_line = 0;  // of the last accepted cpuN line
+  std::string why;
   plugin::ForEachLine(text, [&](std::size_t line_no, std::string_view line) {
     std::string_view rest = line;
     const std::string_view key = NextField(&rest);
-    // Only "cpuN" lines matter; "cpu" (the total) and the other keys
-    // (intr, ctxt, btime, processes, ...) are skipped.
+    // "cpu" (the total) and the other keys (intr, ctxt, btime, processes,
+    // ...) are not read.
     if (key.size() <= 3 || !key.starts_with("cpu")) return true;
     CpuTimes t;
-    std::uint64_t number = 0;
-    if (!ParseU64(key.substr(3), &number) || number > 0xFFFFFFFFu) {
-      return fail(line_no, "bad CPU name '" + std::string(key) + "'");
-    }
-    t.cpu = static_cast<std::uint32_t>(number);
-    int fields = 0;
-    for (std::string_view f = NextField(&rest); !f.empty();
-         f = NextField(&rest)) {
-      std::uint64_t v = 0;
-      if (!ParseU64(f, &v)) {
-        return fail(line_no, std::string(key) + " field " +
-                                 std::to_string(fields + 1) + " '" +
-                                 std::string(f) + "' is not a number");
+    if (ReadCpuLine(key, rest, &t, &why)) {
+      // The kernel prints online CPUs in ascending order; anything else is
+      // a repeated or garbled line, and a repeat would be a duplicate
+      // series.
+      if (out->cpus.empty() || t.cpu > out->cpus.back().cpu) {
+        out->cpus.push_back(t);
+        last_line = line_no;
+        return true;
       }
-      if (fields < kModes) t.ticks[fields] = v;
-      ++fields;
+      const std::string previous = std::to_string(out->cpus.back().cpu);
+      why =
+          t.cpu == out->cpus.back().cpu
+              ? std::string(key) + " repeats line " + std::to_string(last_line)
+              : std::string(key) + " is out of order: follows cpu" + previous +
+                    " on line " + std::to_string(last_line);
     }
-    if (fields < 4) {
-      return fail(line_no, std::string(key) + " line has " +
-                               std::to_string(fields) +
-                               " fields, want at least 4");
-    }
-    t.modes = fields < kModes ? fields : kModes;
-    // The kernel prints online CPUs in ascending order; anything else means
-    // a repeated or garbled line, and a repeat would be a duplicate series.
-    if (!out->cpus.empty() && t.cpu <= out->cpus.back().cpu) {
-      return fail(line_no, std::string(key) + " follows cpu" +
-                               std::to_string(out->cpus.back().cpu) +
-                               " (want ascending CPU numbers, no repeats)");
-    }
-    out->cpus.push_back(t);
+    out->skipped.push_back({line_no, std::move(why)});
+    why.clear();
     return true;
   });
-  if (ok && out->cpus.empty()) {
-    *error = std::string(file) + ": no per-CPU (cpuN) lines";
+  if (out->cpus.empty()) {
+    *error = std::string(file) + ": no per-CPU (cpuN) line could be read";
     return false;
   }
-  return ok;
+  return true;
 }
 
 }  // namespace sysmetrics::cpu

@@ -6,8 +6,9 @@
 //   cpuN user nice system idle iowait irq softirq steal guest guest_nice
 // Kernels before 2.6.11 print fewer columns (2.4: four; 2.6.0: seven), so a
 // line has at least 4 fields and the modes present are reported. guest and
-// guest_nice are already included in user and nice and are not modes here.
-// Offline CPUs have no line: the numbers that remain keep their values.
+// guest_nice are already included in user and nice and are not modes here;
+// they and any column a later kernel appends are ignored. Offline CPUs have
+// no line: the numbers that remain keep their values.
 //
 // Pure function of its input; thread-safe.
 #pragma once
@@ -32,13 +33,29 @@ struct CpuTimes {
 };
 
 struct ProcStat {
-  std::vector<CpuTimes> cpus;  // in file order
-  std::vector<plugin::SkippedLine> skipped;
+  std::vector<CpuTimes> cpus;                // in file order, ascending cpu
+  std::vector<plugin::SkippedLine> skipped;  // in line order
 };
 
-// Parses text (the file's content). file names the file in error messages.
-// On failure returns false and sets *error to "<file>:<line>: <problem>";
-// *out is then unspecified. Reuses out->cpus' capacity.
+// Parses text (the file's content); file names the file in the error.
+//
+// Only "cpuN" lines are read: the "cpu" total, every other key and blank
+// lines are ignored and not reported. A cpuN line is read as its CPU number
+// and the first min(fields, 8) fields after the key (the modes, 4 to 8);
+// fields after the eighth are not looked at. A cpuN line is skipped, and
+// recorded in out->skipped with its 1-based line number and a reason that
+// names the key but not the file or line ("cpu0: field 3 'x3' is not a
+// number"), when N is not a decimal number below 2^32, it has fewer than 4
+// fields, one of the fields it reads is not a decimal uint64, or its CPU
+// number is not greater than that of the last cpuN line accepted (a repeat
+// or a line out of order).
+//
+// Returns true when at least one cpuN line was accepted: out->cpus holds the
+// accepted lines and out->skipped the skipped ones. Otherwise (an empty
+// file, no cpuN line, every one skipped) returns false and sets *error to
+// "<file>: no per-CPU (cpuN) line could be read"; out->cpus is then empty
+// and out->skipped still lists the skipped lines. Both vectors are cleared
+// first and keep their capacity.
 bool ParseProcStat(std::string_view text, std::string_view file, ProcStat* out,
                    std::string* error);
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 namespace sysmetrics::cpu {
 namespace {
@@ -68,26 +69,160 @@ TEST_CASE("a 2.6.0 kernel with seven columns") {
   CHECK(st.cpus[0].modes == 7);
 }
 
-TEST_CASE("malformed input fails with file, line and problem") {
+// The line numbers of out.skipped, in order.
+std::vector<std::size_t> Lines(const ProcStat& st) {
+  std::vector<std::size_t> lines;
+  for (const plugin::SkippedLine& s : st.skipped) lines.push_back(s.line);
+  return lines;
+}
+
+TEST_CASE("a later kernel's extra columns are not read, numbers or not") {
   ProcStat st;
   std::string err;
-  CHECK_FALSE(ParseProcStat("cpu 1 2 3 4\ncpu0 1 2 x3 4\n", kFile, &st, &err));
-  CHECK(err == "/proc/stat:2: cpu0 field 3 'x3' is not a number");
-  CHECK_FALSE(ParseProcStat("cpu0 1 2 3\n", kFile, &st, &err));
-  CHECK(err == "/proc/stat:1: cpu0 line has 3 fields, want at least 4");
-  CHECK_FALSE(ParseProcStat("cpu0 1 2 3 4\ncpu0 1 2 3 4\n", kFile, &st, &err));
-  CHECK(err.starts_with("/proc/stat:2: cpu0 follows cpu0"));
-  CHECK_FALSE(ParseProcStat("cpuX 1 2 3 4\n", kFile, &st, &err));
-  CHECK(err == "/proc/stat:1: bad CPU name 'cpuX'");
-  CHECK_FALSE(
-      ParseProcStat("cpu0 1 2 3 99999999999999999999\n", kFile, &st, &err));
-  CHECK(err.find("is not a number") != std::string::npos);
-  CHECK_FALSE(ParseProcStat("cpu0 -1 2 3 4\n", kFile, &st, &err));
-  CHECK_FALSE(ParseProcStat("cpu 1 2 3 4\nintr 1\n", kFile, &st, &err));
-  CHECK(err == "/proc/stat: no per-CPU (cpuN) lines");
+  REQUIRE(
+      ParseProcStat("cpu 1 2 3 4 5 6 7 8 9 10 11 12\n"
+                    "cpu0 1 2 3 4 5 6 7 8 9 10 11 x12 future\n"
+                    "cpu1 10 20 30 40 50 60 70 80 -1 nan\n",
+                    kFile, &st, &err));
+  CHECK(st.skipped.empty());
+  REQUIRE(st.cpus.size() == 2);
+  CHECK(st.cpus[0].modes == 8);
+  CHECK(st.cpus[0].ticks[7] == 8);
+  CHECK(st.cpus[1].modes == 8);
+  CHECK(st.cpus[1].ticks[7] == 80);
+}
+
+TEST_CASE("one bad line costs that line only") {
+  struct Case {
+    const char* line;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"cpu1 1 2 x3 4 5 6 7 8 0 0", "cpu1: field 3 'x3' is not a number"},
+      {"cpu1 1 2 3", "cpu1: 3 fields, want at least 4"},
+      {"cpu1", "cpu1: 0 fields, want at least 4"},
+      {"cpu1 -1 2 3 4", "cpu1: field 1 '-1' is not a number"},
+      {"cpu1 1 2 3 99999999999999999999",
+       "cpu1: field 4 '99999999999999999999' is not a number"},
+      {"cpu1 1 2 3 4 5 6 7 8.5 9", "cpu1: field 8 '8.5' is not a number"},
+      {"cpuX 1 2 3 4",
+       "cpuX: CPU number 'X' is not a decimal number below 2^32"},
+      {"cpu-1 1 2 3 4",
+       "cpu-1: CPU number '-1' is not a decimal number below 2^32"},
+      {"cpu4294967296 1 2 3 4",
+       "cpu4294967296: CPU number '4294967296' is not a decimal number below "
+       "2^32"},
+      {"cpu0 1 2 3 4", "cpu0 repeats line 2"},
+      {"cpu00 1 2 3 4", "cpu00 repeats line 2"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.line);
+    const std::string text = std::string("cpu  1 2 3 4 5 6 7 8 0 0\n") +
+                             "cpu0 100 2 30 4000 5 6 7 8 0 0\n" + c.line +
+                             "\ncpu2 200 2 30 4000 5 6 7 8 0 0\n" +
+                             "intr 1 2 3\n";
+    ProcStat st;
+    std::string err;
+    REQUIRE(ParseProcStat(text, kFile, &st, &err));
+    REQUIRE(st.cpus.size() == 2);
+    CHECK(st.cpus[0].cpu == 0);
+    CHECK(st.cpus[0].ticks[0] == 100);
+    CHECK(st.cpus[1].cpu == 2);
+    CHECK(st.cpus[1].ticks[0] == 200);
+    CHECK(st.cpus[1].modes == 8);
+    REQUIRE(st.skipped.size() == 1);
+    CHECK(st.skipped[0].line == 3);
+    CHECK(st.skipped[0].reason == c.reason);
+  }
+}
+
+TEST_CASE("CPU numbers must ascend: a line out of order is skipped") {
+  ProcStat st;
+  std::string err;
+  REQUIRE(
+      ParseProcStat("cpu0 1 2 3 4\ncpu3 1 2 3 4\ncpu1 1 2 3 4\n"
+                    "cpu3 1 2 3 4\ncpu4 1 2 3 4\n",
+                    kFile, &st, &err));
+  REQUIRE(st.cpus.size() == 3);
+  CHECK(st.cpus[0].cpu == 0);
+  CHECK(st.cpus[1].cpu == 3);
+  CHECK(st.cpus[2].cpu == 4);
+  CHECK(Lines(st) == std::vector<std::size_t>{3, 4});
+  CHECK(st.skipped[0].reason == "cpu1 is out of order: follows cpu3 on line 2");
+  CHECK(st.skipped[1].reason == "cpu3 repeats line 2");
+}
+
+TEST_CASE("several bad lines are all reported, in line order") {
+  ProcStat st;
+  std::string err;
+  REQUIRE(
+      ParseProcStat("cpu 1 2 3 4\ncpu0 x\ncpu1 1 2 3 4\n\ncpu2 1 2\n"
+                    "cpu3 1 2 3 4 5 6 7",
+                    kFile, &st, &err));
+  REQUIRE(st.cpus.size() == 2);
+  CHECK(st.cpus[0].cpu == 1);
+  CHECK(st.cpus[1].cpu == 3);
+  CHECK(st.cpus[1].modes == 7);
+  CHECK(Lines(st) == std::vector<std::size_t>{2, 5});
+  CHECK(st.skipped[0].reason == "cpu0: 1 fields, want at least 4");
+}
+
+TEST_CASE("the total, other keys and blank lines are never reported") {
+  ProcStat st;
+  std::string err;
+  REQUIRE(
+      ParseProcStat("\ncpu garbage\n  \t\nintr x y\ncpu0 1 2 3 4\n"
+                    "cpufreq? no\n\n",
+                    kFile, &st, &err));
+  REQUIRE(st.cpus.size() == 1);
+  // "cpufreq?" starts with "cpu": it is a cpuN line with a bad number.
+  CHECK(Lines(st) == std::vector<std::size_t>{6});
+}
+
+TEST_CASE("truncated mid-line: the last line is short, never a wrong number") {
+  ProcStat st;
+  std::string err;
+  REQUIRE(ParseProcStat("cpu0 1 2 3 4\ncpu1 1 2", kFile, &st, &err));
+  REQUIRE(st.cpus.size() == 1);
+  CHECK(Lines(st) == std::vector<std::size_t>{2});
+}
+
+TEST_CASE("nothing usable fails with the file and no line number") {
+  ProcStat st;
+  std::string err;
+  const std::string kNone = "/proc/stat: no per-CPU (cpuN) line could be read";
   CHECK_FALSE(ParseProcStat("", kFile, &st, &err));
-  // Truncated mid-line: the line is short, never a wrong number.
-  CHECK_FALSE(ParseProcStat("cpu0 1 2", kFile, &st, &err));
+  CHECK(err == kNone);
+  CHECK(st.skipped.empty());
+  CHECK_FALSE(ParseProcStat("\n\n", kFile, &st, &err));
+  CHECK(err == kNone);
+  CHECK_FALSE(ParseProcStat("cpu 1 2 3 4\nintr 1\n", kFile, &st, &err));
+  CHECK(err == kNone);
+  CHECK_FALSE(
+      ParseProcStat("\x7f"
+                    "ELF\x01\x02 garbage\n%%%%\n",
+                    kFile, &st, &err));
+  CHECK(err == kNone);
+  CHECK(st.skipped.empty());
+  // Every cpuN line bad: fails, and the bad lines are still listed.
+  err.clear();
+  CHECK_FALSE(ParseProcStat("cpu 1 2 3 4\ncpu0 1 2 x3 4\n", kFile, &st, &err));
+  CHECK(err == kNone);
+  CHECK(st.cpus.empty());
+  CHECK(Lines(st) == std::vector<std::size_t>{2});
+  CHECK(st.skipped[0].reason == "cpu0: field 3 'x3' is not a number");
+}
+
+TEST_CASE("a parse replaces the previous result") {
+  ProcStat st;
+  std::string err;
+  REQUIRE(
+      ParseProcStat("cpu0 1 2 3 4\ncpu1 x\ncpu2 1 2 3 4\n", kFile, &st, &err));
+  REQUIRE(st.skipped.size() == 1);
+  REQUIRE(ParseProcStat("cpu5 1 2 3 4\n", kFile, &st, &err));
+  REQUIRE(st.cpus.size() == 1);
+  CHECK(st.cpus[0].cpu == 5);
+  CHECK(st.skipped.empty());
 }
 
 }  // namespace

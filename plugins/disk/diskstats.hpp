@@ -11,8 +11,9 @@
 //  15 ms discarding
 // and kernel 5.5 adds
 //  16 flush requests completed                 17 ms flushing
-// so a line has 14, 18 or 20 fields. Sectors are 512 bytes whatever the
-// device's sector size (the block layer counts in 512-byte units).
+// so a line has 14, 18 or 20 fields, and the kernel document says more may
+// come. Sectors are 512 bytes whatever the device's sector size (the block
+// layer counts in 512-byte units).
 //
 // Pure function of its input; thread-safe. Names in the result point into
 // the parsed text.
@@ -30,18 +31,39 @@ namespace sysmetrics::disk {
 inline constexpr int kMaxStats = 17;
 
 struct DiskLine {
-  std::string_view name;
-  int stats = 0;  // 11, 15 or 17
-  std::uint64_t v[kMaxStats] = {};
+  std::string_view name;  // as printed: any bytes but blanks and newlines
+  std::size_t line = 0;   // 1-based number of the line it came from
+  int stats = 0;          // 11, 15 or 17
+  std::uint64_t v[kMaxStats] = {};  // valid for [0, stats)
 };
 
 struct DiskStats {
-  std::vector<DiskLine> devices;  // in file order
-  std::vector<plugin::SkippedLine> skipped;
+  std::vector<DiskLine> devices;             // in file order, names unique
+  std::vector<plugin::SkippedLine> skipped;  // in line order
+  // The parser's scratch, not part of the result: a hash table of indices
+  // into devices by name, kept here so its memory is reused across parses.
+  std::vector<std::uint32_t> name_index;
 };
 
-// Parses text; on failure returns false and sets *error to
-// "<file>:<line>: <problem>". Reuses out->devices' capacity.
+// Parses text (the file's content); file names the file in the error.
+//
+// Each non-blank line is "major minor name" and n stat fields, read as the
+// first 17 stats when n >= 17, 15 when n >= 15, 11 when n >= 11 (as
+// node_exporter's procfs library does); the fields after those are not
+// looked at, so a kernel that appends fields costs nothing. A line is
+// skipped, and recorded in out->skipped with its 1-based line number and a
+// reason that names the device but not the file or line ("sda: field 6
+// 'x3' is not a number"), when it has no name, its major or minor is not a
+// decimal number, it has fewer than 11 stats, a stat it reads is not a
+// decimal uint64, or its name is that of a device already accepted from an
+// earlier line (the earlier line stays). Blank lines are ignored.
+//
+// Returns true when at least one device line was accepted: out->devices
+// holds the accepted lines and out->skipped the skipped ones. Otherwise (an
+// empty file, every line skipped) returns false and sets *error to
+// "<file>: no device line could be read"; out->devices is then empty and
+// out->skipped still lists the skipped lines. Both are cleared first and
+// keep their capacity.
 bool ParseDiskStats(std::string_view text, std::string_view file,
                     DiskStats* out, std::string* error);
 

@@ -1,15 +1,21 @@
 // Fuzz target for ParseDiskStats (plugins/disk/diskstats.hpp).
 //
-// Beyond "no crash, no sanitizer report": a failure names the file; a
+// Beyond "no crash, no sanitizer report": a failure names the file and
+// leaves no device; skipped lines (on success or failure) have a reason and
+// 1-based numbers, strictly increasing, within the text's line count; a
 // success keeps the header's promises (11, 15 or 17 stats; names are
-// non-empty fields that point into the parsed text); a parse into a
-// DiskStats that held devices keeps none of them; and the result written
-// back as diskstats text parses to the same result.
+// unique non-empty fields that point into the parsed text; each device's
+// line number is ascending, in range and not a skipped one); a parse into a
+// DiskStats that held devices and skipped lines keeps none of them; and
+// the result written back as diskstats text parses, with no line skipped,
+// to the same result.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "diskstats.hpp"
 #include "fuzz_check.hpp"
@@ -42,6 +48,29 @@ bool Same(const DiskStats& a, const DiskStats& b) {
   return true;
 }
 
+// Lines as ForEachLine counts them: a final line without '\n' counts too.
+std::size_t LineCount(std::string_view text) {
+  std::size_t n = 0;
+  for (const char c : text) n += c == '\n';
+  return n + (!text.empty() && text.back() != '\n');
+}
+
+void CheckSkipped(std::string_view text,
+                  const std::vector<plugin::SkippedLine>& skipped) {
+  const std::size_t lines = LineCount(text);
+  for (std::size_t i = 0; i < skipped.size(); ++i) {
+    const plugin::SkippedLine& s = skipped[i];
+    FUZZ_CHECK(s.line >= 1 && s.line <= lines,
+               "skipped line " + std::to_string(s.line) + " of " +
+                   std::to_string(lines));
+    FUZZ_CHECK(i == 0 || skipped[i - 1].line < s.line,
+               "skipped lines not strictly increasing at line " +
+                   std::to_string(s.line));
+    FUZZ_CHECK(!s.reason.empty(),
+               "no reason for line " + std::to_string(s.line));
+  }
+}
+
 bool Inside(std::string_view part, std::string_view whole) {
   const std::less_equal<const char*> le;
   return le(whole.data(), part.data()) &&
@@ -58,12 +87,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   disk::DiskStats stats;
   // Devices from an earlier scrape, which the parse must replace.
   stats.devices.resize(2);
+  stats.skipped.push_back({size + 1, "stale"});
   std::string error;
-  if (!disk::ParseDiskStats(text, disk::kFile, &stats, &error)) {
+  const bool ok = disk::ParseDiskStats(text, disk::kFile, &stats, &error);
+  disk::CheckSkipped(text, stats.skipped);
+  if (!ok) {
     FUZZ_CHECK(error.starts_with(std::string(disk::kFile) + ":") &&
                    error.size() > disk::kFile.size() + 1,
                "error does not name the file: '" + error + "'");
+    FUZZ_CHECK(stats.devices.empty(), "failure with a device");
     return 0;
+  }
+  FUZZ_CHECK(!stats.devices.empty(), "success without a device");
+  const std::size_t lines = disk::LineCount(text);
+  std::set<std::string_view> names;
+  std::set<std::size_t> skipped_lines;
+  for (const auto& s : stats.skipped) skipped_lines.insert(s.line);
+  for (std::size_t i = 0; i < stats.devices.size(); ++i) {
+    const disk::DiskLine& d = stats.devices[i];
+    FUZZ_CHECK(names.insert(d.name).second,
+               "device name '" + std::string(d.name) + "' repeats");
+    FUZZ_CHECK(
+        d.line >= 1 && d.line <= lines &&
+            (i == 0 || stats.devices[i - 1].line < d.line) &&
+            skipped_lines.count(d.line) == 0,
+        std::string(d.name) + " has line number " + std::to_string(d.line));
   }
   for (const disk::DiskLine& d : stats.devices) {
     FUZZ_CHECK(!d.name.empty() && disk::Inside(d.name, text),
@@ -78,6 +126,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   disk::DiskStats reparsed;
   FUZZ_CHECK(disk::ParseDiskStats(again, disk::kFile, &reparsed, &error),
              "the result written back does not parse: " + error);
+  FUZZ_CHECK(reparsed.skipped.empty(),
+             "the result written back skips line " +
+                 std::to_string(reparsed.skipped[0].line) + ": " +
+                 reparsed.skipped[0].reason);
   FUZZ_CHECK(disk::Same(stats, reparsed),
              "the result written back parses differently:\n" + again);
   return 0;

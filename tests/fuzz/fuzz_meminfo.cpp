@@ -1,14 +1,18 @@
 // Fuzz target for ParseMemInfo (plugins/memory/meminfo.hpp).
 //
-// Beyond "no crash, no sanitizer report": a failure names the file; every
-// value is a whole number of kibibytes in bytes; a parse into a MemInfo
-// that held values from an earlier scrape keeps none of them; and the
-// result written back as meminfo text parses to the same result.
+// Beyond "no crash, no sanitizer report": a failure names the file and
+// leaves every value empty; skipped lines (on success or failure) have a
+// reason and 1-based numbers, strictly increasing, within the text's line
+// count; every value is a whole number of kibibytes in bytes; a parse into
+// a MemInfo that held values and skipped lines from an earlier scrape keeps
+// none of them; and the result written back as meminfo text parses, with
+// no line skipped, to the same result.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz_check.hpp"
 #include "meminfo.hpp"
@@ -30,6 +34,29 @@ constexpr Field kFields[] = {
     {"SwapFree", &MemInfo::swap_free},
 };
 
+// Lines as ForEachLine counts them: a final line without '\n' counts too.
+std::size_t LineCount(std::string_view text) {
+  std::size_t n = 0;
+  for (const char c : text) n += c == '\n';
+  return n + (!text.empty() && text.back() != '\n');
+}
+
+void CheckSkipped(std::string_view text,
+                  const std::vector<plugin::SkippedLine>& skipped) {
+  const std::size_t lines = LineCount(text);
+  for (std::size_t i = 0; i < skipped.size(); ++i) {
+    const plugin::SkippedLine& s = skipped[i];
+    FUZZ_CHECK(s.line >= 1 && s.line <= lines,
+               "skipped line " + std::to_string(s.line) + " of " +
+                   std::to_string(lines));
+    FUZZ_CHECK(i == 0 || skipped[i - 1].line < s.line,
+               "skipped lines not strictly increasing at line " +
+                   std::to_string(s.line));
+    FUZZ_CHECK(!s.reason.empty(),
+               "no reason for line " + std::to_string(s.line));
+  }
+}
+
 std::string Render(const MemInfo& info) {
   std::string text;
   for (const Field& f : kFields) {
@@ -50,13 +77,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   mem::MemInfo info;
   // Values from an earlier scrape, which must not survive the parse.
   for (const mem::Field& f : mem::kFields) info.*(f.member) = 1;
+  info.skipped.push_back({size + 1, "stale"});
   std::string error;
-  if (!mem::ParseMemInfo(text, mem::kFile, &info, &error)) {
+  const bool ok = mem::ParseMemInfo(text, mem::kFile, &info, &error);
+  mem::CheckSkipped(text, info.skipped);
+  if (!ok) {
     FUZZ_CHECK(error.starts_with(std::string(mem::kFile) + ":") &&
                    error.size() > mem::kFile.size() + 1,
                "error does not name the file: '" + error + "'");
+    for (const mem::Field& f : mem::kFields) {
+      FUZZ_CHECK(!(info.*(f.member)),
+                 std::string(f.key) + " set though the parse failed");
+    }
     return 0;
   }
+  bool any = false;
+  for (const mem::Field& f : mem::kFields) any = any || (info.*(f.member));
+  FUZZ_CHECK(any, "success without a value");
   for (const mem::Field& f : mem::kFields) {
     const auto& v = info.*(f.member);
     FUZZ_CHECK(!v || *v % 1024 == 0,
@@ -68,6 +105,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   mem::MemInfo reparsed;
   FUZZ_CHECK(mem::ParseMemInfo(again, mem::kFile, &reparsed, &error),
              "the result written back does not parse: " + error);
+  FUZZ_CHECK(reparsed.skipped.empty(),
+             "the result written back skips line " +
+                 std::to_string(reparsed.skipped[0].line) + ": " +
+                 reparsed.skipped[0].reason);
   for (const mem::Field& f : mem::kFields) {
     FUZZ_CHECK(
         info.*(f.member) == reparsed.*(f.member),

@@ -1,15 +1,21 @@
 // Fuzz target for ParseNetDev (plugins/network/net_dev.hpp).
 //
-// Beyond "no crash, no sanitizer report": a failure names the file; a
-// success keeps the header's promises (names are non-empty, hold no ':' or
-// newline, do not start with a blank, and point into the parsed text); a
-// parse into a NetDev that held interfaces keeps none of them; and the
-// result written back as net/dev text parses to the same result.
+// Beyond "no crash, no sanitizer report": a failure names the file and
+// leaves no interface; skipped lines (on success or failure) have a reason
+// and 1-based numbers, strictly increasing, within the text's line count;
+// a success keeps the header's promises (names are unique and non-empty,
+// hold no newline, neither start nor end with a blank, and point into the
+// parsed text; each interface's line number is ascending, in range and not
+// a skipped one); a parse into a NetDev that held interfaces and skipped
+// lines keeps none of them; and the result written back as net/dev text
+// parses, with no line skipped, to the same result.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz_check.hpp"
 #include "net_dev.hpp"
@@ -45,6 +51,31 @@ bool Same(const NetDev& a, const NetDev& b) {
   return true;
 }
 
+// Lines as ForEachLine counts them: a final line without '\n' counts too.
+std::size_t LineCount(std::string_view text) {
+  std::size_t n = 0;
+  for (const char c : text) n += c == '\n';
+  return n + (!text.empty() && text.back() != '\n');
+}
+
+void CheckSkipped(std::string_view text,
+                  const std::vector<plugin::SkippedLine>& skipped) {
+  const std::size_t lines = LineCount(text);
+  for (std::size_t i = 0; i < skipped.size(); ++i) {
+    const plugin::SkippedLine& s = skipped[i];
+    FUZZ_CHECK(s.line >= 1 && s.line <= lines,
+               "skipped line " + std::to_string(s.line) + " of " +
+                   std::to_string(lines));
+    FUZZ_CHECK(i == 0 || skipped[i - 1].line < s.line,
+               "skipped lines not strictly increasing at line " +
+                   std::to_string(s.line));
+    FUZZ_CHECK(!s.reason.empty(),
+               "no reason for line " + std::to_string(s.line));
+  }
+}
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
 bool Inside(std::string_view part, std::string_view whole) {
   const std::less_equal<const char*> le;
   return le(whole.data(), part.data()) &&
@@ -61,24 +92,46 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   net::NetDev dev;
   // Interfaces from an earlier scrape, which the parse must replace.
   dev.interfaces.resize(2);
+  dev.skipped.push_back({size + 1, "stale"});
   std::string error;
-  if (!net::ParseNetDev(text, net::kFile, &dev, &error)) {
+  const bool ok = net::ParseNetDev(text, net::kFile, &dev, &error);
+  net::CheckSkipped(text, dev.skipped);
+  if (!ok) {
     FUZZ_CHECK(error.starts_with(std::string(net::kFile) + ":") &&
                    error.size() > net::kFile.size() + 1,
                "error does not name the file: '" + error + "'");
+    FUZZ_CHECK(dev.interfaces.empty(), "failure with an interface");
     return 0;
   }
-  for (const net::InterfaceLine& i : dev.interfaces) {
+  FUZZ_CHECK(!dev.interfaces.empty(), "success without an interface");
+  const std::size_t lines = net::LineCount(text);
+  std::set<std::string_view> names;
+  std::set<std::size_t> skipped_lines;
+  for (const auto& s : dev.skipped) skipped_lines.insert(s.line);
+  for (std::size_t k = 0; k < dev.interfaces.size(); ++k) {
+    const net::InterfaceLine& i = dev.interfaces[k];
     FUZZ_CHECK(!i.name.empty() && net::Inside(i.name, text),
                "interface name not inside the parsed text");
-    FUZZ_CHECK(i.name.find_first_of(":\n") == std::string_view::npos &&
-                   i.name[0] != ' ' && i.name[0] != '\t',
+    FUZZ_CHECK(i.name.find('\n') == std::string_view::npos &&
+                   !net::IsBlank(i.name.front()) &&
+                   !net::IsBlank(i.name.back()),
                "bad interface name '" + std::string(i.name) + "'");
+    FUZZ_CHECK(names.insert(i.name).second,
+               "interface name '" + std::string(i.name) + "' repeats");
+    FUZZ_CHECK(
+        i.line >= 1 && i.line <= lines &&
+            (k == 0 || dev.interfaces[k - 1].line < i.line) &&
+            skipped_lines.count(i.line) == 0,
+        std::string(i.name) + " has line number " + std::to_string(i.line));
   }
   const std::string again = net::Render(dev);
   net::NetDev reparsed;
   FUZZ_CHECK(net::ParseNetDev(again, net::kFile, &reparsed, &error),
              "the result written back does not parse: " + error);
+  FUZZ_CHECK(reparsed.skipped.empty(),
+             "the result written back skips line " +
+                 std::to_string(reparsed.skipped[0].line) + ": " +
+                 reparsed.skipped[0].reason);
   FUZZ_CHECK(net::Same(dev, reparsed),
              "the result written back parses differently:\n" + again);
   return 0;

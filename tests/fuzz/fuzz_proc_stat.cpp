@@ -1,14 +1,18 @@
 // Fuzz target for ParseProcStat (plugins/cpu/proc_stat.hpp).
 //
-// Beyond "no crash, no sanitizer report": a failure names the file; a
+// Beyond "no crash, no sanitizer report": a failure names the file and
+// leaves no CPU; skipped lines (on success or failure) have a reason and
+// 1-based numbers, strictly increasing, within the text's line count; a
 // success keeps the header's promises (4 to 8 modes, ascending CPU
-// numbers); a result parsed into a ProcStat that held other CPUs has none
-// of them left; and the result written back as /proc/stat text parses to
-// the same result, so a line misread without an error is caught too.
+// numbers); a result parsed into a ProcStat that held other CPUs and
+// skipped lines has none of them left; and the result written back as
+// /proc/stat text parses, with no line skipped, to the same result, so a
+// line misread without being skipped is caught too.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz_check.hpp"
 #include "proc_stat.hpp"
@@ -26,6 +30,29 @@ std::string Render(const ProcStat& stat) {
     text += "\n";
   }
   return text;
+}
+
+// Lines as ForEachLine counts them: a final line without '\n' counts too.
+std::size_t LineCount(std::string_view text) {
+  std::size_t n = 0;
+  for (const char c : text) n += c == '\n';
+  return n + (!text.empty() && text.back() != '\n');
+}
+
+void CheckSkipped(std::string_view text,
+                  const std::vector<plugin::SkippedLine>& skipped) {
+  const std::size_t lines = LineCount(text);
+  for (std::size_t i = 0; i < skipped.size(); ++i) {
+    const plugin::SkippedLine& s = skipped[i];
+    FUZZ_CHECK(s.line >= 1 && s.line <= lines,
+               "skipped line " + std::to_string(s.line) + " of " +
+                   std::to_string(lines));
+    FUZZ_CHECK(i == 0 || skipped[i - 1].line < s.line,
+               "skipped lines not strictly increasing at line " +
+                   std::to_string(s.line));
+    FUZZ_CHECK(!s.reason.empty(),
+               "no reason for line " + std::to_string(s.line));
+  }
 }
 
 bool Same(const ProcStat& a, const ProcStat& b) {
@@ -51,11 +78,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   cpu::ProcStat stat;
   // Stale entries from an earlier scrape, which the parse must replace.
   stat.cpus.resize(3);
+  stat.skipped.push_back({size + 1, "stale"});
   std::string error;
-  if (!cpu::ParseProcStat(text, cpu::kFile, &stat, &error)) {
+  const bool ok = cpu::ParseProcStat(text, cpu::kFile, &stat, &error);
+  cpu::CheckSkipped(text, stat.skipped);
+  if (!ok) {
     FUZZ_CHECK(error.starts_with(std::string(cpu::kFile) + ":") &&
                    error.size() > cpu::kFile.size() + 1,
                "error does not name the file: '" + error + "'");
+    FUZZ_CHECK(stat.cpus.empty(), "failure with a CPU");
     return 0;
   }
   FUZZ_CHECK(!stat.cpus.empty(), "success without a CPU");
@@ -71,6 +102,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   cpu::ProcStat reparsed;
   FUZZ_CHECK(cpu::ParseProcStat(again, cpu::kFile, &reparsed, &error),
              "the result written back does not parse: " + error);
+  FUZZ_CHECK(reparsed.skipped.empty(),
+             "the result written back skips line " +
+                 std::to_string(reparsed.skipped[0].line) + ": " +
+                 reparsed.skipped[0].reason);
   FUZZ_CHECK(cpu::Same(stat, reparsed),
              "the result written back parses differently:\n" + again);
   return 0;
