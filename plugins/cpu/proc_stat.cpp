@@ -69,7 +69,7 @@ inline bool ReadCpuLine(std::string_view key, std::string_view rest,
 
 bool ParseProcStat(std::string_view text, std::string_view file, ProcStat* out,
                    std::string* error) {
-  out->cpus.clear();
+  plugin::ClearForReuse(&out->cpus);
   out->skipped.clear();
   std::size_t last_line = 0;  // of the last accepted cpuN line
   std::string why;

@@ -84,7 +84,7 @@ bool ReadStats(std::string_view rest, DiskLine* d, std::string* why) {
 
 bool ParseDiskStats(std::string_view text, std::string_view file,
                     DiskStats* out, std::string* error) {
-  out->devices.clear();
+  plugin::ClearForReuse(&out->devices);
   out->skipped.clear();
   std::vector<std::uint32_t>& index = out->name_index;
   std::fill(index.begin(), index.end(), 0);

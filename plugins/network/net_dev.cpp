@@ -90,7 +90,7 @@ bool ReadCounters(std::string_view rest, InterfaceLine* i, std::string* why) {
 
 bool ParseNetDev(std::string_view text, std::string_view file, NetDev* out,
                  std::string* error) {
-  out->interfaces.clear();
+  plugin::ClearForReuse(&out->interfaces);
   out->skipped.clear();
   std::vector<std::uint32_t>& index = out->name_index;
   std::fill(index.begin(), index.end(), 0);

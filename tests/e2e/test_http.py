@@ -103,7 +103,14 @@ class HttpTest(harness.TempDirTestCase):
             self.assertTrue(e.wait_for_log("collector failed"))
             errors = [l for l in e.log() if "collector failed" in l]
             self.assertIn("collector=cpu", errors[0])
-            self.assertIn("stat:2: cpu0 field 3 'x3' is not a number", errors[0])
+            # The only cpuN line is unreadable: that line is skipped and
+            # logged, and with nothing left the collector fails.
+            self.assertIn("stat: no per-CPU (cpuN) line could be read",
+                          errors[0])
+            skipped = [l for l in e.log() if "line skipped" in l]
+            self.assertEqual(len(skipped), 1, skipped)
+            self.assertIn("line=2 reason=\"cpu0: field 3 'x3' is not a number\"",
+                          skipped[0])
             harness.promtool_check(self, text)
 
     def test_gzip_when_accepted(self):

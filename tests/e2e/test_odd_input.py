@@ -1,0 +1,424 @@
+"""Odd input costs one line, resources stay bounded (the failure model).
+
+The real binary on fixture trees (tests/fixtures/trees): old and new kernel
+layouts, lines longer than today's, odd names, one bad line among good ones,
+empty and garbage files. Then: more than 4,096 interface names with churn
+(also under valgrind), a FIFO in place of a /proc file, a 50 MB file, a
+collector that claims never to block and blocks, and a configuration
+directory the service cannot read.
+
+Expected series of the trees are golden files; regenerate with
+  SYSMETRICS_UPDATE_GOLDEN=1 ctest -R e2e_odd_input
+and read the diff before committing.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import unittest
+
+import harness
+
+TREES = os.path.join(harness.FIXTURES, "trees")
+SANITIZED = os.environ.get("SYSMETRICS_SANITIZE", "") != ""
+HOST_FAMILIES = ("sysmetrics_collector_", "sysmetrics_scrape_",
+                 "sysmetrics_build_info", "sysmetrics_plugin_info")
+
+
+def collector_series(text):
+    """The lines of the collectors' own series, sorted (no comments, no
+    host families)."""
+    return sorted(line for line in text.splitlines()
+                  if line and not line.startswith("#")
+                  and not line.startswith(HOST_FAMILIES))
+
+
+def per_collector(samples, family):
+    out = {}
+    for series, value in samples.items():
+        m = re.fullmatch(family + r'\{collector="([a-z0-9_]+)"\}', series)
+        if m:
+            out[m.group(1)] = float(value)
+    return out
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def net_dev(names_and_ids):
+    """A /proc/net/dev whose counter k of interface id is id * 100 + k."""
+    lines = ["Inter-|   Receive                                                |  Transmit",
+             " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed"]
+    for name, ident in names_and_ids:
+        lines.append(f"{name:>6}: " +
+                     " ".join(str(ident * 100 + k) for k in range(16)))
+    return "\n".join(lines) + "\n"
+
+
+class FixtureTreeTest(harness.TempDirTestCase):
+    """Every tree: success and skipped lines per collector as expected, the
+    good lines exported, each bad line logged once per reload."""
+
+    def check_tree(self, name):
+        tree = os.path.join(self.tmp, name)
+        shutil.copytree(os.path.join(TREES, name), tree,
+                        ignore=shutil.ignore_patterns("expected.*"))
+        with open(os.path.join(TREES, name, "expected.json"),
+                  encoding="utf-8") as f:
+            expected = json.load(f)
+        with harness.Exporter(procfs=tree) as e:
+            text = e.metrics()
+            harness.check_exposition(self, text)
+            harness.promtool_check(self, text)
+            got = harness.samples(text)
+            success = per_collector(got, "sysmetrics_collector_success")
+            skipped = per_collector(
+                got, "sysmetrics_collector_skipped_lines_total")
+            for collector, want in expected.items():
+                self.assertEqual(success.get(collector),
+                                 want["success"], (name, collector, e.log()))
+                self.assertEqual(skipped.get(collector),
+                                 want["skipped_lines"], (name, collector))
+            total = sum(w["skipped_lines"] for w in expected.values())
+            logged = [l for l in e.log() if "line skipped" in l]
+            self.assertEqual(len(logged), total, logged)
+            for line in logged:
+                self.assertRegex(line, r"file=\S+ line=[0-9]+ reason=")
+
+            golden = os.path.join(TREES, name, "expected.prom")
+            series = "\n".join(collector_series(text)) + "\n"
+            if os.environ.get("SYSMETRICS_UPDATE_GOLDEN") == "1":
+                with open(golden, "w", encoding="utf-8") as f:
+                    f.write(series)
+            with open(golden, encoding="utf-8") as f:
+                self.assertEqual(series, f.read(), name)
+
+            # Counted on every scrape, logged once per line per instance.
+            got = harness.samples(e.metrics())
+            skipped = per_collector(
+                got, "sysmetrics_collector_skipped_lines_total")
+            for collector, want in expected.items():
+                self.assertEqual(skipped.get(collector),
+                                 2 * want["skipped_lines"], collector)
+            self.assertEqual(
+                len([l for l in e.log() if "line skipped" in l]), total)
+            # A reload starts over: logged once more, counted from zero.
+            e.send_signal(signal.SIGHUP)
+            self.assertTrue(e.wait_for_log("reloaded"), e.log())
+            got = harness.samples(e.metrics())
+            skipped = per_collector(
+                got, "sysmetrics_collector_skipped_lines_total")
+            for collector, want in expected.items():
+                self.assertEqual(skipped.get(collector),
+                                 want["skipped_lines"], collector)
+            self.assertEqual(
+                len([l for l in e.log() if "line skipped" in l]), 2 * total)
+
+    def test_linux_2_6(self):
+        self.check_tree("linux-2.6")
+
+    def test_linux_6_x(self):
+        self.check_tree("linux-6.x")
+
+    def test_future(self):
+        self.check_tree("future")
+
+    def test_odd_names(self):
+        self.check_tree("odd-names")
+
+    def test_broken_lines(self):
+        self.check_tree("broken-lines")
+
+    def test_empty(self):
+        self.check_tree("empty")
+
+    def test_garbage(self):
+        self.check_tree("garbage")
+
+    def test_every_tree_is_tested(self):
+        tested = {n[5:].replace("_", "-").replace("linux-2-6", "linux-2.6")
+                  .replace("linux-6-x", "linux-6.x")
+                  for n in dir(self) if n.startswith("test_")
+                  and n != "test_every_tree_is_tested"}
+        trees = {n for n in os.listdir(TREES)
+                 if os.path.isdir(os.path.join(TREES, n))}
+        self.assertEqual(trees, tested)
+
+
+class ManyNamesTest(harness.TempDirTestCase):
+    """More interfaces than the name filter's 4,096 bound, and names that
+    churn over scrapes: every value under its own interface's name."""
+
+    def run_scrapes(self, wrapper=()):
+        procfs = harness.make_procfs(os.path.join(self.tmp, "procfs"))
+        dev = os.path.join(procfs, "net", "dev")
+        stable = [(f"eth{i}", i) for i in range(4500)]
+        config = os.path.join(self.tmp, "sysmetrics.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write("[collectors.network]\nexclude_pattern = \"^veth\"\n")
+        e = harness.Exporter(config=config, procfs=procfs)
+        e.args = list(wrapper) + e.args
+        for scrape in range(6):
+            # 4,500 stable names, 1,000 that live for one scrape only, and
+            # 500 excluded ones that churn too (excluded names are cached).
+            churn = [(f"c{scrape}x{j}", 100000 + scrape * 1000 + j)
+                     for j in range(1000)]
+            gone = [(f"veth{scrape}x{j}", 200000 + j) for j in range(500)]
+            with open(dev + ".new", "w", encoding="utf-8") as f:
+                f.write(net_dev(stable + churn + gone))
+            os.replace(dev + ".new", dev)
+            if scrape == 0:
+                e.start(timeout=60)
+            _, _, body = e.get(timeout=120)
+            got = harness.samples(body.decode())
+            rx = {}
+            for series, value in got.items():
+                m = re.fullmatch(
+                    r'sysmetrics_network_receive_bytes_total'
+                    r'\{interface="([^"]+)"\}', series)
+                if m:
+                    rx[m.group(1)] = int(float(value))
+            want = {name: ident * 100 for name, ident in stable + churn}
+            self.assertEqual(rx, want, f"scrape {scrape}")
+            self.assertEqual(
+                got['sysmetrics_collector_success{collector="network"}'], "1")
+        self.assertFalse([l for l in e.log() if "duplicate" in l])
+        return e
+
+    def test_labels_right_over_churn(self):
+        e = self.run_scrapes()
+        self.assertEqual(e.stop(), 0)
+        e.kill()
+
+    @unittest.skipIf(SANITIZED, "valgrind cannot run a sanitized binary; "
+                     "the sanitized run of test_labels_right_over_churn "
+                     "covers it there")
+    def test_labels_right_over_churn_under_valgrind(self):
+        valgrind = shutil.which("valgrind")
+        self.assertIsNotNone(valgrind, "valgrind is required "
+                             "(packaging/install-build-deps.sh --test)")
+        e = self.run_scrapes([valgrind, "--error-exitcode=99",
+                              "--leak-check=no", "--track-origins=no",
+                              "--quiet"])
+        self.assertEqual(e.stop(timeout=60), 0)
+        e.kill()
+        errors = [l for l in e.log() if l.startswith("==")]
+        self.assertEqual(errors, [])
+
+
+class BlockingFileTest(harness.TempDirTestCase):
+    """A FIFO in place of /proc/stat costs cpu for the scrapes it is there,
+    nothing else; the next scrape after it is gone is whole again."""
+
+    def test_fifo_costs_one_collector(self):
+        procfs = harness.make_procfs(os.path.join(self.tmp, "procfs"))
+        stat = os.path.join(procfs, "stat")
+        saved = os.path.join(self.tmp, "stat.saved")
+        shutil.move(stat, saved)
+        os.mkfifo(stat)
+        with harness.Exporter(procfs=procfs) as e:
+            got = harness.samples(e.metrics())
+            self.assertEqual(
+                got['sysmetrics_collector_success{collector="cpu"}'], "0")
+            for c in ("memory", "disk", "network"):
+                self.assertEqual(
+                    got[f'sysmetrics_collector_success{{collector="{c}"}}'],
+                    "1", c)
+            self.assertTrue(any("not a regular file" in l for l in e.log()))
+            os.remove(stat)
+            shutil.copy(saved, stat)
+            got = harness.samples(e.metrics())
+            for c in ("cpu", "memory", "disk", "network"):
+                self.assertEqual(
+                    got[f'sysmetrics_collector_success{{collector="{c}"}}'],
+                    "1", c)
+            self.assertEqual(e.stop(timeout=15), 0)
+
+
+class LargeFileTest(harness.TempDirTestCase):
+    """A 50 MB file is refused with a clear error, and memory taken by
+    large files is given back once they are normal again."""
+
+    def test_memory_returns_after_large_files(self):
+        procfs = harness.make_procfs(os.path.join(self.tmp, "procfs"))
+        dev = os.path.join(procfs, "net", "dev")
+        disk = os.path.join(procfs, "diskstats")
+        with open(dev, encoding="utf-8") as f:
+            small_dev = f.read()
+        with open(disk, encoding="utf-8") as f:
+            small_disk = f.read()
+        with harness.Exporter(procfs=procfs) as e:
+            for _ in range(5):
+                e.metrics()
+            start = rss_kib(e.proc.pid)
+            # 6,000 interfaces, all exported.
+            with open(dev, "w", encoding="utf-8") as f:
+                f.write(net_dev([(f"eth{i}", i) for i in range(6000)]))
+            for _ in range(2):
+                got = harness.samples(e.metrics())
+                self.assertEqual(got[
+                    'sysmetrics_network_receive_bytes_total{interface="eth5999"}'],
+                    "599900")
+            # 50 MB of valid diskstats lines: above the read limit.
+            line = "   8       0 sd{:07d} " + " ".join(["1"] * 17) + "\n"
+            with open(disk, "w", encoding="utf-8") as f:
+                i = 0
+                while f.tell() < 50_000_000:
+                    f.write(line.format(i))
+                    i += 1
+            got = harness.samples(e.metrics())
+            self.assertEqual(
+                got['sysmetrics_collector_success{collector="disk"}'], "0")
+            self.assertTrue(any("larger than the 16 MiB read limit" in l
+                                for l in e.log()), e.log()[-5:])
+            with open(dev, "w", encoding="utf-8") as f:
+                f.write(small_dev)
+            with open(disk, "w", encoding="utf-8") as f:
+                f.write(small_disk)
+            for _ in range(5):
+                got = harness.samples(e.metrics())
+            self.assertEqual(
+                got['sysmetrics_collector_success{collector="disk"}'], "1")
+            end = rss_kib(e.proc.pid)
+            if not SANITIZED:  # ASan keeps freed memory in quarantine
+                self.assertLessEqual(end - start, 2048,
+                                     f"RSS {start} KiB -> {end} KiB")
+
+
+class BlockingInlineTest(harness.TempDirTestCase):
+    """A plugin that claims never to block and blocks: it holds the one
+    scrape that runs it and itself, never the collectors after it; it goes
+    to the pool for good; it recovers once the cause is gone; SIGTERM is
+    not held past the drain bound."""
+
+    def test_blocking_inline_collector(self):
+        plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"),
+                                     test_plugins=("blocks_inline",))
+        block = os.path.join(self.tmp, "block")
+        config = os.path.join(self.tmp, "sysmetrics.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write("[plugins]\ncheck_permissions = false\n"
+                    "[scrape]\ndefault_timeout_seconds = 1.0\n"
+                    f"[collectors.blocks_inline]\nenabled = true\n"
+                    f"block_while = \"{block}\"\n")
+        procfs = harness.make_procfs(os.path.join(self.tmp, "procfs"))
+        with harness.Exporter("--plugin-dir", plugins, config=config,
+                              procfs=procfs) as e:
+            got = harness.samples(e.metrics())
+            self.assertEqual(got[
+                'sysmetrics_collector_success{collector="blocks_inline"}'], "1")
+            open(block, "w", encoding="utf-8").close()
+            held = {}
+
+            def first():
+                held["response"] = e.get(timeout=60)
+            t = threading.Thread(target=first)
+            t.start()
+            # Wait until that scrape is inside the plugin (its call count
+            # is what the next successful scrape will show as 3).
+            time.sleep(0.2)
+            got = harness.samples(e.metrics())
+            self.assertEqual(got[
+                'sysmetrics_collector_success{collector="blocks_inline"}'], "0")
+            for c in ("cpu", "memory", "disk", "network"):
+                self.assertEqual(
+                    got[f'sysmetrics_collector_success{{collector="{c}"}}'],
+                    "1", c)
+            self.assertTrue(t.is_alive(), "the blocked scrape answered")
+            os.remove(block)  # the cause is gone
+            t.join(30)
+            self.assertFalse(t.is_alive())
+            self.assertEqual(held["response"][0], 200)
+            self.assertTrue(e.wait_for_log("runs on the collector pool"),
+                            e.log())
+            got = harness.samples(e.metrics())
+            self.assertEqual(got[
+                'sysmetrics_collector_success{collector="blocks_inline"}'], "1")
+            # On the pool now: blocking again costs it alone, and this
+            # scrape answers at its deadline.
+            open(block, "w", encoding="utf-8").close()
+            got = harness.samples(e.metrics())
+            self.assertEqual(got[
+                'sysmetrics_collector_success{collector="blocks_inline"}'], "0")
+            self.assertEqual(
+                got['sysmetrics_collector_success{collector="cpu"}'], "1")
+            # Still blocked at SIGTERM: the exit does not wait for it
+            # beyond the 10 s drain bound.
+            self.assertEqual(e.stop(timeout=15), 0)
+            self.assertTrue(any("exiting without unloading" in l
+                                for l in e.log()), e.log()[-5:])
+
+
+class UnreadableConfigTest(harness.TempDirTestCase):
+    """A drop-in directory the service cannot read is an error that names
+    it, never skipped."""
+
+    def run_as_nobody(self, *args):
+        cmd = [harness.BIN, *args]
+        if os.geteuid() == 0:  # root reads everything: drop to nobody
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534",
+                   "--clear-groups", *cmd]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                             check=False)
+        harness.check_output_for_sanitizers(res.stderr)
+        return res
+
+    def test_unreadable_conf_d(self):
+        os.chmod(self.tmp, 0o755)
+        config = os.path.join(self.tmp, "sysmetrics.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write("[server]\nlisten = \"127.0.0.1:0\"\n")
+        os.chmod(config, 0o644)
+        dropins = os.path.join(self.tmp, "conf.d")
+        os.mkdir(dropins, 0o700)
+        with open(os.path.join(dropins, "10-a.toml"), "w",
+                  encoding="utf-8") as f:
+            f.write("[collectors.textfile]\nenabled = true\n")
+        os.chmod(dropins, 0o700)
+        if os.geteuid() != 0:
+            os.chmod(dropins, 0o000)
+        else:
+            os.chown(dropins, 0, 0)
+        try:
+            for args in (["--config", config, "--check-config"],
+                         ["--config", config]):
+                res = self.run_as_nobody(*args)
+                self.assertEqual(res.returncode, 2, res.stderr)
+                self.assertIn(
+                    f"{dropins}: cannot read the drop-in directory: "
+                    "Permission denied (EACCES)", res.stderr)
+                self.assertNotIn("configuration OK", res.stdout)
+        finally:
+            os.chmod(dropins, 0o755)
+
+    def test_unreadable_drop_in(self):
+        os.chmod(self.tmp, 0o755)
+        config = os.path.join(self.tmp, "sysmetrics.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write("")
+        os.chmod(config, 0o644)
+        dropins = os.path.join(self.tmp, "conf.d")
+        os.mkdir(dropins)
+        os.chmod(dropins, 0o755)
+        dropin = os.path.join(dropins, "10-a.toml")
+        with open(dropin, "w", encoding="utf-8") as f:
+            f.write("[collectors.textfile]\nenabled = true\n")
+        os.chmod(dropin, 0o600 if os.geteuid() == 0 else 0o000)
+        res = self.run_as_nobody("--config", config, "--check-config")
+        self.assertEqual(res.returncode, 2, res.stderr)
+        self.assertIn(f"{dropin}: cannot read: Permission denied (EACCES)",
+                      res.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
