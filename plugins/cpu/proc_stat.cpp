@@ -13,7 +13,7 @@ namespace {
 // reads numbers.
 [[gnu::cold, gnu::noinline]] std::string BadNumber(std::string_view key) {
   return std::string(key) + ": CPU number '" + std::string(key.substr(3)) +
-         "' is not a decimal number below 2^32";
+         "' is not a decimal number below " + std::to_string(kMaxCpus);
 }
 
 [[gnu::cold, gnu::noinline]] std::string TooFew(std::string_view key,
@@ -34,7 +34,7 @@ namespace {
 inline bool ReadCpuLine(std::string_view key, std::string_view rest,
                         CpuTimes* t, std::string* why) {
   std::uint64_t number = 0;
-  if (!ParseU64(key.substr(3), &number) || number > 0xFFFFFFFFu) {
+  if (!ParseU64(key.substr(3), &number) || number >= kMaxCpus) {
     *why = BadNumber(key);
     return false;
   }

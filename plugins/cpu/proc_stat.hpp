@@ -25,6 +25,9 @@ namespace sysmetrics::cpu {
 inline constexpr const char* kModeNames[] = {
     "user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"};
 inline constexpr int kModes = 8;
+// Above any kernel's NR_CPUS (8,192 at most today): a larger number is a
+// garbled line, and the plugin keeps a label string per number up to it.
+inline constexpr std::uint64_t kMaxCpus = 16384;
 
 struct CpuTimes {
   std::uint32_t cpu = 0;             // the kernel's CPU number
@@ -45,7 +48,7 @@ struct ProcStat {
 // fields after the eighth are not looked at. A cpuN line is skipped, and
 // recorded in out->skipped with its 1-based line number and a reason that
 // names the key but not the file or line ("cpu0: field 3 'x3' is not a
-// number"), when N is not a decimal number below 2^32, it has fewer than 4
+// number"), when N is not a decimal number below kMaxCpus, it has fewer than 4
 // fields, one of the fields it reads is not a decimal uint64, or its CPU
 // number is not greater than that of the last cpuN line accepted (a repeat
 // or a line out of order).

@@ -106,12 +106,14 @@ TEST_CASE("one bad line costs that line only") {
        "cpu1: field 4 '99999999999999999999' is not a number"},
       {"cpu1 1 2 3 4 5 6 7 8.5 9", "cpu1: field 8 '8.5' is not a number"},
       {"cpuX 1 2 3 4",
-       "cpuX: CPU number 'X' is not a decimal number below 2^32"},
+       "cpuX: CPU number 'X' is not a decimal number below 16384"},
       {"cpu-1 1 2 3 4",
-       "cpu-1: CPU number '-1' is not a decimal number below 2^32"},
-      {"cpu4294967296 1 2 3 4",
-       "cpu4294967296: CPU number '4294967296' is not a decimal number below "
-       "2^32"},
+       "cpu-1: CPU number '-1' is not a decimal number below 16384"},
+      {"cpu16384 1 2 3 4",
+       "cpu16384: CPU number '16384' is not a decimal number below 16384"},
+      {"cpu4000000000 1 2 3 4",
+       "cpu4000000000: CPU number '4000000000' is not a decimal number below "
+       "16384"},
       {"cpu0 1 2 3 4", "cpu0 repeats line 2"},
       {"cpu00 1 2 3 4", "cpu00 repeats line 2"},
   };
