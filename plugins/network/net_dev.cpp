@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "name_index.hpp"
 #include "proc_file.hpp"
 
 namespace sysmetrics::network {
@@ -11,43 +12,6 @@ namespace {
 
 using plugin::NextField;
 using plugin::ParseU64;
-
-// FNV-1a: names are short, and this is inline and cheap per byte.
-std::uint64_t HashName(std::string_view name) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (const char c : name) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-// The slot of table (open addressing, linear probing; a slot holds an index
-// into interfaces plus one, 0 when empty) that holds name, or the empty
-// slot where it would go. The table is never full (see Reserve).
-std::uint32_t* FindSlot(std::vector<std::uint32_t>& table,
-                        const std::vector<InterfaceLine>& interfaces,
-                        std::string_view name) {
-  const std::size_t mask = table.size() - 1;
-  for (std::size_t i = HashName(name) & mask;; i = (i + 1) & mask) {
-    std::uint32_t& slot = table[i];
-    if (slot == 0 || interfaces[slot - 1].name == name) return &slot;
-  }
-}
-
-// Keeps the table (a power of two in size) at most half full with one more
-// interface, rehashing what it holds when it grows.
-void Reserve(std::vector<std::uint32_t>& table,
-             const std::vector<InterfaceLine>& interfaces) {
-  if (table.size() >= 2 * (interfaces.size() + 1)) return;
-  std::size_t size = std::max<std::size_t>(table.size(), 64);
-  while (size < 2 * (interfaces.size() + 1)) size *= 2;
-  table.assign(size, 0);
-  for (std::size_t i = 0; i < interfaces.size(); ++i) {
-    *FindSlot(table, interfaces, interfaces[i].name) =
-        static_cast<std::uint32_t>(i + 1);
-  }
-}
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
@@ -92,8 +56,7 @@ bool ParseNetDev(std::string_view text, std::string_view file, NetDev* out,
                  std::string* error) {
   plugin::ClearForReuse(&out->interfaces);
   out->skipped.clear();
-  std::vector<std::uint32_t>& index = out->name_index;
-  std::fill(index.begin(), index.end(), 0);
+  plugin::ResetNameIndex(&out->name_index);
   std::string why;
   plugin::ForEachLine(text, [&](std::size_t line_no, std::string_view line) {
     // The two header lines: "Inter-|   Receive ...|  Transmit" and
@@ -118,15 +81,11 @@ bool ParseNetDev(std::string_view text, std::string_view file, NetDev* out,
       why = "empty interface name";
     } else if (ReadCounters(line.substr(colon + 1), &i, &why)) {
       // A repeated name would be a duplicate series.
-      Reserve(index, out->interfaces);
-      std::uint32_t* slot = FindSlot(index, out->interfaces, i.name);
-      if (*slot == 0) {
-        out->interfaces.push_back(i);
-        *slot = static_cast<std::uint32_t>(out->interfaces.size());
-        return true;
-      }
+      const auto* earlier =
+          plugin::AppendUnique(&out->name_index, &out->interfaces, i);
+      if (earlier == nullptr) return true;
       why = std::string(i.name) + " repeats line " +
-            std::to_string(out->interfaces[*slot - 1].line);
+            std::to_string(earlier->line);
     }
     out->skipped.push_back({line_no, std::move(why)});
     why.clear();

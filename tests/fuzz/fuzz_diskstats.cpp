@@ -19,6 +19,7 @@
 
 #include "diskstats.hpp"
 #include "fuzz_check.hpp"
+#include "fuzz_skipped.hpp"
 
 namespace sysmetrics::disk {
 namespace {
@@ -48,29 +49,6 @@ bool Same(const DiskStats& a, const DiskStats& b) {
   return true;
 }
 
-// Lines as ForEachLine counts them: a final line without '\n' counts too.
-std::size_t LineCount(std::string_view text) {
-  std::size_t n = 0;
-  for (const char c : text) n += c == '\n';
-  return n + (!text.empty() && text.back() != '\n');
-}
-
-void CheckSkipped(std::string_view text,
-                  const std::vector<plugin::SkippedLine>& skipped) {
-  const std::size_t lines = LineCount(text);
-  for (std::size_t i = 0; i < skipped.size(); ++i) {
-    const plugin::SkippedLine& s = skipped[i];
-    FUZZ_CHECK(s.line >= 1 && s.line <= lines,
-               "skipped line " + std::to_string(s.line) + " of " +
-                   std::to_string(lines));
-    FUZZ_CHECK(i == 0 || skipped[i - 1].line < s.line,
-               "skipped lines not strictly increasing at line " +
-                   std::to_string(s.line));
-    FUZZ_CHECK(!s.reason.empty(),
-               "no reason for line " + std::to_string(s.line));
-  }
-}
-
 bool Inside(std::string_view part, std::string_view whole) {
   const std::less_equal<const char*> le;
   return le(whole.data(), part.data()) &&
@@ -90,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   stats.skipped.push_back({size + 1, "stale"});
   std::string error;
   const bool ok = disk::ParseDiskStats(text, disk::kFile, &stats, &error);
-  disk::CheckSkipped(text, stats.skipped);
+  sysmetrics::fuzz::CheckSkipped(text, stats.skipped);
   if (!ok) {
     FUZZ_CHECK(error.starts_with(std::string(disk::kFile) + ":") &&
                    error.size() > disk::kFile.size() + 1,
@@ -99,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     return 0;
   }
   FUZZ_CHECK(!stats.devices.empty(), "success without a device");
-  const std::size_t lines = disk::LineCount(text);
+  const std::size_t lines = sysmetrics::fuzz::LineCount(text);
   std::set<std::string_view> names;
   std::set<std::size_t> skipped_lines;
   for (const auto& s : stats.skipped) skipped_lines.insert(s.line);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "fuzz_skipped.hpp"
 #include "meminfo.hpp"
 
 namespace sysmetrics::memory {
@@ -33,29 +34,6 @@ constexpr Field kFields[] = {
     {"Cached", &MemInfo::cached},          {"SwapTotal", &MemInfo::swap_total},
     {"SwapFree", &MemInfo::swap_free},
 };
-
-// Lines as ForEachLine counts them: a final line without '\n' counts too.
-std::size_t LineCount(std::string_view text) {
-  std::size_t n = 0;
-  for (const char c : text) n += c == '\n';
-  return n + (!text.empty() && text.back() != '\n');
-}
-
-void CheckSkipped(std::string_view text,
-                  const std::vector<plugin::SkippedLine>& skipped) {
-  const std::size_t lines = LineCount(text);
-  for (std::size_t i = 0; i < skipped.size(); ++i) {
-    const plugin::SkippedLine& s = skipped[i];
-    FUZZ_CHECK(s.line >= 1 && s.line <= lines,
-               "skipped line " + std::to_string(s.line) + " of " +
-                   std::to_string(lines));
-    FUZZ_CHECK(i == 0 || skipped[i - 1].line < s.line,
-               "skipped lines not strictly increasing at line " +
-                   std::to_string(s.line));
-    FUZZ_CHECK(!s.reason.empty(),
-               "no reason for line " + std::to_string(s.line));
-  }
-}
 
 std::string Render(const MemInfo& info) {
   std::string text;
@@ -80,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   info.skipped.push_back({size + 1, "stale"});
   std::string error;
   const bool ok = mem::ParseMemInfo(text, mem::kFile, &info, &error);
-  mem::CheckSkipped(text, info.skipped);
+  sysmetrics::fuzz::CheckSkipped(text, info.skipped);
   if (!ok) {
     FUZZ_CHECK(error.starts_with(std::string(mem::kFile) + ":") &&
                    error.size() > mem::kFile.size() + 1,

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "fuzz_skipped.hpp"
 #include "net_dev.hpp"
 
 namespace sysmetrics::network {
@@ -51,29 +52,6 @@ bool Same(const NetDev& a, const NetDev& b) {
   return true;
 }
 
-// Lines as ForEachLine counts them: a final line without '\n' counts too.
-std::size_t LineCount(std::string_view text) {
-  std::size_t n = 0;
-  for (const char c : text) n += c == '\n';
-  return n + (!text.empty() && text.back() != '\n');
-}
-
-void CheckSkipped(std::string_view text,
-                  const std::vector<plugin::SkippedLine>& skipped) {
-  const std::size_t lines = LineCount(text);
-  for (std::size_t i = 0; i < skipped.size(); ++i) {
-    const plugin::SkippedLine& s = skipped[i];
-    FUZZ_CHECK(s.line >= 1 && s.line <= lines,
-               "skipped line " + std::to_string(s.line) + " of " +
-                   std::to_string(lines));
-    FUZZ_CHECK(i == 0 || skipped[i - 1].line < s.line,
-               "skipped lines not strictly increasing at line " +
-                   std::to_string(s.line));
-    FUZZ_CHECK(!s.reason.empty(),
-               "no reason for line " + std::to_string(s.line));
-  }
-}
-
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 bool Inside(std::string_view part, std::string_view whole) {
@@ -95,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   dev.skipped.push_back({size + 1, "stale"});
   std::string error;
   const bool ok = net::ParseNetDev(text, net::kFile, &dev, &error);
-  net::CheckSkipped(text, dev.skipped);
+  sysmetrics::fuzz::CheckSkipped(text, dev.skipped);
   if (!ok) {
     FUZZ_CHECK(error.starts_with(std::string(net::kFile) + ":") &&
                    error.size() > net::kFile.size() + 1,
@@ -104,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     return 0;
   }
   FUZZ_CHECK(!dev.interfaces.empty(), "success without an interface");
-  const std::size_t lines = net::LineCount(text);
+  const std::size_t lines = sysmetrics::fuzz::LineCount(text);
   std::set<std::string_view> names;
   std::set<std::size_t> skipped_lines;
   for (const auto& s : dev.skipped) skipped_lines.insert(s.line);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "fuzz_skipped.hpp"
 #include "proc_stat.hpp"
 
 namespace sysmetrics::cpu {
@@ -30,29 +31,6 @@ std::string Render(const ProcStat& stat) {
     text += "\n";
   }
   return text;
-}
-
-// Lines as ForEachLine counts them: a final line without '\n' counts too.
-std::size_t LineCount(std::string_view text) {
-  std::size_t n = 0;
-  for (const char c : text) n += c == '\n';
-  return n + (!text.empty() && text.back() != '\n');
-}
-
-void CheckSkipped(std::string_view text,
-                  const std::vector<plugin::SkippedLine>& skipped) {
-  const std::size_t lines = LineCount(text);
-  for (std::size_t i = 0; i < skipped.size(); ++i) {
-    const plugin::SkippedLine& s = skipped[i];
-    FUZZ_CHECK(s.line >= 1 && s.line <= lines,
-               "skipped line " + std::to_string(s.line) + " of " +
-                   std::to_string(lines));
-    FUZZ_CHECK(i == 0 || skipped[i - 1].line < s.line,
-               "skipped lines not strictly increasing at line " +
-                   std::to_string(s.line));
-    FUZZ_CHECK(!s.reason.empty(),
-               "no reason for line " + std::to_string(s.line));
-  }
 }
 
 bool Same(const ProcStat& a, const ProcStat& b) {
@@ -81,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   stat.skipped.push_back({size + 1, "stale"});
   std::string error;
   const bool ok = cpu::ParseProcStat(text, cpu::kFile, &stat, &error);
-  cpu::CheckSkipped(text, stat.skipped);
+  sysmetrics::fuzz::CheckSkipped(text, stat.skipped);
   if (!ok) {
     FUZZ_CHECK(error.starts_with(std::string(cpu::kFile) + ":") &&
                    error.size() > cpu::kFile.size() + 1,
