@@ -153,6 +153,7 @@ TEST_CASE("NameFilter: churning names over many collects stay bounded") {
   for (std::size_t scrape = 0; scrape < 200; ++scrape) {
     // 10 stable names and 100 that exist for one scrape only.
     std::vector<std::string> names;
+    names.reserve(110);
     for (int i = 0; i < 10; ++i) names.push_back("eth" + std::to_string(i));
     for (std::size_t i = 0; i < 100; ++i) {
       names.push_back((i % 2 == 0 ? "veth" : "cali") +
