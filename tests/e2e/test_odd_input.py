@@ -47,6 +47,18 @@ def per_collector(samples, family):
     return out
 
 
+def wait_for_count(exporter, text, count, timeout=10.0):
+    """The log lines holding text once there are count of them (or more), or
+    what there is at the timeout: the log is read by another thread, so a
+    line written before a response may be seen after it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [l for l in exporter.log() if text in l]
+        if len(lines) >= count or time.monotonic() >= deadline:
+            return lines
+        time.sleep(0.02)
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status", encoding="utf-8") as f:
         for line in f:
@@ -90,7 +102,7 @@ class FixtureTreeTest(harness.TempDirTestCase):
                 self.assertEqual(skipped.get(collector),
                                  want["skipped_lines"], (name, collector))
             total = sum(w["skipped_lines"] for w in expected.values())
-            logged = [l for l in e.log() if "line skipped" in l]
+            logged = wait_for_count(e, "line skipped", total)
             self.assertEqual(len(logged), total, logged)
             for line in logged:
                 self.assertRegex(line, r"file=\S+ line=[0-9]+ reason=")
@@ -111,7 +123,7 @@ class FixtureTreeTest(harness.TempDirTestCase):
                 self.assertEqual(skipped.get(collector),
                                  2 * want["skipped_lines"], collector)
             self.assertEqual(
-                len([l for l in e.log() if "line skipped" in l]), total)
+                len(wait_for_count(e, "line skipped", total + 1, 0.5)), total)
             # A reload starts over: logged once more, counted from zero.
             e.send_signal(signal.SIGHUP)
             self.assertTrue(e.wait_for_log("reloaded"), e.log())
@@ -122,7 +134,7 @@ class FixtureTreeTest(harness.TempDirTestCase):
                 self.assertEqual(skipped.get(collector),
                                  want["skipped_lines"], collector)
             self.assertEqual(
-                len([l for l in e.log() if "line skipped" in l]), 2 * total)
+                len(wait_for_count(e, "line skipped", 2 * total)), 2 * total)
 
     def test_linux_2_6(self):
         self.check_tree("linux-2.6")
@@ -234,7 +246,7 @@ class BlockingFileTest(harness.TempDirTestCase):
                 self.assertEqual(
                     got[f'sysmetrics_collector_success{{collector="{c}"}}'],
                     "1", c)
-            self.assertTrue(any("not a regular file" in l for l in e.log()))
+            self.assertTrue(e.wait_for_log("not a regular file"), e.log())
             os.remove(stat)
             shutil.copy(saved, stat)
             got = harness.samples(e.metrics())
@@ -279,8 +291,9 @@ class LargeFileTest(harness.TempDirTestCase):
             got = harness.samples(e.metrics())
             self.assertEqual(
                 got['sysmetrics_collector_success{collector="disk"}'], "0")
-            self.assertTrue(any("larger than the 16 MiB read limit" in l
-                                for l in e.log()), e.log()[-5:])
+            self.assertTrue(
+                e.wait_for_log("larger than the 16 MiB read limit"),
+                e.log()[-5:])
             with open(dev, "w", encoding="utf-8") as f:
                 f.write(small_dev)
             with open(disk, "w", encoding="utf-8") as f:
@@ -324,9 +337,9 @@ class BlockingInlineTest(harness.TempDirTestCase):
                 held["response"] = e.get(timeout=60)
             t = threading.Thread(target=first)
             t.start()
-            # Wait until that scrape is inside the plugin (its call count
-            # is what the next successful scrape will show as 3).
-            time.sleep(0.2)
+            # Wait until that scrape is inside the plugin.
+            self.assertTrue(e.wait_for_log("blocks_inline: blocking",
+                                           timeout=60), e.log())
             got = harness.samples(e.metrics())
             self.assertEqual(got[
                 'sysmetrics_collector_success{collector="blocks_inline"}'], "0")

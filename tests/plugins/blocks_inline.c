@@ -1,6 +1,7 @@
 /* Claims SM_PLUGIN_NONBLOCKING, then blocks: collect waits while the file
  * named by the option block_while exists (polling every 10 ms), so a test
- * can make it block and then remove the cause. Emits
+ * can make it block and then remove the cause; logs "blocks_inline:
+ * blocking" when it starts to. Emits
  * sysmetrics_blocks_inline_calls. */
 #define _POSIX_C_SOURCE 199309L
 #include <stdlib.h>
@@ -42,8 +43,10 @@ static sm_status collect(void* instance, sm_emitter* em, char* err,
   (void)err;
   (void)err_len;
   st->calls += 1;
-  while (st->block_while[0] != '\0' && access(st->block_while, F_OK) == 0) {
-    nanosleep(&ts, NULL);
+  if (st->block_while[0] != '\0' && access(st->block_while, F_OK) == 0) {
+    /* Tells the test the block has begun. */
+    test_api->log(test_host, SM_LOG_INFO, "blocks_inline: blocking");
+    while (access(st->block_while, F_OK) == 0) nanosleep(&ts, NULL);
   }
   return test_gauge(em, "sysmetrics_blocks_inline_calls", st->calls);
 }
