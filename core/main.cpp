@@ -278,9 +278,12 @@ int Main(int argc, char** argv) {
     const Clock::duration left =
         std::max(Clock::duration::zero(), shutdown_until - Clock::now());
     if (!current->StopRuns(left)) {
+      // Nothing can be torn down under a running plugin: exit as it is.
       Log(LogLevel::kWarn,
           "collectors still running after the drain bound; exiting without "
           "unloading their plugins");
+      std::fflush(nullptr);
+      std::_Exit(0);
     }
   }
   holder.Set(nullptr);  // destroys the collectors and unloads the plugins
