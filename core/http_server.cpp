@@ -1,5 +1,8 @@
 #include "http_server.hpp"
 
+#include <Poco/Exception.h>
+#include <Poco/RunnableAdapter.h>
+#include <Poco/ThreadPool.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -20,7 +23,6 @@
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <system_error>
 #include <thread>
 #include <unordered_set>
 #include <utility>
@@ -43,7 +45,8 @@ using std::chrono::milliseconds;
 // or slow clients cannot lock Prometheus out; file descriptors stay bounded.
 // How often deadlines are checked: the resolution of every timeout.
 constexpr milliseconds kSweepInterval{50};
-// Idle scrape workers end after this long.
+// Idle scrape workers end after this long; the pool's thread then waits
+// as long again before the pool ends it.
 constexpr std::chrono::seconds kWorkerIdle{60};
 // A response buffer left behind by a slow reader is freed above this.
 constexpr std::size_t kKeepBuffer = std::size_t{64} * 1024;
@@ -346,6 +349,11 @@ struct HttpServer::Impl {
   int workers = 0;
   int idle_workers = 0;
   bool stop_workers = false;
+  // Runs WorkerLoop; created by Start, after main has blocked the signals,
+  // so its threads inherit the mask. Last member: its threads are joined
+  // before anything they use is destroyed.
+  Poco::RunnableAdapter<Impl> worker_loop{*this, &Impl::WorkerLoop};
+  std::unique_ptr<Poco::ThreadPool> pool;
 
   ~Impl() {
     for (Connection* c : conns) delete c;
@@ -1010,16 +1018,16 @@ struct HttpServer::Impl {
     // threads (and their stacks and buffers) for a handful of connections.
     if (workers >= in_flight.load()) return true;
     try {
-      std::thread(&Impl::WorkerLoop, this).detach();
+      pool->start(worker_loop);
       ++workers;
       return true;
-    } catch (const std::system_error& e) {
+    } catch (const Poco::Exception& e) {
       queue.pop_back();
       // c stays kBusy: the caller, maybe a worker, answers it 503 and
       // hands it on. Marked waiting here, the I/O thread's sweep or
       // eviction could close it under that worker.
       Log(LogLevel::kWarn, "cannot start a scrape worker",
-          {{"error", e.what()}});
+          {{"error", e.displayText()}});
       if (!queue.empty()) queue_cv.notify_one();
       return false;
     }
@@ -1260,6 +1268,15 @@ Result<std::string> HttpServer::Start() {
   ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.listen_fd, &ev);
   ev.data.ptr = &s.wake_fd;
   ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.wake_fd, &ev);
+  try {
+    // Threads beyond max_requests cover a worker that has left WorkerLoop
+    // but is not yet back in the pool when the next scrape needs one.
+    s.pool = std::make_unique<Poco::ThreadPool>(
+        "scrape", 1, 2 * std::max(1, s.options.max_requests) + 1,
+        static_cast<int>(kWorkerIdle.count()));
+  } catch (const Poco::Exception& e) {
+    return Status::Error("cannot start the server: " + e.displayText());
+  }
   s.io_thread = std::thread(&Impl::IoLoop, impl_.get());
   return BoundAddress(s.listen_fd);
 }
@@ -1308,7 +1325,12 @@ bool HttpServer::Shutdown(milliseconds drain) {
                                [&s] { return s.workers == 0; })) {
     lock.unlock();
     (void)impl_.release();  // a worker still holds it; left to the exit
+    return true;
   }
+  lock.unlock();
+  // Every WorkerLoop has returned or is returning: wait until its thread
+  // is back in the pool, so none touches the Impl once it is destroyed.
+  s.pool->joinAll();
   return true;
 }
 
