@@ -29,7 +29,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -166,8 +166,10 @@ struct HttpServer::Impl {
   std::atomic<bool> listener_closed{false};
   std::int64_t last_fd_warning = 0;
 
-  std::mutex conns_mu;  // guards the set, not the connections
-  std::unordered_set<Connection*> conns;
+  // Every open connection, owned here; epoll and the worker queue hold the
+  // raw pointer, valid until Close() takes it out of this map.
+  std::mutex conns_mu;  // guards the map, not the connections
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> conns;
   std::atomic<int> connections{0};
   std::atomic<int> in_flight{0};  // worker jobs queued or running
   std::atomic<int> verifying{0};  // of those, password checks (bcrypt)
@@ -200,7 +202,7 @@ struct HttpServer::Impl {
   std::unique_ptr<Poco::ThreadPool> pool;
 
   ~Impl() {
-    for (Connection* c : conns) delete c;
+    conns.clear();  // before the fds below, as each closes its own
     for (const int fd : {listen_fd, epoll_fd, wake_fd, spare_fd}) {
       if (fd >= 0) ::close(fd);
     }
@@ -253,11 +255,13 @@ struct HttpServer::Impl {
   }
 
   void Close(Connection* c) {
+    std::unique_ptr<Connection> owned;
     {
       std::lock_guard lock(conns_mu);
-      conns.erase(c);
+      auto node = conns.extract(c);
+      if (!node.empty()) owned = std::move(node.mapped());
     }
-    delete c;
+    owned.reset();  // closes the socket, outside the lock
     connections.fetch_sub(1);
   }
 
@@ -332,7 +336,8 @@ struct HttpServer::Impl {
       }
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      auto* c = new Connection();
+      auto owned = std::make_unique<Connection>();
+      Connection* c = owned.get();
       c->fd = fd;
       c->peer = FormatPeer(addr);
       try {
@@ -348,13 +353,10 @@ struct HttpServer::Impl {
       c->secure = web->tls != nullptr;
       c->io =
           web->tls != nullptr ? web->tls->Accept(fd) : MakePlainTransport(fd);
-      if (c->io == nullptr) {
-        delete c;
-        continue;
-      }
+      if (c->io == nullptr) continue;  // owned closes fd
       {
         std::lock_guard lock(conns_mu);
-        conns.insert(c);
+        conns.emplace(c, std::move(owned));
       }
       connections.fetch_add(1);
       epoll_event ev{};
@@ -401,7 +403,7 @@ struct HttpServer::Impl {
     {
       std::lock_guard lock(conns_mu);
       std::pair<int, std::int64_t> best{0, 0};
-      for (Connection* c : conns) {
+      for (const auto& [c, owned] : conns) {
         const ConnState state = c->state.load(std::memory_order_acquire);
         std::pair<int, std::int64_t> key;
         if (state == ConnState::kLingering) {
@@ -449,7 +451,7 @@ struct HttpServer::Impl {
     std::vector<Connection*> expired;
     {
       std::lock_guard lock(conns_mu);
-      for (Connection* c : conns) {
+      for (const auto& [c, owned] : conns) {
         if (c->state.load(std::memory_order_acquire) == ConnState::kBusy) {
           continue;
         }
@@ -479,7 +481,7 @@ struct HttpServer::Impl {
     std::vector<Connection*> waiting;
     {
       std::lock_guard lock(conns_mu);
-      for (Connection* c : conns) {
+      for (const auto& [c, owned] : conns) {
         const ConnState state = c->state.load(std::memory_order_acquire);
         if (state == ConnState::kReading || state == ConnState::kLingering) {
           waiting.push_back(c);
