@@ -13,7 +13,7 @@ namespace {
 // An istream over bytes the caller keeps alive; nothing is copied.
 class ViewBuf final : public std::streambuf {
  public:
-  explicit ViewBuf(std::string_view bytes) {
+  void Reset(std::string_view bytes) {
     // std::streambuf wants char*; the get area is only ever read.
     char* p = const_cast<char*>(bytes.data());
     setg(p, p, p + bytes.size());
@@ -85,14 +85,26 @@ GatedRequest::GatedRequest(const Poco::Net::SocketAddress& client,
 
 Status GatedRequest::Read(std::string_view head) {
   try {
-    ViewBuf buf(head);
-    std::istream in(&buf);
+    // One stream per thread (a stream costs a locale to make), reset to
+    // this head and to a good state.
+    thread_local ViewBuf buf;
+    thread_local std::istream in(&buf);
+    buf.Reset(head);
+    in.clear();
     read(in);
+    buf.Reset({});
     SplitTarget(getURI(), &path_, &query_);
     return Status::Ok();
   } catch (const Poco::Exception& e) {
     return Status::Error(e.displayText());
   }
+}
+
+std::istream& GatedRequest::stream() {
+  struct EmptyBuf final : std::streambuf {};
+  thread_local EmptyBuf empty;
+  thread_local std::istream body(&empty);
+  return body;
 }
 
 Poco::Net::HTTPServerResponse& GatedRequest::response() const {
@@ -116,12 +128,19 @@ BufferedResponse::BufferedResponse(std::string* wire, bool keep_alive,
 void BufferedResponse::WriteHead() {
   if (sent_) throw Poco::IllegalStateException("response already sent");
   sent_ = true;
-  write(wire_stream_);
+  // One stream per thread, pointed at this response's wire: a stream
+  // costs a locale to make, which per request showed in the CPU figures.
+  thread_local AppendBuf buf(nullptr);
+  thread_local std::ostream head(&buf);
+  buf.set_target(wire_);
+  write(head);
+  buf.set_target(nullptr);
 }
 
 std::ostream& BufferedResponse::send() {
   WriteHead();
-  return head_only_ ? discard_stream_ : wire_stream_;
+  body_.emplace(head_only_ ? &discard_ : wire_);
+  return body_->stream;
 }
 
 void BufferedResponse::sendFile(const std::string& /*path*/,

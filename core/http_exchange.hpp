@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <streambuf>
 #include <string>
@@ -31,6 +32,7 @@ namespace sysmetrics {
 class AppendBuf final : public std::streambuf {
  public:
   explicit AppendBuf(std::string* out) : out_(out) {}
+  void set_target(std::string* out) { out_ = out; }
 
  protected:
   int_type overflow(int_type c) override;
@@ -67,8 +69,9 @@ class GatedRequest final : public Poco::Net::HTTPServerRequest {
   }
 
   // HTTPServerRequest. The body is never read: a request that has one is
-  // answered and its connection closed, so stream() is always empty.
-  std::istream& stream() override { return body_; }
+  // answered and its connection closed, so stream() is always empty (one
+  // stream per thread, shared by its requests).
+  std::istream& stream() override;
   const Poco::Net::SocketAddress& clientAddress() const override {
     return client_;
   }
@@ -83,8 +86,6 @@ class GatedRequest final : public Poco::Net::HTTPServerRequest {
   bool secure() const override { return secure_; }
 
  private:
-  struct EmptyBuf final : std::streambuf {};
-
   const Poco::Net::SocketAddress& client_;
   const std::string& peer_;
   const Poco::Net::SocketAddress& server_;
@@ -93,8 +94,6 @@ class GatedRequest final : public Poco::Net::HTTPServerRequest {
   std::chrono::steady_clock::time_point received_;
   std::string path_;
   std::string query_;
-  EmptyBuf empty_;
-  std::istream body_{&empty_};
   Poco::Net::HTTPServerResponse* response_ = nullptr;
 };
 
@@ -121,15 +120,21 @@ class BufferedResponse final : public Poco::Net::HTTPServerResponse {
  private:
   void WriteHead();
 
+  // The body stream send() returns: into the wire, or nowhere for HEAD.
+  struct BodyStream {
+    explicit BodyStream(std::string* out) : buf(out) {}
+    AppendBuf buf;
+    std::ostream stream{&buf};
+  };
+
   std::string* wire_;
   bool keep_alive_;
   bool head_only_;
   bool sent_ = false;
+  // Streams cost a locale each: made only when send() is used, not on the
+  // sendBuffer() path every handler takes.
   std::string discard_;
-  AppendBuf wire_buf_{wire_};
-  AppendBuf discard_buf_{&discard_};
-  std::ostream wire_stream_{&wire_buf_};
-  std::ostream discard_stream_{&discard_buf_};
+  std::optional<BodyStream> body_;
 };
 
 // Gives back the memory of a reused per-thread buffer that an unusually
