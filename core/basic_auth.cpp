@@ -1,11 +1,15 @@
 #include "basic_auth.hpp"
 
+#include <Poco/Base64Decoder.h>
+#include <Poco/DigestEngine.h>
+#include <Poco/Exception.h>
+#include <Poco/SHA2Engine.h>
 #include <crypt.h>
 
-#include <array>
+#include <istream>
+#include <iterator>
 #include <memory>
-
-#include "sha256.hpp"
+#include <sstream>
 
 namespace sysmetrics {
 namespace {
@@ -16,31 +20,25 @@ namespace {
 // verdict Prometheus relies on.
 constexpr std::size_t kMaxCached = 1024;
 
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
+// Standard base64 with padding (RFC 4648 section 4), as RFC 7617 asks;
+// Poco's decoder throws on a character outside the alphabet and on a
+// truncated group.
 std::optional<std::string> DecodeBase64(std::string_view in) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  std::string out;
-  unsigned bits = 0;
-  int count = 0;
-  for (const char c : in) {
-    const int v = Base64Value(c);
-    if (v < 0) return std::nullopt;
-    bits = (bits << 6) | static_cast<unsigned>(v);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out.push_back(static_cast<char>((bits >> count) & 0xff));
-    }
+  // Poco's decoder skips whitespace inside the text; the header's value
+  // has none, so any is malformed.
+  if (in.find_first_of(" \t\r\n") != std::string_view::npos) {
+    return std::nullopt;
   }
-  return out;
+  try {
+    std::istringstream encoded{std::string(in)};
+    Poco::Base64Decoder decoder(encoded);
+    std::string out{std::istreambuf_iterator<char>(decoder),
+                    std::istreambuf_iterator<char>()};
+    if (decoder.bad()) return std::nullopt;
+    return out;
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
 }
 
 bool ConstantTimeEqual(std::string_view a, std::string_view b) {
@@ -114,14 +112,14 @@ std::optional<BasicAuth::Credentials> BasicAuth::Decode(
 }
 
 std::string BasicAuth::CacheKey(const Credentials& c) const {
-  Sha256 sha;
-  sha.Update(c.user);
-  sha.Update(std::string_view("\0", 1));
-  sha.Update(c.password);
-  sha.Update(std::string_view("\0", 1));
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  sha.update(c.user);
+  sha.update('\0');
+  sha.update(c.password);
+  sha.update('\0');
   const auto it = users_.find(c.user);
-  if (it != users_.end()) sha.Update(it->second);
-  return sha.HexDigest();
+  if (it != users_.end()) sha.update(it->second);
+  return Poco::DigestEngine::digestToHex(sha.digest());
 }
 
 std::optional<bool> BasicAuth::Cached(std::string_view authorization) const {

@@ -72,10 +72,23 @@ TEST_CASE("BasicAuth checks users, caches verdicts, rejects malformed") {
   CHECK_FALSE(auth.Check("Bearer abc"));
   CHECK_FALSE(auth.Check("Basic !!!"));
   CHECK_FALSE(auth.Check("Basic"));
+  // Standard base64 with its padding (RFC 7617): a truncated group, a
+  // character outside the alphabet or whitespace inside is malformed.
+  CHECK_FALSE(auth.Check(good.substr(0, good.size() - 1)));
+  CHECK_FALSE(auth.Check(good.substr(0, 10) + "-" + good.substr(11)));
+  CHECK_FALSE(auth.Check(good.substr(0, 10) + " " + good.substr(10)));
   CHECK(auth.Check("basic " + good.substr(6)));  // scheme case-insensitive
   // A password may hold colons; the user name may not.
   BasicAuth colons({{"u", HashPassword("a:b", 4)}});
   CHECK(colons.Check(Header("u:a:b")));
+  // Every padding length decodes: user names of 1, 2 and 3 bytes more.
+  BasicAuth pads({{"u", HashPassword("p", 4)},
+                  {"uu", HashPassword("p", 4)},
+                  {"uuu", HashPassword("p", 4)}});
+  CHECK(pads.Check(Header("u:p")));
+  CHECK(pads.Check(Header("uu:p")));
+  CHECK(pads.Check(Header("uuu:p")));
+  CHECK_FALSE(pads.Check(Header("uuu:q")));
 }
 
 }  // namespace

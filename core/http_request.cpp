@@ -113,39 +113,30 @@ ParseOutcome ParseRequestLine(std::string_view line, HttpRequestHead* head) {
     return Error(400, "malformed request line");
   }
   head->method = line.substr(0, sp1);
+  if (head->method.size() > kMaxMethod) return Error(400, "method too long");
   for (const char c : head->method) {
     if (!IsTokenChar(static_cast<unsigned char>(c))) {
       return Error(400, "malformed method");
     }
   }
-  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   for (const char c : target) {
     if (IsControl(static_cast<unsigned char>(c))) {
       return Error(400, "control character in request target");
     }
   }
   head->target = target;
-  // absolute-form ("http://host/path?query"), which servers must accept:
-  // the authority ends at the first '/' or '?' (RFC 3986 3.2), and an empty
-  // path is "/".
-  bool empty_path = false;
+  // origin-form, asterisk-form or absolute-form (which servers must
+  // accept); Poco::URI splits the last into its parts.
+  bool absolute = false;
   for (const std::string_view scheme : {"http://", "https://"}) {
-    if (target.size() >= scheme.size() &&
-        EqualsIgnoreCase(target.substr(0, scheme.size()), scheme)) {
-      const std::size_t end = target.find_first_of("/?", scheme.size());
-      empty_path = end == std::string_view::npos || target[end] == '?';
-      target = end == std::string_view::npos ? std::string_view()
-                                             : target.substr(end);
-      break;
-    }
+    absolute =
+        absolute || (target.size() >= scheme.size() &&
+                     EqualsIgnoreCase(target.substr(0, scheme.size()), scheme));
   }
-  if (!empty_path && target.front() != '/' && target != "*") {
+  if (!absolute && target.front() != '/' && target != "*") {
     return Error(400, "request target is not a path");
   }
-  const std::size_t q = target.find('?');
-  head->path = empty_path ? std::string_view("/") : target.substr(0, q);
-  head->query =
-      q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   const std::string_view version = line.substr(sp2 + 1);
   if (version.size() != 8 || version.substr(0, 5) != "HTTP/" ||
       version[5] < '0' || version[5] > '9' || version[6] != '.' ||
@@ -175,10 +166,18 @@ ParseOutcome ParseField(std::string_view line, HttpRequestHead* head,
     return Error(400, "malformed header line");
   }
   const std::string_view name = line.substr(0, colon);
+  if (name.size() > kMaxFieldName) {
+    return Error(431, "header name too long");
+  }
   for (const char c : name) {
     if (!IsTokenChar(static_cast<unsigned char>(c))) {
       return Error(400, "malformed header name");
     }
+  }
+  // Poco reads up to the line end, leading whitespace included, so its
+  // limit is on the untrimmed value.
+  if (line.size() - colon - 1 > kMaxFieldValue) {
+    return Error(431, "header value too long");
   }
   const std::string_view value = TrimWhitespace(line.substr(colon + 1));
   for (const char c : value) {
@@ -192,14 +191,6 @@ ParseOutcome ParseField(std::string_view line, HttpRequestHead* head,
     head->has_host = true;
   } else if (EqualsIgnoreCase(name, "connection")) {
     *connection = value;
-  } else if (EqualsIgnoreCase(name, "accept")) {
-    head->accept = value;
-  } else if (EqualsIgnoreCase(name, "accept-encoding")) {
-    head->accept_encoding = value;
-  } else if (EqualsIgnoreCase(name, "authorization")) {
-    head->authorization = value;
-  } else if (EqualsIgnoreCase(name, "x-prometheus-scrape-timeout-seconds")) {
-    head->scrape_timeout = value;
   } else if (EqualsIgnoreCase(name, "content-length")) {
     std::uint64_t n = 0;
     if (value.empty() || value.size() > 18) {

@@ -1,11 +1,16 @@
-// HTTP/1.x request heads: an incremental, allocation-free parser.
+// The gate in front of Poco's request parser: decides, incrementally and
+// without allocating, when a request head has arrived whole, and refuses
+// the heads Poco would read leniently or not at all.
 //
 // The server reads bytes into a per-connection buffer and calls
-// ParseRequestHead() after each read; the result refers into that buffer.
-// The parser is strict where laxness would be a risk (request line shape,
-// header names, control bytes, sizes) and tolerant where clients differ
-// (bare LF line ends, header name case, optional whitespace). It knows
-// nothing of routing: that is the server's business.
+// ParseRequestHead() after each read. Only a head it calls complete goes on
+// to Poco::Net::HTTPRequest::read, which then cannot fail: the gate holds
+// heads to Poco's own limits (method, header name and value lengths, field
+// count) and is stricter than Poco where laxness would be a risk (request
+// line shape, control bytes, folded lines, a repeated Host, conflicting
+// framing, sizes), tolerant where clients differ (bare LF line ends, header
+// name case, optional whitespace). It knows nothing of routing or of the
+// fields the handlers read: those are Poco's. Pure functions; thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -20,11 +25,17 @@ inline constexpr std::size_t kMaxRequestHead = std::size_t{16} * 1024;
 // Most header fields in one request; beyond it: 431.
 inline constexpr int kMaxHeaderFields = 100;
 
+// Poco::Net::HTTPRequest's limits (HTTPRequest.h, MessageHeader.h): a
+// longer method is 400, a longer header name or value 431.
+inline constexpr std::size_t kMaxMethod = 32;
+inline constexpr std::size_t kMaxFieldName = 256;
+inline constexpr std::size_t kMaxFieldValue = 8192;
+
+// What the gate needs to frame the exchange; the request itself (method,
+// target, fields) is read by Poco.
 struct HttpRequestHead {
   std::string_view method;
-  std::string_view target;  // as sent: path and query, not decoded
-  std::string_view path;    // target up to '?'
-  std::string_view query;   // after '?', empty if none
+  std::string_view target;  // as sent: not decoded, maybe absolute-form
   int version_minor = 1;    // HTTP/1.0 or HTTP/1.1
   // Whether the connection may stay open after the response, from the
   // version and the Connection header.
@@ -33,12 +44,6 @@ struct HttpRequestHead {
   // Transfer-Encoding). The server reads no bodies: it answers and closes.
   bool has_body = false;
   bool has_host = false;
-  // The header fields the server uses; empty when absent. A repeated field
-  // keeps its last value, except Host, which may not repeat.
-  std::string_view accept;
-  std::string_view accept_encoding;
-  std::string_view authorization;
-  std::string_view scrape_timeout;  // X-Prometheus-Scrape-Timeout-Seconds
 };
 
 enum class ParseStatus { kIncomplete, kComplete, kError };

@@ -1,8 +1,11 @@
 #include "http_request.hpp"
 
+#include <Poco/AutoPtr.h>
 #include <doctest/doctest.h>
 
 #include <string>
+
+#include "http_exchange.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -10,6 +13,24 @@ namespace {
 ParseOutcome Parse(std::string_view text, HttpRequestHead* head) {
   return ParseRequestHead(text, head);
 }
+
+// A head the gate passed, as Poco reads it.
+struct Read {
+  Poco::Net::SocketAddress client;
+  Poco::Net::SocketAddress server;
+  std::string peer = "client";
+  Poco::Net::HTTPServerParams::Ptr params =
+      Poco::makeAuto<Poco::Net::HTTPServerParams>();
+  GatedRequest request{client, peer, server, *params, false};
+  Status status = Status::Ok();
+
+  explicit Read(std::string_view text) {
+    HttpRequestHead head;
+    const ParseOutcome r = ParseRequestHead(text, &head);
+    REQUIRE(r.status == ParseStatus::kComplete);
+    status = request.Read(text.substr(0, r.consumed));
+  }
+};
 
 TEST_CASE("a Prometheus scrape request") {
   const std::string text =
@@ -26,14 +47,18 @@ TEST_CASE("a Prometheus scrape request") {
   REQUIRE(r.status == ParseStatus::kComplete);
   CHECK(r.consumed == text.find("GET /next"));
   CHECK(head.method == "GET");
-  CHECK(head.path == "/metrics");
-  CHECK(head.query == "collect[]=cpu");
   CHECK(head.version_minor == 1);
   CHECK(head.keep_alive);
   CHECK_FALSE(head.has_body);
-  CHECK(head.accept_encoding == "gzip");
-  CHECK(head.accept.substr(0, 27) == "application/openmetrics-tex");
-  CHECK(head.scrape_timeout == "10");
+  const Read read(text);
+  REQUIRE(read.status.ok());
+  const GatedRequest& q = read.request;
+  CHECK(q.getMethod() == "GET");
+  CHECK(q.path() == "/metrics");
+  CHECK(q.query() == "collect[]=cpu");
+  CHECK(q.get("accept-encoding") == "gzip");
+  CHECK(q.get("Accept").substr(0, 27) == "application/openmetrics-tex");
+  CHECK(q.get("X-Prometheus-Scrape-Timeout-Seconds") == "10");
 }
 
 TEST_CASE("every prefix of a valid request is incomplete, not an error") {
@@ -50,35 +75,55 @@ TEST_CASE("every prefix of a valid request is incomplete, not an error") {
 }
 
 TEST_CASE("bare LF line ends, header case and leading empty lines") {
-  HttpRequestHead head;
-  const ParseOutcome r = Parse(
+  const std::string text =
       "\r\nHEAD / HTTP/1.0\nCONNECTION: Keep-Alive\nauthorization:  Basic "
-      "eDp5 \n\n",
-      &head);
-  REQUIRE(r.status == ParseStatus::kComplete);
+      "eDp5 \n\n";
+  HttpRequestHead head;
+  REQUIRE(Parse(text, &head).status == ParseStatus::kComplete);
   CHECK(head.method == "HEAD");
   CHECK(head.version_minor == 0);
   CHECK(head.keep_alive);
-  CHECK(head.authorization == "Basic eDp5");
+  const Read read(text);
+  REQUIRE(read.status.ok());
+  CHECK(read.request.head_only());
+  CHECK(read.request.get("Authorization") == "Basic eDp5");
 }
 
 TEST_CASE("absolute-form targets give the path") {
-  HttpRequestHead head;
-  REQUIRE(
-      Parse("GET http://h:9101/metrics?x HTTP/1.1\r\nHost: h\r\n\r\n", &head)
-          .status == ParseStatus::kComplete);
-  CHECK(head.path == "/metrics");
-  CHECK(head.query == "x");
-  REQUIRE(Parse("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n", &head).status ==
-          ParseStatus::kComplete);
-  CHECK(head.path == "/");
-  CHECK(head.query.empty());
+  CHECK(Read("GET http://h:9101/metrics?x HTTP/1.1\r\nHost: h\r\n\r\n")
+            .request.path() == "/metrics");
+  CHECK(Read("GET http://h:9101/metrics?x HTTP/1.1\r\nHost: h\r\n\r\n")
+            .request.query() == "x");
+  CHECK(Read("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n").request.path() == "/");
+  CHECK(
+      Read("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n").request.query().empty());
   // The authority ends at '?' too (RFC 3986 3.2): an empty path and a query.
-  REQUIRE(Parse("GET HTTP://h:9101?collect[]=cpu HTTP/1.1\r\nHost: h\r\n\r\n",
-                &head)
-              .status == ParseStatus::kComplete);
-  CHECK(head.path == "/");
-  CHECK(head.query == "collect[]=cpu");
+  const Read q("GET HTTP://h:9101?collect[]=cpu HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(q.request.path() == "/");
+  CHECK(q.request.query() == "collect[]=cpu");
+}
+
+TEST_CASE("the gate holds heads to Poco's limits") {
+  // At each limit: accepted, and Poco reads it.
+  const std::string method(kMaxMethod, 'M');
+  const std::string name(kMaxFieldName, 'n');
+  const std::string value(kMaxFieldValue, 'v');
+  CHECK(Read(method + " / HTTP/1.1\r\nHost: h\r\n\r\n").status.ok());
+  CHECK(
+      Read("GET / HTTP/1.1\r\nHost: h\r\n" + name + ": v\r\n\r\n").status.ok());
+  CHECK(
+      Read("GET / HTTP/1.1\r\nHost: h\r\nX:" + value + "\r\n\r\n").status.ok());
+  std::string many = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 1; i < kMaxHeaderFields; ++i) many += "X: y\r\n";
+  CHECK(Read(many + "\r\n").status.ok());
+  // One past each: refused by the gate, never handed to Poco.
+  HttpRequestHead head;
+  ParseOutcome r = Parse(method + "M / HTTP/1.1\r\nHost: h\r\n\r\n", &head);
+  CHECK(r.error_status == 400);
+  r = Parse("GET / HTTP/1.1\r\nHost: h\r\n" + name + "n: v\r\n\r\n", &head);
+  CHECK(r.error_status == 431);
+  r = Parse("GET / HTTP/1.1\r\nHost: h\r\nX:" + value + "v\r\n\r\n", &head);
+  CHECK(r.error_status == 431);
 }
 
 TEST_CASE("bodies are flagged so the server closes after answering") {

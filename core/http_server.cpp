@@ -1,5 +1,13 @@
 #include "http_server.hpp"
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/RunnableAdapter.h>
+#include <Poco/ThreadPool.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -20,17 +28,15 @@
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <system_error>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include "gzip.hpp"
+#include "http_exchange.hpp"
+#include "http_handlers.hpp"
 #include "http_request.hpp"
 #include "log.hpp"
-#include "scrape_query.hpp"
-#include "text_format.hpp"
 #include "transport.hpp"
 
 namespace sysmetrics {
@@ -43,11 +49,11 @@ using std::chrono::milliseconds;
 // or slow clients cannot lock Prometheus out; file descriptors stay bounded.
 // How often deadlines are checked: the resolution of every timeout.
 constexpr milliseconds kSweepInterval{50};
-// Idle scrape workers end after this long.
+// Idle scrape workers end after this long; the pool's thread then waits
+// as long again before the pool ends it.
 constexpr std::chrono::seconds kWorkerIdle{60};
 // A response buffer left behind by a slow reader is freed above this.
 constexpr std::size_t kKeepBuffer = std::size_t{64} * 1024;
-constexpr std::size_t kKeepResponseBuffer = kKeepBuffer * 4;
 
 std::int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -62,186 +68,6 @@ std::int64_t ToNs(milliseconds d) {
 std::string ErrnoText(int err) {
   char buf[256];
   return strerror_r(err, buf, sizeof buf);
-}
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string FormatUtc(std::chrono::system_clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
-
-// The landing page: what runs, how it last went, where to look next. Plain
-// HTML, no scripts, no external assets.
-std::string IndexPage(std::string_view metrics_path, const Exporter* current) {
-  const std::string path = HtmlEscape(metrics_path);
-  std::string page =
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-      "<title>sysmetrics</title>\n<style>body{font-family:sans-serif;"
-      "margin:2em}table{border-collapse:collapse}td,th{border:1px solid "
-      "#ccc;padding:.3em .6em;text-align:left}.ok{color:#070}"
-      ".failed{color:#b00}</style></head>\n<body><h1>sysmetrics</h1>\n"
-      "<p>Prometheus exporter for Linux host metrics, version " +
-      HtmlEscape(CurrentBuildInfo().version) + ", plugin ABI " +
-      std::to_string(SM_ABI_VERSION_MAJOR) + "." +
-      std::to_string(SM_ABI_VERSION_MINOR) + ".</p>\n<ul><li><a href=\"" +
-      path + "\">" + path +
-      "</a> (metrics; <code>?collect[]=NAME</code> selects collectors)</li>"
-      "<li><a href=\"/health\">/health</a></li></ul>\n<h2>Plugins</h2>\n";
-  if (current == nullptr || current->collectors().empty()) {
-    return page + "<p>No plugins loaded.</p>\n</body></html>\n";
-  }
-  page +=
-      "<table><tr><th>Plugin</th><th>Version</th><th>ABI</th><th>File</th>"
-      "<th>Last scrape</th><th>Took</th><th>Errors since start</th>"
-      "</tr>\n";
-  for (const auto& col : current->collectors()) {
-    const PluginInfo& p = col->info();
-    const Collector::LastScrape last = col->last_scrape();
-    std::string status;
-    std::string took;
-    if (!last.seen) {
-      status = "not scraped yet";
-    } else if (last.success) {
-      status = "<span class=\"ok\">ok</span> at " + FormatUtc(last.when);
-    } else {
-      status = "<span class=\"failed\">failed</span> at " +
-               FormatUtc(last.when) + ": " + HtmlEscape(last.error);
-    }
-    if (last.seen) {
-      AppendValue(took, last.seconds);
-      took += " s";
-    }
-    page += "<tr><td>" + HtmlEscape(p.name) + "</td><td>" +
-            HtmlEscape(p.version) + "</td><td>" + std::to_string(p.abi_major) +
-            "." + std::to_string(p.abi_minor) + "</td><td>" +
-            HtmlEscape(p.file) + "</td><td>" + status + "</td><td>" + took +
-            "</td><td>" + std::to_string(col->errors()) + "</td></tr>\n";
-  }
-  return page + "</table>\n</body></html>\n";
-}
-
-// Time budget for a scrape: what Prometheus announces, less the margin so
-// the response is on the wire before Prometheus gives up (never less than
-// half the announced time), else the default.
-Clock::duration ScrapeBudget(std::string_view header,
-                             const ServerOptions& options) {
-  double seconds = 0;
-  const auto r =
-      std::from_chars(header.data(), header.data() + header.size(), seconds);
-  std::chrono::duration<double> budget = options.default_scrape_timeout;
-  if (!header.empty() && r.ec == std::errc() &&
-      r.ptr == header.data() + header.size() && seconds > 0 &&
-      seconds < 86400) {
-    budget = std::chrono::duration<double>(
-        std::max(seconds / 2, seconds - options.timeout_margin.count()));
-  }
-  return std::chrono::duration_cast<Clock::duration>(budget);
-}
-
-std::string FormatMs(Clock::duration d) {
-  std::string s;
-  AppendValue(s, std::chrono::duration<double, std::milli>(d).count());
-  return s;
-}
-
-std::string_view Reason(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 414:
-      return "URI Too Long";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 503:
-      return "Service Unavailable";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return "Unknown";
-  }
-}
-
-// "Date:" wants an HTTP date; formatting it once a second per thread keeps
-// gmtime and strftime off the per-request path.
-std::string_view HttpDate() {
-  thread_local std::time_t cached = 0;
-  thread_local char text[64] = {};
-  thread_local std::size_t size = 0;
-  const std::time_t now = std::time(nullptr);
-  if (now != cached) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    size = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    cached = now;
-  }
-  return {text, size};
-}
-
-struct Response {
-  int status = 200;
-  std::string_view content_type = "text/plain; charset=utf-8";
-  std::string_view body;
-  // Preformatted "Name: value\r\n" lines.
-  std::string_view extra_headers;
-  bool head_only = false;
-  bool keep_alive = true;
-};
-
-// The whole response, status line to body, for one write.
-void AppendResponse(std::string* wire, const Response& r) {
-  char num[24];
-  wire->append("HTTP/1.1 ");
-  auto end = std::to_chars(num, num + sizeof num, r.status).ptr;
-  wire->append(num, end).push_back(' ');
-  wire->append(Reason(r.status)).append("\r\nDate: ");
-  wire->append(HttpDate()).append("\r\nServer: sysmetrics\r\nContent-Type: ");
-  wire->append(r.content_type).append("\r\nContent-Length: ");
-  end = std::to_chars(num, num + sizeof num, r.body.size()).ptr;
-  wire->append(num, end).append("\r\n");
-  wire->append(r.keep_alive ? "Connection: keep-alive\r\n"
-                            : "Connection: close\r\n");
-  wire->append(r.extra_headers).append("\r\n");
-  if (!r.head_only) wire->append(r.body);
 }
 
 // Who may touch a connection: the I/O thread while it waits in epoll
@@ -267,13 +93,17 @@ constexpr milliseconds kMaxResponseWrite{30000};
 // Password checks (bcrypt, tens of milliseconds of CPU each) run at once at
 // most; a verdict, once known, is cached and costs nothing.
 constexpr int kMaxVerifying = 2;
+// What HTTPRequest::get returns for an absent field.
+const std::string kNoValue;
 
 struct Connection {
   int fd = -1;
   std::unique_ptr<Transport> io;
-  std::string peer;
-  std::string in;   // received, not yet consumed
-  std::string out;  // a response the socket did not take at once
+  bool secure = false;  // TLS
+  Poco::Net::SocketAddress client;
+  std::string peer;  // client as "host:port", for logs
+  std::string in;    // received, not yet consumed
+  std::string out;   // a response the socket did not take at once
   std::size_t out_pos = 0;
   bool close_after_write = false;
   // The request head must be verified off the I/O thread (basic auth
@@ -292,10 +122,11 @@ struct Connection {
   std::int64_t idle_deadline = 0;
   std::atomic<ConnState> state{ConnState::kReading};
   std::atomic<std::int64_t> deadline{0};
-  // The request a worker serves; points into in.
+  // The request being served: the gate's framing, and Poco's reading of
+  // the head (from the first head_size bytes of in).
   HttpRequestHead head;
   std::size_t head_size = 0;
-  Clock::time_point received;
+  std::optional<GatedRequest> request;
 
   ~Connection() {
     io.reset();
@@ -306,8 +137,24 @@ struct Connection {
 }  // namespace
 
 struct HttpServer::Impl {
+  Impl(ServerOptions server_options, ExporterHolder* holder)
+      : options(std::move(server_options)),
+        exporter(holder),
+        router(RouteOptions{options.metrics_path, options.timeout_margin,
+                            options.default_scrape_timeout},
+               holder) {
+    params->setTimeout(Poco::Timespan(options.io_timeout.count() * 1000));
+    params->setKeepAliveTimeout(
+        Poco::Timespan(options.keep_alive_timeout.count() * 1000));
+    params->setServerName("sysmetrics");
+  }
+
   ServerOptions options;
   ExporterHolder* exporter = nullptr;
+  Router router;
+  Poco::Net::HTTPServerParams::Ptr params =
+      Poco::makeAuto<Poco::Net::HTTPServerParams>();
+  Poco::Net::SocketAddress server_address;  // set by Start
 
   int listen_fd = -1;
   int epoll_fd = -1;
@@ -319,8 +166,10 @@ struct HttpServer::Impl {
   std::atomic<bool> listener_closed{false};
   std::int64_t last_fd_warning = 0;
 
-  std::mutex conns_mu;  // guards the set, not the connections
-  std::unordered_set<Connection*> conns;
+  // Every open connection, owned here; epoll and the worker queue hold the
+  // raw pointer, valid until Close() takes it out of this map.
+  std::mutex conns_mu;  // guards the map, not the connections
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> conns;
   std::atomic<int> connections{0};
   std::atomic<int> in_flight{0};  // worker jobs queued or running
   std::atomic<int> verifying{0};  // of those, password checks (bcrypt)
@@ -346,9 +195,14 @@ struct HttpServer::Impl {
   int workers = 0;
   int idle_workers = 0;
   bool stop_workers = false;
+  // Runs WorkerLoop; created by Start, after main has blocked the signals,
+  // so its threads inherit the mask. Last member: its threads are joined
+  // before anything they use is destroyed.
+  Poco::RunnableAdapter<Impl> worker_loop{*this, &Impl::WorkerLoop};
+  std::unique_ptr<Poco::ThreadPool> pool;
 
   ~Impl() {
-    for (Connection* c : conns) delete c;
+    conns.clear();  // before the fds below, as each closes its own
     for (const int fd : {listen_fd, epoll_fd, wake_fd, spare_fd}) {
       if (fd >= 0) ::close(fd);
     }
@@ -401,11 +255,13 @@ struct HttpServer::Impl {
   }
 
   void Close(Connection* c) {
+    std::unique_ptr<Connection> owned;
     {
       std::lock_guard lock(conns_mu);
-      conns.erase(c);
+      auto node = conns.extract(c);
+      if (!node.empty()) owned = std::move(node.mapped());
     }
-    delete c;
+    owned.reset();  // closes the socket, outside the lock
     connections.fetch_sub(1);
   }
 
@@ -480,22 +336,27 @@ struct HttpServer::Impl {
       }
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      auto* c = new Connection();
+      auto owned = std::make_unique<Connection>();
+      Connection* c = owned.get();
       c->fd = fd;
       c->peer = FormatPeer(addr);
+      try {
+        c->client = Poco::Net::SocketAddress(
+            reinterpret_cast<const sockaddr*>(&addr), len);
+      } catch (const Poco::Exception&) {
+        // Not IPv4 or IPv6: the handlers see the wildcard address.
+      }
       c->waiting_since = NowNs();
       c->idle_deadline = c->waiting_since + ToNs(options.io_timeout);
       c->deadline.store(c->idle_deadline);
       const std::shared_ptr<const WebSecurity> web = CurrentWeb();
+      c->secure = web->tls != nullptr;
       c->io =
           web->tls != nullptr ? web->tls->Accept(fd) : MakePlainTransport(fd);
-      if (c->io == nullptr) {
-        delete c;
-        continue;
-      }
+      if (c->io == nullptr) continue;  // owned closes fd
       {
         std::lock_guard lock(conns_mu);
-        conns.insert(c);
+        conns.emplace(c, std::move(owned));
       }
       connections.fetch_add(1);
       epoll_event ev{};
@@ -542,7 +403,7 @@ struct HttpServer::Impl {
     {
       std::lock_guard lock(conns_mu);
       std::pair<int, std::int64_t> best{0, 0};
-      for (Connection* c : conns) {
+      for (const auto& [c, owned] : conns) {
         const ConnState state = c->state.load(std::memory_order_acquire);
         std::pair<int, std::int64_t> key;
         if (state == ConnState::kLingering) {
@@ -590,7 +451,7 @@ struct HttpServer::Impl {
     std::vector<Connection*> expired;
     {
       std::lock_guard lock(conns_mu);
-      for (Connection* c : conns) {
+      for (const auto& [c, owned] : conns) {
         if (c->state.load(std::memory_order_acquire) == ConnState::kBusy) {
           continue;
         }
@@ -620,7 +481,7 @@ struct HttpServer::Impl {
     std::vector<Connection*> waiting;
     {
       std::lock_guard lock(conns_mu);
-      for (Connection* c : conns) {
+      for (const auto& [c, owned] : conns) {
         const ConnState state = c->state.load(std::memory_order_acquire);
         if (state == ConnState::kReading || state == ConnState::kLingering) {
           waiting.push_back(c);
@@ -717,35 +578,36 @@ struct HttpServer::Impl {
         return;
       }
       c->request_start = 0;
-      c->received = Clock::now();
       if (parsed.status == ParseStatus::kError) {
-        Log(LogLevel::kDebug, "bad request",
-            {{"client", c->peer},
-             {"status", std::to_string(parsed.error_status)},
-             {"error", parsed.error}});
-        std::string body = std::to_string(parsed.error_status) + " " +
-                           std::string(Reason(parsed.error_status)) + ": " +
-                           parsed.error + "\n";
-        Response r;
-        r.status = parsed.error_status;
-        r.body = body;
-        r.keep_alive = false;
-        c->in.clear();
-        if (!Send(c, r)) return;
+        BadRequest(c, parsed.error_status, parsed.error);
+        if (!Finish(c)) return;
         continue;
       }
       c->head_size = parsed.consumed;
+      c->request.emplace(c->client, c->peer, server_address, *params,
+                         c->secure);
+      if (const Status read = c->request->Read(
+              std::string_view(c->in).substr(0, parsed.consumed));
+          !read.ok()) {
+        // The gate holds heads to Poco's limits, so this is a gap in the
+        // gate; refuse the request rather than guess.
+        BadRequest(c, 400, read.message().c_str());
+        if (!Finish(c)) return;
+        continue;
+      }
+      GatedRequest& request = *c->request;
       const std::shared_ptr<const WebSecurity> web = CurrentWeb();
       std::optional<bool> authorized = true;
       if (web->auth != nullptr &&
-          !(web->health_without_auth && head.path == "/health")) {
-        authorized = head.authorization.empty()
-                         ? std::optional<bool>(false)
-                         : web->auth->Cached(head.authorization);
+          !(web->health_without_auth && request.path() == "/health")) {
+        const std::string& credentials =
+            request.get(Poco::Net::HTTPRequest::AUTHORIZATION, kNoValue);
+        authorized = credentials.empty() ? std::optional<bool>(false)
+                                         : web->auth->Cached(credentials);
       }
       if (authorized.has_value() && !*authorized) {
         Unauthorized(c);
-      } else if (!authorized.has_value() || IsScrape(head)) {
+      } else if (!authorized.has_value() || router.IsScrape(request)) {
         // A scrape, or credentials to verify (bcrypt takes tens of
         // milliseconds): on a worker.
         c->verify = !authorized.has_value();
@@ -770,15 +632,10 @@ struct HttpServer::Impl {
         }
         Refuse(c);
       } else {
-        ServeInline(c);
+        Handle(c);
       }
       if (!Finish(c)) return;
     }
-  }
-
-  bool IsScrape(const HttpRequestHead& head) const {
-    return head.path == options.metrics_path &&
-           (head.method == "GET" || head.method == "HEAD");
   }
 
   std::shared_ptr<const WebSecurity> CurrentWeb() {
@@ -786,43 +643,45 @@ struct HttpServer::Impl {
     return web_current;
   }
 
-  void Unauthorized(Connection* c) {
-    Response r;
-    r.status = 401;
-    r.body = "401 unauthorized\n";
-    r.extra_headers =
-        "WWW-Authenticate: Basic realm=\"sysmetrics\", charset=\"UTF-8\"\r\n";
-    r.keep_alive = KeepAlive(c->head);
-    r.head_only = c->head.method == "HEAD";
-    LogRequest(c, r.status, nullptr);
-    Send(c, r, /*hand_on=*/false);
+  // A head the gate (or Poco) refused: its status and why, then close.
+  void BadRequest(Connection* c, int status, const char* why) {
+    Log(LogLevel::kDebug, "bad request",
+        {{"client", c->peer},
+         {"status", std::to_string(status)},
+         {"error", why}});
+    c->in.clear();
+    c->head_size = 0;
+    Respond(c, /*keep_alive=*/false, /*head_only=*/false,
+            [status, why](BufferedResponse& r) {
+              const auto code =
+                  static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status);
+              SendText(r, code,
+                       std::to_string(status) + " " +
+                           Poco::Net::HTTPResponse::getReasonForStatus(code) +
+                           ": " + why + "\n");
+            });
   }
 
-  // Answers the cheap requests without a worker.
-  void ServeInline(Connection* c) {
-    const HttpRequestHead& head = c->head;
-    std::string page;  // outlives r, which views it
-    Response r;
-    r.head_only = head.method == "HEAD";
-    r.keep_alive = KeepAlive(head);
-    const bool known = head.path == options.metrics_path ||
-                       head.path == "/health" || head.path == "/";
-    if (!known) {
-      r.status = 404;
-      r.body = "404 not found\n";
-    } else if (head.method != "GET" && !r.head_only) {
-      r.status = 405;
-      r.body = "405 method not allowed\n";
-      r.extra_headers = "Allow: GET, HEAD\r\n";
-    } else if (head.path == "/health") {
-      r.body = "ok\n";
-    } else {
-      page = IndexPage(options.metrics_path, exporter->Get().get());
-      r.body = page;
-      r.content_type = "text/html; charset=utf-8";
-    }
-    LogRequest(c, r.status, nullptr);
-    Send(c, r, /*hand_on=*/false);
+  void Unauthorized(Connection* c) {
+    GatedRequest& request = *c->request;
+    Respond(c, KeepAlive(c->head), request.head_only(),
+            [&request](BufferedResponse& r) {
+              r.requireAuthentication("sysmetrics");
+              SendText(r, Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED,
+                       "401 unauthorized\n");
+              LogRequest(request, r.getStatus(), nullptr);
+            });
+  }
+
+  // Runs the request's handler (Router) on this thread.
+  void Handle(Connection* c) {
+    GatedRequest& request = *c->request;
+    Respond(c, KeepAlive(c->head), request.head_only(),
+            [this, &request](BufferedResponse& r) {
+              request.set_response(&r);
+              router.Route(request)->handleRequest(request, r);
+              request.set_response(nullptr);
+            });
   }
 
   void Refuse(Connection* c, bool verifying_busy = false) {
@@ -830,25 +689,27 @@ struct HttpServer::Impl {
         verifying_busy ? "503 too many password checks at once; try again\n"
                        : "503 too many concurrent scrapes (--max-requests " +
                              std::to_string(options.max_requests) + ")\n";
-    Response r;
-    r.status = 503;
-    r.body = body;
-    r.extra_headers = "Retry-After: 1\r\n";
-    r.keep_alive = KeepAlive(c->head);
-    LogRequest(c, r.status, nullptr);
-    Send(c, r, /*hand_on=*/false);
+    GatedRequest& request = *c->request;
+    Respond(c, KeepAlive(c->head), request.head_only(),
+            [&request, &body](BufferedResponse& r) {
+              r.set("Retry-After", "1");
+              SendText(r, Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                       body);
+              LogRequest(request, r.getStatus(), nullptr);
+            });
   }
 
   bool KeepAlive(const HttpRequestHead& head) const {
     return head.keep_alive && !head.has_body && !stopping.load();
   }
 
-  // After a response that Send() put on the wire or queued: drops the
+  // After a response that Respond() put on the wire or queued: drops the
   // request from the buffer and says whether the caller should go on
   // serving c (false: c was handed on or closed).
   bool Finish(Connection* c) {
     c->in.erase(0, c->head_size);
     c->head_size = 0;
+    c->request.reset();
     if (c->out_pos < c->out.size()) {
       // The response has just begun to wait: only the I/O timeout can
       // bind yet (FlushOut applies kMaxResponseWrite from here on).
@@ -872,24 +733,32 @@ struct HttpServer::Impl {
     Arm(c, ConnState::kLingering, EPOLLIN, NowNs() + ToNs(kLinger));
   }
 
-  // Gives back the memory of a reused response buffer that an unusually
-  // large response (a host with thousands of devices for a while) grew past
-  // kKeepResponseBuffer: every thread keeps its own, and one that seldom
-  // serves would otherwise hold it for good. Normal responses keep their
-  // capacity.
-  static void ReleaseIfLarge(std::string& buf) {
-    if (buf.capacity() > kKeepResponseBuffer) std::string().swap(buf);
-  }
-
-  // Writes a whole response: at once when the socket takes it (the usual
-  // case), else the rest waits in c->out for the I/O thread. hand_on:
-  // also do Finish()'s work here (for error responses).
-  bool Send(Connection* c, const Response& r, bool hand_on = true) {
+  // Builds a response on this thread (fill writes it through Poco's
+  // HTTPServerResponse into one string) and writes it: at once when the
+  // socket takes it (the usual case), else the rest waits in c->out for
+  // the I/O thread. The caller then calls Finish().
+  template <class Fill>
+  void Respond(Connection* c, bool keep_alive, bool head_only, Fill&& fill) {
     thread_local std::string wire;
     wire.clear();
-    AppendResponse(&wire, r);
+    {
+      BufferedResponse response(&wire, keep_alive, head_only);
+      try {
+        fill(response);
+      } catch (const std::exception& e) {
+        Log(LogLevel::kError, "request failed",
+            {{"client", c->peer}, {"error", e.what()}});
+      }
+      if (!response.sent()) {
+        wire.clear();
+        BufferedResponse failed(&wire, keep_alive, head_only);
+        SendText(failed, Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR,
+                 "internal error\n");
+      }
+      keep_alive = response.keep_alive();
+    }
     c->idle_deadline = NowNs() + ToNs(options.keep_alive_timeout);
-    c->close_after_write = !r.keep_alive;
+    c->close_after_write = !keep_alive;
     c->out.clear();
     c->out_pos = 0;
     std::size_t off = 0;
@@ -910,8 +779,6 @@ struct HttpServer::Impl {
       break;
     }
     ReleaseIfLarge(wire);
-    if (!hand_on) return true;
-    return Finish(c);
   }
 
   // For a response already waiting (kWriting, on the I/O thread, so
@@ -954,42 +821,6 @@ struct HttpServer::Impl {
     return true;
   }
 
-  void LogRequest(const Connection* c, int status, const ScrapeReport* report) {
-    if (!LogEnabled(LogLevel::kDebug)) return;
-    const std::string code = std::to_string(status);
-    const std::string latency = FormatMs(Clock::now() - c->received);
-    if (report != nullptr) {
-      std::string times;
-      for (const CollectorReport& r : report->collectors) {
-        if (!times.empty()) times.push_back(',');
-        times.append(r.name).push_back('=');
-        AppendValue(times, r.seconds);
-        if (!r.success) times.append("(failed)");
-      }
-      const std::string collect =
-          FormatMs(std::chrono::duration_cast<Clock::duration>(
-              std::chrono::duration<double>(report->seconds)));
-      Log(LogLevel::kDebug, "request",
-          {{"method", c->head.method},
-           {"path", c->head.path},
-           {"status", code},
-           {"latency_ms", latency},
-           {"client", c->peer},
-           {"format", report->format == ExpositionFormat::kOpenMetrics
-                          ? "openmetrics"
-                          : "text"},
-           {"collect_ms", collect},
-           {"collectors", times}});
-    } else {
-      Log(LogLevel::kDebug, "request",
-          {{"method", c->head.method},
-           {"path", c->head.path},
-           {"status", code},
-           {"latency_ms", latency},
-           {"client", c->peer}});
-    }
-  }
-
   // --- scrape workers -----------------------------------------------------
 
   // Queues c for a worker, starting one when none is idle for it (the
@@ -1010,16 +841,16 @@ struct HttpServer::Impl {
     // threads (and their stacks and buffers) for a handful of connections.
     if (workers >= in_flight.load()) return true;
     try {
-      std::thread(&Impl::WorkerLoop, this).detach();
+      pool->start(worker_loop);
       ++workers;
       return true;
-    } catch (const std::system_error& e) {
+    } catch (const Poco::Exception& e) {
       queue.pop_back();
       // c stays kBusy: the caller, maybe a worker, answers it 503 and
       // hands it on. Marked waiting here, the I/O thread's sweep or
       // eviction could close it under that worker.
       Log(LogLevel::kWarn, "cannot start a scrape worker",
-          {{"error", e.what()}});
+          {{"error", e.displayText()}});
       if (!queue.empty()) queue_cv.notify_one();
       return false;
     }
@@ -1051,8 +882,9 @@ struct HttpServer::Impl {
     if (c->verify) {
       c->verify = false;
       const std::shared_ptr<const WebSecurity> web = CurrentWeb();
-      const bool ok =
-          web->auth == nullptr || web->auth->Check(c->head.authorization);
+      const bool ok = web->auth == nullptr ||
+                      web->auth->Check(c->request->get(
+                          Poco::Net::HTTPRequest::AUTHORIZATION, kNoValue));
       if (!ok) {
         Unauthorized(c);
         // in_flight first: a check's slot frees only once its request no
@@ -1063,99 +895,15 @@ struct HttpServer::Impl {
         return;
       }
       verifying.fetch_sub(1);  // verified: from here an ordinary request
-      if (!IsScrape(c->head)) {
-        ServeInline(c);
-        in_flight.fetch_sub(1);
-        if (Finish(c)) Advance(c);
-        return;
-      }
     }
-    ServeScrape(c);
-  }
-
-  // A scrape whose query names no valid selection: 400, with the valid
-  // collector names, on the worker that took it.
-  void BadQuery(Connection* c, const std::string& error) {
-    const std::string body = "400 bad request: " + error + "\n";
-    Response r;
-    r.status = 400;
-    r.body = body;
-    r.head_only = c->head.method == "HEAD";
-    r.keep_alive = KeepAlive(c->head);
-    LogRequest(c, r.status, nullptr);
-    Send(c, r, /*hand_on=*/false);
-    in_flight.fetch_sub(1);
-    if (Finish(c)) Advance(c);
-  }
-
-  void ServeScrape(Connection* c) {
-    const HttpRequestHead& head = c->head;
-    // One buffer per worker thread, reused: after the first scrapes it has
-    // the size of a response and the scrape path stops allocating for it.
-    thread_local std::string body;
-    thread_local std::string compressed;
-    thread_local ScrapeReport report;
-    thread_local ScrapeOptions scrape;
-    thread_local std::vector<std::string> names;
-    Response r;
-    r.head_only = head.method == "HEAD";
-    r.keep_alive = KeepAlive(head);
-    bool scraped = false;
-    try {
-      std::shared_ptr<Exporter> current = exporter->Get();
-      scrape.deadline =
-          Clock::now() + ScrapeBudget(head.scrape_timeout, options);
-      scrape.format = NegotiateFormat(head.accept);
-      scrape.selected.clear();
-      if (!head.query.empty()) {
-        names.clear();
-        for (const auto& col : current->collectors()) {
-          names.push_back(col->name());
-        }
-        Result<std::vector<bool>> selected =
-            SelectCollectors(head.query, names);
-        if (!selected.ok()) {
-          BadQuery(c, selected.error());
-          return;
-        }
-        scrape.selected = std::move(selected.value());
-      }
-      r.content_type = scrape.format == ExpositionFormat::kOpenMetrics
-                           ? kOpenMetricsContentType
-                           : kTextContentType;
-      body.clear();
-      current->Scrape(scrape, &body, &report);
-      scraped = true;
-      if (AcceptsGzip(head.accept_encoding) &&
-          GzipCompress(body, &compressed)) {
-        r.body = compressed;
-        r.extra_headers =
-            "Vary: Accept, Accept-Encoding\r\nContent-Encoding: gzip\r\n";
-      } else {
-        r.body = body;
-        r.extra_headers = "Vary: Accept, Accept-Encoding\r\n";
-      }
-    } catch (const std::exception& e) {
-      Log(LogLevel::kError, "request failed",
-          {{"path", head.path}, {"error", e.what()}});
-      r.status = 500;
-      r.content_type = "text/plain; charset=utf-8";
-      r.body = "internal error\n";
-      r.extra_headers = {};
-    }
-    LogRequest(c, r.status, scraped ? &report : nullptr);
-    Send(c, r, /*hand_on=*/false);
-    ReleaseIfLarge(body);
-    ReleaseIfLarge(compressed);
+    Handle(c);
     in_flight.fetch_sub(1);
     if (Finish(c)) Advance(c);
   }
 };
 
 HttpServer::HttpServer(ServerOptions options, ExporterHolder* exporter)
-    : impl_(std::make_unique<Impl>()) {
-  impl_->options = std::move(options);
-  impl_->exporter = exporter;
+    : impl_(std::make_unique<Impl>(std::move(options), exporter)) {
   impl_->web_current = impl_->options.web != nullptr
                            ? impl_->options.web
                            : std::make_shared<const WebSecurity>();
@@ -1221,21 +969,18 @@ Result<int> Listen(const std::string& listen) {
   return fd;
 }
 
-std::string BoundAddress(int fd) {
+// The address fd is bound to; the wildcard address if that fails.
+Poco::Net::SocketAddress BoundAddress(int fd) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return "?";
+  try {
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      return {reinterpret_cast<const sockaddr*>(&addr), len};
+    }
+  } catch (const Poco::Exception&) {
+    // Neither IPv4 nor IPv6.
   }
-  char host[INET6_ADDRSTRLEN] = "?";
-  if (addr.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
-    ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
-  }
-  const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
-  ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-  return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
+  return {};
 }
 
 }  // namespace
@@ -1260,8 +1005,18 @@ Result<std::string> HttpServer::Start() {
   ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.listen_fd, &ev);
   ev.data.ptr = &s.wake_fd;
   ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.wake_fd, &ev);
+  try {
+    // Threads beyond max_requests cover a worker that has left WorkerLoop
+    // but is not yet back in the pool when the next scrape needs one.
+    s.pool = std::make_unique<Poco::ThreadPool>(
+        "scrape", 1, 2 * std::max(1, s.options.max_requests) + 1,
+        static_cast<int>(kWorkerIdle.count()));
+  } catch (const Poco::Exception& e) {
+    return Status::Error("cannot start the server: " + e.displayText());
+  }
+  s.server_address = BoundAddress(s.listen_fd);
   s.io_thread = std::thread(&Impl::IoLoop, impl_.get());
-  return BoundAddress(s.listen_fd);
+  return s.server_address.toString();
 }
 
 void HttpServer::SetWeb(std::shared_ptr<const WebSecurity> web) {
@@ -1308,7 +1063,12 @@ bool HttpServer::Shutdown(milliseconds drain) {
                                [&s] { return s.workers == 0; })) {
     lock.unlock();
     (void)impl_.release();  // a worker still holds it; left to the exit
+    return true;
   }
+  lock.unlock();
+  // Every WorkerLoop has returned or is returning: wait until its thread
+  // is back in the pool, so none touches the Impl once it is destroyed.
+  s.pool->joinAll();
   return true;
 }
 

@@ -1,9 +1,11 @@
 // HttpServer: the HTTP/1.1 edge of sysmetrics.
 //
-// Routes GET/HEAD /metrics (a fresh scrape per request), /health and / (a
-// small HTML page); other paths get 404 and other methods 405. One I/O
-// thread (epoll) accepts connections, reads request heads and writes
-// responses the socket did not take at once; scrapes run on worker threads,
+// One I/O thread (epoll) accepts connections, reads request heads until the
+// gate (http_request.hpp) finds one whole, and writes responses the socket
+// did not take at once; Poco reads each head (GatedRequest) and Poco
+// request handlers answer it (Router, http_handlers.hpp): GET/HEAD /metrics
+// (a fresh scrape per request), /health and / (a small HTML page); other
+// paths get 404 and other methods 405. Scrapes run on a Poco::ThreadPool,
 // at most max_requests at a time. A connection costs no thread while it is
 // idle, slow to send its request or slow to read its response, so such
 // clients cannot keep Prometheus waiting. Start() binds and returns the

@@ -1,16 +1,12 @@
 #include "scrape_query.hpp"
 
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
+
 #include <algorithm>
 
 namespace sysmetrics {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::string ValidNames(const std::vector<std::string>& names) {
   std::string out;
@@ -25,21 +21,18 @@ std::string ValidNames(const std::vector<std::string>& names) {
 
 bool PercentDecode(std::string_view in, std::string* out) {
   out->clear();
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (c == '+') {
-      out->push_back(' ');
-    } else if (c != '%') {
-      out->push_back(c);
-    } else {
-      const int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
-      const int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
-      if (hi < 0 || lo < 0) return false;
-      out->push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    }
+  // Poco decodes '+' as a space only after a '?', and these are the pieces
+  // of a query without it; a literal '+' arrives as %2B, so replacing first
+  // is exact.
+  std::string text(in);
+  std::replace(text.begin(), text.end(), '+', ' ');
+  try {
+    Poco::URI::decode(text, *out);
+    return true;
+  } catch (const Poco::Exception&) {
+    out->clear();
+    return false;
   }
-  return true;
 }
 
 Result<std::vector<bool>> SelectCollectors(

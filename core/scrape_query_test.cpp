@@ -59,8 +59,11 @@ TEST_CASE("percent-decoding") {
   std::string out;
   CHECK(PercentDecode("a%20b+c%2Fd", &out));
   CHECK(out == "a b c/d");
+  CHECK(PercentDecode("a%2Bb+%25", &out));  // an encoded '+' stays one
+  CHECK(out == "a+b %");
   CHECK_FALSE(PercentDecode("%", &out));
   CHECK_FALSE(PercentDecode("%g0", &out));
+  CHECK_FALSE(PercentDecode("ab%2", &out));
 }
 
 }  // namespace
