@@ -2,30 +2,28 @@
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Exception.h>
+#include <Poco/NObserver.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/SocketNotification.h>
+#include <Poco/Net/SocketReactor.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/RunnableAdapter.h>
+#include <Poco/Thread.h>
 #include <Poco/ThreadPool.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <condition_variable>
-#include <cstring>
-#include <ctime>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -44,10 +42,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Open connections at most. At the limit a new connection evicts the idle
-// (or still-reading) connection closest to its deadline, so a flood of idle
-// or slow clients cannot lock Prometheus out; file descriptors stay bounded.
-// How often deadlines are checked: the resolution of every timeout.
+// How long the reactor waits in epoll when nothing happens: the resolution
+// of every deadline, and how soon a drain begins.
 constexpr milliseconds kSweepInterval{50};
 // Idle scrape workers end after this long; the pool's thread then waits
 // as long again before the pool ends it.
@@ -65,16 +61,16 @@ std::int64_t ToNs(milliseconds d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
 }
 
-std::string ErrnoText(int err) {
-  char buf[256];
-  return strerror_r(err, buf, sizeof buf);
-}
-
-// Who may touch a connection: the I/O thread while it waits in epoll
-// (kReading, kWriting, kLingering), or the one worker running its scrape
-// (kBusy). Ownership passes with the state; the owner hands it on as its
-// last act.
+// Who may touch a connection: the reactor thread while it waits for the
+// socket (kReading, kWriting, kLingering), or the one thread serving its
+// request (kBusy). Ownership passes with the state; the owner hands it on
+// as its last act.
 enum class ConnState { kReading, kBusy, kWriting, kLingering };
+// Which readiness a connection waits for in the reactor. Exactly one
+// observer at a time: Poco's PollSet is level-triggered, so a connection
+// must not be watched for what it does not wait for (a readable socket
+// whose request is on a worker would make the loop spin).
+enum class Interest { kNone, kRead, kWrite };
 
 // After a response that closes the connection, the client's unread bytes
 // (the rest of an oversized request) are read and dropped for up to this
@@ -82,7 +78,7 @@ enum class ConnState { kReading, kBusy, kWriting, kLingering };
 // response before the client reads it.
 constexpr milliseconds kLinger{2000};
 // Bytes read and dropped per wake-up of a lingering connection, and in all:
-// a client that keeps sending after its answer must not hold the I/O
+// a client that keeps sending after its answer must not hold the reactor
 // thread, nor linger for long.
 constexpr std::size_t kLingerBytesPerEvent = std::size_t{64} * 1024;
 constexpr std::size_t kLingerBytesTotal = std::size_t{1024} * 1024;
@@ -96,23 +92,55 @@ constexpr int kMaxVerifying = 2;
 // What HTTPRequest::get returns for an absent field.
 const std::string kNoValue;
 
+struct Connection;
+
+// Receives a connection's socket events on the reactor thread.
+class ConnectionEvents {
+ public:
+  virtual void OnEvent(Connection* c) = 0;
+
+ protected:
+  ~ConnectionEvents() = default;
+};
+
+// One accepted connection: its Poco socket (which owns the descriptor),
+// its transport and the request it is serving. Owned by the server's map;
+// the reactor's observers point at it only while it is watched.
 struct Connection {
-  int fd = -1;
+  Connection(ConnectionEvents* events, Poco::Net::StreamSocket sock,
+             const Poco::Net::SocketAddress& from)
+      : owner(events),
+        socket(std::move(sock)),
+        client(from),
+        peer(from.toString()) {}
+
+  // Poco observer callbacks: both mean "the socket may have moved".
+  void OnReadable(const Poco::AutoPtr<Poco::Net::ReadableNotification>&) {
+    owner->OnEvent(this);
+  }
+  void OnWritable(const Poco::AutoPtr<Poco::Net::WritableNotification>&) {
+    owner->OnEvent(this);
+  }
+
+  ConnectionEvents* owner;
+  Poco::Net::StreamSocket socket;  // declared before io: outlives it
   std::unique_ptr<Transport> io;
-  bool secure = false;  // TLS
+  Interest watching = Interest::kNone;  // its owner's to change
+  bool secure = false;                  // TLS
   Poco::Net::SocketAddress client;
   std::string peer;  // client as "host:port", for logs
   std::string in;    // received, not yet consumed
   std::string out;   // a response the socket did not take at once
   std::size_t out_pos = 0;
   bool close_after_write = false;
-  // The request head must be verified off the I/O thread (basic auth
+  // The request head must be verified off the reactor thread (basic auth
   // without a cached verdict).
   bool verify = false;
   std::int64_t request_start = 0;  // first byte of the pending request head
   // When the connection last began to wait in a new state (accepted, its
-  // response done, its response blocked): the I/O thread's, for eviction
-  // and for the cap on how long one response may take to send.
+  // response done, its response blocked), for eviction and for the cap on
+  // how long one response may take to send. Written by the owner before it
+  // hands the connection to the reactor, read by the reactor thread.
   std::int64_t waiting_since = 0;
   std::size_t lingered = 0;  // bytes dropped while lingering
   // When a connection with no request pending closes: the I/O timeout
@@ -127,16 +155,32 @@ struct Connection {
   HttpRequestHead head;
   std::size_t head_size = 0;
   std::optional<GatedRequest> request;
+};
 
-  ~Connection() {
-    io.reset();
-    if (fd >= 0) ::close(fd);
-  }
+// Poco's reactor, with its idle, busy and timeout hooks calling tick (the
+// deadline sweep) instead of broadcasting notifications nobody observes.
+class Reactor final : public Poco::Net::SocketReactor {
+ public:
+  explicit Reactor(std::function<void()> tick)
+      : Poco::Net::SocketReactor(Poco::Timespan(
+            std::chrono::duration_cast<std::chrono::microseconds>(
+                kSweepInterval)
+                .count())),
+        tick_(std::move(tick)) {}
+
+ protected:
+  void onBusy() override { tick_(); }
+  void onTimeout() override { tick_(); }
+  void onIdle() override { tick_(); }
+  void onShutdown() override {}
+
+ private:
+  std::function<void()> tick_;
 };
 
 }  // namespace
 
-struct HttpServer::Impl {
+struct HttpServer::Impl final : ConnectionEvents {
   Impl(ServerOptions server_options, ExporterHolder* holder)
       : options(std::move(server_options)),
         exporter(holder),
@@ -156,34 +200,27 @@ struct HttpServer::Impl {
       Poco::makeAuto<Poco::Net::HTTPServerParams>();
   Poco::Net::SocketAddress server_address;  // set by Start
 
-  int listen_fd = -1;
-  int epoll_fd = -1;
-  int wake_fd = -1;
-  int spare_fd = -1;  // given up to accept-and-close when out of fds
-  std::thread io_thread;
+  Reactor reactor{[this] { Tick(); }};
+  Poco::Net::ServerSocket listener;
+  bool listening = false;  // the listener is watched (reactor thread's)
+  // Held open and given up to accept-and-close when out of descriptors.
+  int spare_fd = -1;
+  Poco::Thread reactor_thread{"http-reactor"};
   std::atomic<bool> stopping{false};  // drain: no new connections
-  std::atomic<bool> stop_io{false};   // I/O thread: exit
   std::atomic<bool> listener_closed{false};
   std::int64_t last_fd_warning = 0;
+  std::int64_t next_sweep = 0;  // reactor thread's
 
-  // Every open connection, owned here; epoll and the worker queue hold the
-  // raw pointer, valid until Close() takes it out of this map.
-  std::mutex conns_mu;  // guards the map, not the connections
+  // Every open connection, owned here; the reactor's observers and the
+  // worker queue hold the raw pointer, valid until Close() takes it out of
+  // this map. conns_mu also makes a worker's hand-back (state and
+  // registration) one step for the reactor thread's sweep and eviction,
+  // which pick their victims under it.
+  std::mutex conns_mu;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> conns;
   std::atomic<int> connections{0};
   std::atomic<int> in_flight{0};  // worker jobs queued or running
   std::atomic<int> verifying{0};  // of those, password checks (bcrypt)
-
-  // Connections workers hand back to the I/O thread to wait in epoll.
-  struct Returned {
-    Connection* connection;
-    ConnState state;
-    std::uint32_t events;
-    std::int64_t deadline;
-  };
-  std::thread::id io_thread_id;
-  std::mutex returned_mu;
-  std::vector<Returned> returned;
 
   std::mutex web_mu;
   std::shared_ptr<const WebSecurity> web_current;  // swapped on reload
@@ -202,37 +239,74 @@ struct HttpServer::Impl {
   std::unique_ptr<Poco::ThreadPool> pool;
 
   ~Impl() {
-    conns.clear();  // before the fds below, as each closes its own
-    for (const int fd : {listen_fd, epoll_fd, wake_fd, spare_fd}) {
-      if (fd >= 0) ::close(fd);
-    }
+    conns.clear();  // each closes its own socket
+    if (spare_fd >= 0) ::close(spare_fd);
   }
 
-  void Wake() const {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const ssize_t n = ::write(wake_fd, &one, sizeof one);
-  }
+  // --- registration with the reactor --------------------------------------
 
-  // Hands the connection to epoll, waiting for events; the caller must not
-  // touch it afterwards.
-  // On a worker, the connection goes back to the I/O thread, which arms
-  // it: only the I/O thread changes a connection to a waiting state, so
-  // its sweep and eviction never race a worker that is about to let go.
-  void Arm(Connection* c, ConnState state, std::uint32_t events,
-           std::int64_t deadline) {
-    if (std::this_thread::get_id() != io_thread_id) {
-      {
-        std::lock_guard lock(returned_mu);
-        returned.push_back({c, state, events, deadline});
+  using ReadObserver =
+      Poco::NObserver<Connection, Poco::Net::ReadableNotification>;
+  using WriteObserver =
+      Poco::NObserver<Connection, Poco::Net::WritableNotification>;
+
+  // Makes the reactor watch c for want, and nothing else. Called by c's
+  // owner, or by a worker handing c back under conns_mu. c->watching is
+  // set first: once registered, c may be dispatched, and closed, on the
+  // reactor thread before addEventHandler even returns here. False if the
+  // reactor refused (c is then unwatched).
+  bool Watch(Connection* c, Interest want) {
+    if (c->watching == want) return true;
+    Unwatch(c);
+    c->watching = want;
+    try {
+      if (want == Interest::kRead) {
+        reactor.addEventHandler(c->socket,
+                                ReadObserver(*c, &Connection::OnReadable));
+      } else if (want == Interest::kWrite) {
+        reactor.addEventHandler(c->socket,
+                                WriteObserver(*c, &Connection::OnWritable));
       }
-      Wake();
-      return;
+      return true;
+    } catch (const Poco::Exception& e) {
+      Log(LogLevel::kWarn, "cannot watch a connection",
+          {{"client", c->peer}, {"error", e.displayText()}});
+      Unwatch(c);
+      return false;
     }
-    // Draining: a connection a worker hands back to wait for another
-    // request (or to linger) after BeginDrain looked at every connection
-    // would stay open until its keep-alive timeout and hold up shutdown.
+  }
+
+  void Unwatch(Connection* c) {
+    const Interest was = std::exchange(c->watching, Interest::kNone);
+    try {
+      if (was == Interest::kRead) {
+        reactor.removeEventHandler(c->socket,
+                                   ReadObserver(*c, &Connection::OnReadable));
+      } else if (was == Interest::kWrite) {
+        reactor.removeEventHandler(c->socket,
+                                   WriteObserver(*c, &Connection::OnWritable));
+      }
+    } catch (const Poco::Exception&) {
+      // The socket is out of the reactor's map either way.
+    }
+  }
+
+  // Hands c to the reactor to wait in state for want, until deadline; the
+  // caller must not touch it afterwards. On a worker, conns_mu makes the
+  // state change and the registration one step, so the reactor thread's
+  // sweep and eviction (which close waiting connections) never see a
+  // connection that is waiting but not yet registered, nor close one a
+  // worker is still handing back.
+  void Arm(Connection* c, ConnState state, Interest want,
+           std::int64_t deadline) {
+    std::unique_lock<std::mutex> lock;
+    if (!OnReactorThread()) lock = std::unique_lock(conns_mu);
+    // Draining: a connection handed back to wait for another request (or
+    // to linger) after BeginDrain looked at every connection would stay
+    // open until its keep-alive timeout and hold up shutdown.
     if (stopping.load() &&
         (state == ConnState::kReading || state == ConnState::kLingering)) {
+      if (lock.owns_lock()) lock.unlock();
       Close(c);
       return;
     }
@@ -244,20 +318,21 @@ struct HttpServer::Impl {
       c->waiting_since = NowNs();
     }
     c->state.store(state, std::memory_order_release);
-    epoll_event ev{};
-    ev.events = events | EPOLLONESHOT;
-    ev.data.ptr = c;
-    if (::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0) {
-      // Cannot happen for a registered fd; if it does, the sweep closes
-      // the connection at its deadline.
-      Log(LogLevel::kWarn, "epoll_ctl failed", {{"error", ErrnoText(errno)}});
+    if (!Watch(c, want)) {
+      // Cannot happen short of memory; the sweep closes it at its deadline.
+      Log(LogLevel::kDebug, "connection left to its deadline",
+          {{"client", c->peer}});
     }
   }
 
+  // Closes c: by its owner, or by the reactor thread for a waiting one.
+  // Under conns_mu, so that a worker handing c back (Arm) has finished
+  // registering it before the reactor thread looks at c->watching.
   void Close(Connection* c) {
     std::unique_ptr<Connection> owned;
     {
       std::lock_guard lock(conns_mu);
+      Unwatch(c);
       auto node = conns.extract(c);
       if (!node.empty()) owned = std::move(node.mapped());
     }
@@ -265,107 +340,67 @@ struct HttpServer::Impl {
     connections.fetch_sub(1);
   }
 
-  // --- the I/O thread -----------------------------------------------------
+  // --- the reactor thread -------------------------------------------------
 
-  void ArmReturned() {
-    std::vector<Returned> batch;
-    {
-      std::lock_guard lock(returned_mu);
-      batch.swap(returned);
-    }
-    for (const Returned& r : batch) {
-      Arm(r.connection, r.state, r.events, r.deadline);
+  // Every pass of the reactor loop: begin the drain once asked, and close
+  // connections past their deadlines every kSweepInterval.
+  void Tick() {
+    if (stopping.load() && !listener_closed.load()) BeginDrain();
+    const std::int64_t now = NowNs();
+    if (now >= next_sweep) {
+      Sweep(now);
+      next_sweep = now + ToNs(kSweepInterval);
     }
   }
 
-  void IoLoop() {
-    io_thread_id = std::this_thread::get_id();
-    std::vector<epoll_event> events(128);
-    std::int64_t next_sweep = NowNs() + ToNs(kSweepInterval);
-    while (!stop_io.load()) {
-      const int n =
-          ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
-                       static_cast<int>(kSweepInterval.count()));
-      // Connections first: accepting may evict, and draining closes,
-      // connections that could have an event later in this batch.
-      bool accept = false;
-      bool woken = false;
-      for (int i = 0; i < n; ++i) {
-        void* tag = events[i].data.ptr;
-        if (tag == &listen_fd) {
-          accept = true;
-        } else if (tag == &wake_fd) {
-          woken = true;
-        } else {
-          OnEvent(static_cast<Connection*>(tag));
-        }
-      }
-      if (woken) {
-        std::uint64_t v = 0;
-        [[maybe_unused]] const ssize_t r = ::read(wake_fd, &v, sizeof v);
-        ArmReturned();
-        if (stopping.load() && !listener_closed.load()) BeginDrain();
-      }
-      if (accept && listen_fd >= 0) Accept();
-      const std::int64_t now = NowNs();
-      if (now >= next_sweep) {
-        Sweep(now);
-        next_sweep = now + ToNs(kSweepInterval);
-      }
-    }
+  void OnAcceptable(const Poco::AutoPtr<Poco::Net::ReadableNotification>&) {
+    Accept();
   }
+  using AcceptObserver = Poco::NObserver<Impl, Poco::Net::ReadableNotification>;
 
   void Accept() {
-    for (int i = 0; i < 64; ++i) {
-      sockaddr_storage addr{};
-      socklen_t len = sizeof addr;
-      const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr),
-                               &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) {
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno == EMFILE || errno == ENFILE) OutOfFds();
+    for (int i = 0; i < 64 && listening; ++i) {
+      Poco::Net::SocketAddress from;
+      Poco::Net::StreamSocket socket;
+      try {
+        socket = listener.acceptConnection(from);
+      } catch (const Poco::Exception& e) {
+        const int err = e.code();
+        if (err == EINTR || err == ECONNABORTED) continue;
+        if (err == EMFILE || err == ENFILE) OutOfFds();
         return;  // EAGAIN: drained the backlog
       }
-      if (stopping.load()) {
-        ::close(fd);
-        continue;
-      }
+      if (stopping.load()) continue;  // socket closes as it goes
       if (connections.load() >= options.max_connections && !EvictOne()) {
-        ::close(fd);  // every connection is in a request: refuse this one
+        continue;  // every connection is in a request: refuse this one
+      }
+      try {
+        socket.setBlocking(false);
+        socket.setNoDelay(true);
+      } catch (const Poco::Exception& e) {
+        Log(LogLevel::kDebug, "connection failed",
+            {{"client", from.toString()}, {"error", e.displayText()}});
         continue;
       }
-      const int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      auto owned = std::make_unique<Connection>();
+      // Poco accepts without SOCK_CLOEXEC; a plugin that runs a program
+      // must not pass it the client's socket.
+      ::fcntl(socket.impl()->sockfd(), F_SETFD, FD_CLOEXEC);
+      auto owned = std::make_unique<Connection>(this, socket, from);
       Connection* c = owned.get();
-      c->fd = fd;
-      c->peer = FormatPeer(addr);
-      try {
-        c->client = Poco::Net::SocketAddress(
-            reinterpret_cast<const sockaddr*>(&addr), len);
-      } catch (const Poco::Exception&) {
-        // Not IPv4 or IPv6: the handlers see the wildcard address.
-      }
       c->waiting_since = NowNs();
       c->idle_deadline = c->waiting_since + ToNs(options.io_timeout);
       c->deadline.store(c->idle_deadline);
       const std::shared_ptr<const WebSecurity> web = CurrentWeb();
       c->secure = web->tls != nullptr;
-      c->io =
-          web->tls != nullptr ? web->tls->Accept(fd) : MakePlainTransport(fd);
-      if (c->io == nullptr) continue;  // owned closes fd
+      c->io = web->tls != nullptr ? web->tls->Accept(socket.impl()->sockfd())
+                                  : MakePlainTransport(socket);
+      if (c->io == nullptr) continue;  // owned closes the socket
       {
         std::lock_guard lock(conns_mu);
         conns.emplace(c, std::move(owned));
       }
       connections.fetch_add(1);
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLONESHOT;
-      ev.data.ptr = c;
-      if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        Log(LogLevel::kWarn, "epoll_ctl failed", {{"error", ErrnoText(errno)}});
-        Close(c);
-      }
+      if (!Watch(c, Interest::kRead)) Close(c);
     }
   }
 
@@ -384,8 +419,12 @@ struct HttpServer::Impl {
     if (EvictOne()) return;
     if (spare_fd >= 0) {
       ::close(spare_fd);
-      const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd >= 0) ::close(fd);
+      try {
+        Poco::Net::SocketAddress from;
+        listener.acceptConnection(from);  // closed as it goes
+      } catch (const Poco::Exception&) {
+        // Gone from the backlog already.
+      }
       spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
   }
@@ -410,7 +449,6 @@ struct HttpServer::Impl {
           key = {0, 0};
         } else if (state == ConnState::kReading ||
                    state == ConnState::kWriting) {
-          // Waiting in epoll: this thread owns it, so waiting_since is ours.
           key = {1, c->waiting_since};
         } else {
           continue;
@@ -422,31 +460,13 @@ struct HttpServer::Impl {
       }
     }
     if (victim == nullptr) return false;
-    // Waiting in epoll means the I/O thread (this one) owns it.
+    // Waiting in the reactor means this thread owns it.
     Close(victim);
     return true;
   }
 
-  static std::string FormatPeer(const sockaddr_storage& addr) {
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (addr.ss_family == AF_INET) {
-      const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
-      ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-      port = ntohs(a->sin_port);
-      return std::string(host) + ":" + std::to_string(port);
-    }
-    if (addr.ss_family == AF_INET6) {
-      const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
-      ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-      port = ntohs(a->sin6_port);
-      return "[" + std::string(host) + "]:" + std::to_string(port);
-    }
-    return "?";
-  }
-
-  // Closes every connection past its deadline that waits in epoll; the
-  // ones with a worker are the worker's to finish.
+  // Closes every waiting connection past its deadline; the ones being
+  // served are their server's to finish.
   void Sweep(std::int64_t now) {
     std::vector<Connection*> expired;
     {
@@ -473,9 +493,16 @@ struct HttpServer::Impl {
   }
 
   void BeginDrain() {
-    ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, listen_fd, nullptr);
-    ::close(listen_fd);
-    listen_fd = -1;
+    if (listening) {
+      try {
+        reactor.removeEventHandler(listener,
+                                   AcceptObserver(*this, &Impl::OnAcceptable));
+      } catch (const Poco::Exception&) {
+        // Out of the reactor's map either way.
+      }
+      listening = false;
+    }
+    listener.close();
     // Idle connections and half-sent requests are not in flight: close
     // them now. A connection with a worker closes after its response.
     std::vector<Connection*> waiting;
@@ -504,11 +531,11 @@ struct HttpServer::Impl {
           if (c->lingered > kLingerBytesTotal) break;  // enough: close
           if (this_event < kLingerBytesPerEvent) continue;
           // Let the other connections have the thread; more next time.
-          Arm(c, ConnState::kLingering, EPOLLIN, c->deadline.load());
+          Arm(c, ConnState::kLingering, Interest::kRead, c->deadline.load());
           return;
         }
         if (r.status == Transport::Status::kWantRead) {
-          Arm(c, ConnState::kLingering, EPOLLIN, c->deadline.load());
+          Arm(c, ConnState::kLingering, Interest::kRead, c->deadline.load());
           return;
         }
         break;
@@ -537,7 +564,7 @@ struct HttpServer::Impl {
       }
       if (r.status == Transport::Status::kWantRead) break;
       if (r.status == Transport::Status::kWantWrite) {
-        Arm(c, ConnState::kReading, EPOLLOUT, c->deadline.load());
+        Arm(c, ConnState::kReading, Interest::kWrite, c->deadline.load());
         return;
       }
       // End of stream or an error: nothing more can be answered.
@@ -574,7 +601,7 @@ struct HttpServer::Impl {
           c->request_start = 0;
           deadline = c->idle_deadline;
         }
-        Arm(c, ConnState::kReading, EPOLLIN, deadline);
+        Arm(c, ConnState::kReading, Interest::kRead, deadline);
         return;
       }
       c->request_start = 0;
@@ -713,7 +740,8 @@ struct HttpServer::Impl {
     if (c->out_pos < c->out.size()) {
       // The response has just begun to wait: only the I/O timeout can
       // bind yet (FlushOut applies kMaxResponseWrite from here on).
-      Arm(c, ConnState::kWriting, EPOLLOUT, NowNs() + ToNs(options.io_timeout));
+      Arm(c, ConnState::kWriting, Interest::kWrite,
+          NowNs() + ToNs(options.io_timeout));
       return false;
     }
     if (c->close_after_write) {
@@ -726,11 +754,17 @@ struct HttpServer::Impl {
   // Ends a connection after its last response: stops sending, then drops
   // whatever the client still sends until it closes or kLinger passes.
   void Linger(Connection* c) {
-    if (stopping.load() || ::shutdown(c->fd, SHUT_WR) != 0) {
+    if (stopping.load()) {
       Close(c);
       return;
     }
-    Arm(c, ConnState::kLingering, EPOLLIN, NowNs() + ToNs(kLinger));
+    try {
+      c->socket.shutdownSend();
+    } catch (const Poco::Exception&) {
+      Close(c);  // the peer is gone
+      return;
+    }
+    Arm(c, ConnState::kLingering, Interest::kRead, NowNs() + ToNs(kLinger));
   }
 
   // Builds a response on this thread (fill writes it through Poco's
@@ -804,7 +838,8 @@ struct HttpServer::Impl {
         // one is dropped after the I/O timeout, and none takes longer
         // than kMaxResponseWrite.
         Arm(c, ConnState::kWriting,
-            w.status == Transport::Status::kWantWrite ? EPOLLOUT : EPOLLIN,
+            w.status == Transport::Status::kWantWrite ? Interest::kWrite
+                                                      : Interest::kRead,
             WriteDeadline(c));
         return false;
       }
@@ -826,6 +861,9 @@ struct HttpServer::Impl {
   // Queues c for a worker, starting one when none is idle for it (the
   // in-flight limit bounds how many run). False if no thread could start.
   bool Dispatch(Connection* c) {
+    // Not watched while a worker has it: the socket stays readable if the
+    // client sends more, and the level-triggered reactor would spin.
+    Unwatch(c);
     c->state.store(ConnState::kBusy, std::memory_order_release);
     std::lock_guard lock(queue_mu);
     queue.push_back(c);
@@ -900,6 +938,45 @@ struct HttpServer::Impl {
     in_flight.fetch_sub(1);
     if (Finish(c)) Advance(c);
   }
+  // The reactor thread's body.
+  void RunReactor() { reactor.run(); }
+  Poco::RunnableAdapter<Impl> reactor_loop{*this, &Impl::RunReactor};
+
+  bool OnReactorThread() const {
+    return Poco::Thread::current() == &reactor_thread;
+  }
+
+  // Waits for the drain: the listener closed, every connection closed and
+  // no request in flight. Forever when until is empty.
+  bool WaitDrained(std::optional<Clock::time_point> until) const {
+    for (;;) {
+      if (listener_closed.load() && connections.load() == 0 &&
+          in_flight.load() == 0) {
+        return true;
+      }
+      if (until.has_value() && Clock::now() >= *until) return false;
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+  }
+
+  // After a completed drain: stops the reactor and the workers and joins
+  // their threads.
+  void StopThreads() {
+    reactor.stop();
+    reactor.wakeUp();
+    reactor_thread.join();
+    {
+      std::unique_lock lock(queue_mu);
+      stop_workers = true;
+      queue_cv.notify_all();
+      // Nothing is queued or running once drained: each worker is on its
+      // way out of WorkerLoop.
+      workers_done.wait(lock, [this] { return workers == 0; });
+    }
+    // Wait until each worker's thread is back in the pool, so none touches
+    // the Impl once it is destroyed.
+    pool->joinAll();
+  }
 };
 
 HttpServer::HttpServer(ServerOptions options, ExporterHolder* exporter)
@@ -910,112 +987,65 @@ HttpServer::HttpServer(ServerOptions options, ExporterHolder* exporter)
 }
 
 HttpServer::~HttpServer() {
-  if (impl_ != nullptr && impl_->io_thread.joinable()) {
-    Shutdown(milliseconds(0));
-  }
+  Impl& s = *impl_;
+  if (!s.reactor_thread.isRunning()) return;
+  // A drain that gave up (Shutdown returned false) left requests running;
+  // their threads use the Impl, so wait for them rather than free it under
+  // them. main exits without destroying the server while a request is
+  // stuck in a plugin.
+  s.stopping.store(true);
+  s.WaitDrained(std::nullopt);
+  s.StopThreads();
 }
 
 namespace {
 
-// "host:port", "[v6]:port" or ":port" (all interfaces).
-Result<std::pair<std::string, std::string>> SplitHostPort(
-    const std::string& listen) {
+// "host:port", "[v6]:port" or ":port" (all interfaces) as a Poco address.
+Poco::Net::SocketAddress ListenAddress(const std::string& listen) {
   const std::size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon + 1 == listen.size()) {
-    return Status::Error("expected HOST:PORT");
+    throw Poco::InvalidArgumentException("expected HOST:PORT");
   }
   std::string host = listen.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  return std::make_pair(host, listen.substr(colon + 1));
-}
-
-Result<int> Listen(const std::string& listen) {
-  auto parts = SplitHostPort(listen);
-  if (!parts.ok()) return Status::Error(parts.error());
-  const auto& [host, port] = parts.value();
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(),
-                               port.c_str(), &hints, &found);
-  if (rc != 0) return Status::Error(gai_strerror(rc));
-  std::string error = "no address";
-  int fd = -1;
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                  a->ai_protocol);
-    if (fd < 0) {
-      error = ErrnoText(errno);
-      continue;
-    }
-    // SO_REUSEADDR for restarts; not SO_REUSEPORT, which would let a
-    // second exporter bind the same port silently and take half the
-    // scrapes: a taken port is an error.
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 128) == 0) {
-      break;
-    }
-    error = ErrnoText(errno);
-    ::close(fd);
-    fd = -1;
-  }
-  ::freeaddrinfo(found);
-  if (fd < 0) return Status::Error(error);
-  return fd;
-}
-
-// The address fd is bound to; the wildcard address if that fails.
-Poco::Net::SocketAddress BoundAddress(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  try {
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      return {reinterpret_cast<const sockaddr*>(&addr), len};
-    }
-  } catch (const Poco::Exception&) {
-    // Neither IPv4 nor IPv6.
-  }
-  return {};
+  if (host.empty()) host = "0.0.0.0";
+  return {host, listen.substr(colon + 1)};
 }
 
 }  // namespace
 
 Result<std::string> HttpServer::Start() {
   Impl& s = *impl_;
-  auto fd = Listen(s.options.listen);
-  if (!fd.ok()) {
-    return Status::Error("cannot listen on " + s.options.listen + ": " +
-                         fd.error());
-  }
-  s.listen_fd = fd.value();
-  s.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
-  s.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  s.spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (s.epoll_fd < 0 || s.wake_fd < 0) {
-    return Status::Error("cannot start the server: " + ErrnoText(errno));
-  }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.ptr = &s.listen_fd;
-  ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.listen_fd, &ev);
-  ev.data.ptr = &s.wake_fd;
-  ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.wake_fd, &ev);
   try {
+    // SO_REUSEADDR for restarts; not SO_REUSEPORT, which would let a
+    // second exporter bind the same port silently and take half the
+    // scrapes: a taken port is an error.
+    s.listener.bind(ListenAddress(s.options.listen), /*reuseAddress=*/true,
+                    /*reusePort=*/false);
+    s.listener.listen(128);
+    s.listener.setBlocking(false);
+    ::fcntl(s.listener.impl()->sockfd(), F_SETFD, FD_CLOEXEC);
+  } catch (const Poco::Exception& e) {
+    return Status::Error("cannot listen on " + s.options.listen + ": " +
+                         e.displayText());
+  }
+  try {
+    s.spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     // Threads beyond max_requests cover a worker that has left WorkerLoop
     // but is not yet back in the pool when the next scrape needs one.
     s.pool = std::make_unique<Poco::ThreadPool>(
         "scrape", 1, 2 * std::max(1, s.options.max_requests) + 1,
         static_cast<int>(kWorkerIdle.count()));
+    s.server_address = s.listener.address();
+    s.reactor.addEventHandler(s.listener,
+                              Impl::AcceptObserver(s, &Impl::OnAcceptable));
+    s.listening = true;
+    s.reactor_thread.start(s.reactor_loop);
   } catch (const Poco::Exception& e) {
     return Status::Error("cannot start the server: " + e.displayText());
   }
-  s.server_address = BoundAddress(s.listen_fd);
-  s.io_thread = std::thread(&Impl::IoLoop, impl_.get());
   return s.server_address.toString();
 }
 
@@ -1026,49 +1056,20 @@ void HttpServer::SetWeb(std::shared_ptr<const WebSecurity> web) {
 }
 
 bool HttpServer::Shutdown(milliseconds drain) {
-  if (impl_ == nullptr) return false;  // an earlier drain gave up
   Impl& s = *impl_;
-  if (!s.io_thread.joinable()) return true;
-  // Stop accepting (the listening socket closes at once, so a client
-  // connecting during the drain is refused rather than left in the
-  // backlog), close idle connections, let the requests in flight finish.
+  if (!s.reactor_thread.isRunning()) return true;
+  // Stop accepting (the reactor closes the listening socket on its next
+  // pass, so a client connecting during the drain is refused rather than
+  // left in the backlog), close idle connections, let the requests in
+  // flight finish.
   s.stopping.store(true);
-  s.Wake();
-  const auto until = Clock::now() + drain;
-  bool drained = false;
-  for (;;) {
-    if (s.listener_closed.load() && s.connections.load() == 0 &&
-        s.in_flight.load() == 0) {
-      drained = true;
-      break;
-    }
-    if (Clock::now() >= until) break;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  if (!drained) {
+  s.reactor.wakeUp();
+  if (!s.WaitDrained(Clock::now() + drain)) {
     // A scrape is still running (a plugin ignoring its deadline): the
-    // process is about to exit, so leave the threads to the exit rather
-    // than wait for them. The Impl must outlive them, hence the leak.
-    s.io_thread.detach();
-    (void)impl_.release();
+    // server keeps running it; the destructor waits for it.
     return false;
   }
-  s.stop_io.store(true);
-  s.Wake();
-  s.io_thread.join();
-  std::unique_lock lock(s.queue_mu);
-  s.stop_workers = true;
-  s.queue_cv.notify_all();
-  if (!s.workers_done.wait_for(lock, std::chrono::seconds(1),
-                               [&s] { return s.workers == 0; })) {
-    lock.unlock();
-    (void)impl_.release();  // a worker still holds it; left to the exit
-    return true;
-  }
-  lock.unlock();
-  // Every WorkerLoop has returned or is returning: wait until its thread
-  // is back in the pool, so none touches the Impl once it is destroyed.
-  s.pool->joinAll();
+  s.StopThreads();
   return true;
 }
 

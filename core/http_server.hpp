@@ -1,8 +1,8 @@
 // HttpServer: the HTTP/1.1 edge of sysmetrics.
 //
-// One I/O thread (epoll) accepts connections, reads request heads until the
-// gate (http_request.hpp) finds one whole, and writes responses the socket
-// did not take at once; Poco reads each head (GatedRequest) and Poco
+// One reactor thread (Poco SocketReactor) accepts connections, reads request
+// heads until the gate (http_request.hpp) finds one whole, and writes responses
+// the socket did not take at once; Poco reads each head (GatedRequest) and Poco
 // request handlers answer it (Router, http_handlers.hpp): GET/HEAD /metrics
 // (a fresh scrape per request), /health and / (a small HTML page); other
 // paths get 404 and other methods 405. Scrapes run on a Poco::ThreadPool,

@@ -1,8 +1,10 @@
 #include "transport.hpp"
 
+#include <Poco/Exception.h>
 #include <dlfcn.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -14,47 +16,53 @@
 namespace sysmetrics {
 namespace {
 
-std::string ErrnoText(int err) {
-  char buf[256];
-  return strerror_r(err, buf, sizeof buf);  // GNU: returns the message
-}
-
 class PlainTransport : public Transport {
  public:
-  explicit PlainTransport(int fd) : fd_(fd) {}
+  explicit PlainTransport(const Poco::Net::StreamSocket& socket)
+      : socket_(socket) {}
+  // Poco returns -1 for EAGAIN on a non-blocking read and throws for the
+  // rest; a write throws for EAGAIN too, so the code says which.
   Result Read(char* buf, std::size_t len) override {
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buf, len, 0);
+    try {
+      const int n = socket_.receiveBytes(buf, ClampLen(len));
       if (n > 0) return {Status::kOk, static_cast<std::size_t>(n)};
       if (n == 0) return {Status::kEof, 0};
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return {Status::kWantRead, 0};
-      }
-      return {Status::kFailed, 0};
+      return {Status::kWantRead, 0};
+    } catch (const Poco::Exception& e) {
+      return Failed(e);
     }
   }
   Result Write(const char* buf, std::size_t len) override {
-    for (;;) {
-      const ssize_t n = ::send(fd_, buf, len, MSG_NOSIGNAL);
-      if (n >= 0) return {Status::kOk, static_cast<std::size_t>(n)};
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    try {
+      const int n = socket_.sendBytes(buf, ClampLen(len), MSG_NOSIGNAL);
+      return {Status::kOk, static_cast<std::size_t>(n)};
+    } catch (const Poco::Exception& e) {
+      if (e.code() == EAGAIN || e.code() == EWOULDBLOCK) {
         return {Status::kWantWrite, 0};
       }
-      return {Status::kFailed, 0};
+      return Failed(e);
     }
   }
-  std::string LastError() const override { return ErrnoText(errno); }
+  std::string LastError() const override { return last_error_; }
 
  private:
-  int fd_;
+  static int ClampLen(std::size_t len) {
+    return static_cast<int>(std::min<std::size_t>(len, 1U << 30));
+  }
+  Result Failed(const Poco::Exception& e) {
+    last_error_ = e.displayText();
+    return {Status::kFailed, 0};
+  }
+
+  Poco::Net::StreamSocket socket_;
+  std::string last_error_;
 };
 
 }  // namespace
 
-std::unique_ptr<Transport> MakePlainTransport(int fd) {
-  return std::make_unique<PlainTransport>(fd);
+std::unique_ptr<Transport> MakePlainTransport(
+    const Poco::Net::StreamSocket& socket) {
+  return std::make_unique<PlainTransport>(socket);
 }
 
 std::string TlsModulePath() {

@@ -4,6 +4,8 @@
 // write while reading, and the reverse, during a handshake).
 #pragma once
 
+#include <Poco/Net/StreamSocket.h>
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -29,9 +31,11 @@ class Transport {
   virtual std::string LastError() const { return {}; }
 };
 
-// The socket stays owned by the caller, which closes it after destroying
-// the transport.
-std::unique_ptr<Transport> MakePlainTransport(int fd);
+// Plain TCP through Poco's StreamSocket (non-blocking). The transport
+// shares the socket with the caller; the socket closes when the last copy
+// goes.
+std::unique_ptr<Transport> MakePlainTransport(
+    const Poco::Net::StreamSocket& socket);
 
 struct TlsSettings {
   std::string cert_file;
