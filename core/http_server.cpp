@@ -392,7 +392,7 @@ struct HttpServer::Impl final : ConnectionEvents {
       c->deadline.store(c->idle_deadline);
       const std::shared_ptr<const WebSecurity> web = CurrentWeb();
       c->secure = web->tls != nullptr;
-      c->io = web->tls != nullptr ? web->tls->Accept(socket.impl()->sockfd())
+      c->io = web->tls != nullptr ? web->tls->Accept(socket)
                                   : MakePlainTransport(socket);
       if (c->io == nullptr) continue;  // owned closes the socket
       {

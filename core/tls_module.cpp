@@ -1,15 +1,17 @@
-// The TLS module (libexec/sysmetrics/tls.so): HTTPS through Poco NetSSL and
-// OpenSSL, loaded by TlsContext::Create only when [web.tls] is configured,
-// so an exporter serving plain HTTP never maps OpenSSL and Poco NetSSL
-// (about 5 MiB of resident memory, measured; DESIGN.md). Built with the
-// host and loaded only by the host of the same build: its interface is the
-// C++ classes of transport.hpp, not the plugin ABI.
+// The TLS module (libexec/sysmetrics/tls.so): HTTPS through Poco NetSSL
+// (Context, SecureStreamSocket) over OpenSSL, loaded by TlsContext::Create only
+// when [web.tls] is configured, so an exporter serving plain HTTP never maps
+// OpenSSL and Poco NetSSL (about 5 MiB of resident memory, measured;
+// DESIGN.md). Built with the host and loaded only by the host of the same
+// build: its interface is the C++ classes of transport.hpp, not the plugin ABI.
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -40,57 +42,78 @@ std::string OpenSslErrors() {
   return out;
 }
 
+// A connection's TLS through Poco's SecureStreamSocket, attached to the
+// server's non-blocking StreamSocket: the handshake runs inside the first
+// reads (Poco's lazy server handshake), and ERR_SSL_WANT_READ/WRITE say
+// which readiness to wait for. Poco throws for errors and end of stream on
+// a broken connection; those become kFailed with its message.
 class TlsTransport : public Transport {
  public:
-  explicit TlsTransport(SSL* ssl) : ssl_(ssl) {}
+  explicit TlsTransport(Poco::Net::SecureStreamSocket socket)
+      : socket_(std::move(socket)) {}
   ~TlsTransport() override {
-    // A best-effort close_notify; the socket is non-blocking, so this
-    // never waits for the peer's.
-    if (SSL_is_init_finished(ssl_) == 1) SSL_shutdown(ssl_);
-    SSL_free(ssl_);
+    // Poco sends a best-effort close_notify and closes the socket when the
+    // last copy goes; whatever that leaves in this thread's OpenSSL error
+    // queue must not reach the next connection's calls.
+    socket_ = Poco::Net::SecureStreamSocket();
     ERR_clear_error();
   }
   TlsTransport(const TlsTransport&) = delete;
   TlsTransport& operator=(const TlsTransport&) = delete;
 
   Result Read(char* buf, std::size_t len) override {
-    ERR_clear_error();
-    const int n = SSL_read(
-        ssl_, buf, static_cast<int>(std::min<std::size_t>(len, 1 << 30)));
-    if (n > 0) return {Status::kOk, static_cast<std::size_t>(n)};
-    return {Classify(n), 0};
+    Begin();
+    try {
+      return Classify(socket_.receiveBytes(buf, ClampLen(len)));
+    } catch (const Poco::Exception& e) {
+      return Failed(e);
+    }
   }
   Result Write(const char* buf, std::size_t len) override {
-    ERR_clear_error();
-    const int n = SSL_write(
-        ssl_, buf, static_cast<int>(std::min<std::size_t>(len, 1 << 30)));
-    if (n > 0) return {Status::kOk, static_cast<std::size_t>(n)};
-    return {Classify(n), 0};
+    Begin();
+    try {
+      return Classify(socket_.sendBytes(buf, ClampLen(len)));
+    } catch (const Poco::Exception& e) {
+      return Failed(e);
+    }
   }
-  bool HasBuffered() const override { return SSL_pending(ssl_) > 0; }
+  bool HasBuffered() const override {
+    try {
+      return socket_.available() > 0;  // SSL_pending
+    } catch (const Poco::Exception&) {
+      return false;
+    }
+  }
   std::string LastError() const override { return error_; }
 
  private:
-  Status Classify(int rc) {
-    const int err = SSL_get_error(ssl_, rc);
-    switch (err) {
-      case SSL_ERROR_WANT_READ:
-        return Status::kWantRead;
-      case SSL_ERROR_WANT_WRITE:
-        return Status::kWantWrite;
-      case SSL_ERROR_ZERO_RETURN:
-        return Status::kEof;
-      case SSL_ERROR_SYSCALL:
-        error_ = errno != 0 ? ErrnoText(errno) : "connection closed";
-        return Status::kFailed;
-      default:
-        error_ = OpenSslErrors();
-        if (error_.empty()) error_ = "TLS error " + std::to_string(err);
-        return Status::kFailed;
+  static int ClampLen(std::size_t len) {
+    return static_cast<int>(std::min<std::size_t>(len, 1U << 30));
+  }
+  // OpenSSL reads the thread's error queue, and Poco retries a failed
+  // call whose errno says EAGAIN: neither may see an earlier call's.
+  static void Begin() {
+    ERR_clear_error();
+    errno = 0;
+  }
+  static Result Classify(int n) {
+    if (n > 0) return {Status::kOk, static_cast<std::size_t>(n)};
+    if (n == 0) return {Status::kEof, 0};
+    if (n == Poco::Net::SecureStreamSocket::ERR_SSL_WANT_READ) {
+      return {Status::kWantRead, 0};
     }
+    if (n == Poco::Net::SecureStreamSocket::ERR_SSL_WANT_WRITE) {
+      return {Status::kWantWrite, 0};
+    }
+    return {Status::kFailed, 0};
+  }
+  Result Failed(const Poco::Exception& e) {
+    error_ = e.displayText();
+    ERR_clear_error();
+    return {Status::kFailed, 0};
   }
 
-  SSL* ssl_;
+  Poco::Net::SecureStreamSocket socket_;
   std::string error_;
 };
 
@@ -106,7 +129,8 @@ Status Readable(const std::string& what, const std::string& path) {
 
 class PocoTlsContext : public TlsContext {
  public:
-  std::unique_ptr<Transport> Accept(int fd) const override;
+  std::unique_ptr<Transport> Accept(
+      const Poco::Net::StreamSocket& socket) const override;
   Poco::Net::Context::Ptr context;
 };
 
@@ -123,6 +147,8 @@ Result<std::unique_ptr<PocoTlsContext>> Create(const TlsSettings& s) {
   params.privateKeyFile = s.key_file;
   params.caLocation = s.client_ca_file;
   params.loadDefaultCAs = false;
+  // VERIFY_STRICT: a client must present a certificate that the CA
+  // signed; Poco's verify callback refuses any other.
   params.verificationMode = s.client_ca_file.empty()
                                 ? Poco::Net::Context::VERIFY_NONE
                                 : Poco::Net::Context::VERIFY_STRICT;
@@ -135,32 +161,33 @@ Result<std::unique_ptr<PocoTlsContext>> Create(const TlsSettings& s) {
   auto out = std::make_unique<PocoTlsContext>();
   try {
     Poco::Net::initializeSSL();
-    out->context =
-        new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+    out->context = Poco::makeAuto<Poco::Net::Context>(
+        Poco::Net::Context::TLS_SERVER_USE, params);
     out->context->requireMinimumProtocol(
         s.tls13_only ? Poco::Net::Context::PROTO_TLSV1_3
                      : Poco::Net::Context::PROTO_TLSV1_2);
+    // Poco's extended verification matches a peer's certificate against
+    // its host name: right for a client checking a server, wrong for
+    // client certificates, which name users, not addresses.
+    out->context->enableExtendedCertificateVerification(false);
+    // Every connection's key agreement is its own; no session tickets to
+    // keep keys for.
+    out->context->disableStatelessSessionResumption();
   } catch (const Poco::Exception& e) {
     ERR_clear_error();
     return Status::Error("cannot load certificate " + s.cert_file +
                          " and key " + s.key_file + ": " + e.displayText());
   }
+  // What Poco 1.11's Context has no call for, on the SSL_CTX it made.
   SSL_CTX* ctx = out->context->sslContext();
-  // Loading the certificate after the key drops a key that does not match
-  // it without an error; every handshake would then fail.
+  // Poco loads the key before the certificate, which drops a key that does
+  // not match it without an error; every handshake would then fail.
   if (SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
     return Status::Error("cannot load certificate " + s.cert_file +
                          " and key " + s.key_file +
                          ": the key does not match the certificate");
   }
-  // OpenSSL's own verification, without Poco's callback (which reports
-  // through its SSLManager singleton, unused here).
-  SSL_CTX_set_verify(ctx,
-                     s.client_ca_file.empty()
-                         ? SSL_VERIFY_NONE
-                         : SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-                     nullptr);
   if (!s.client_ca_file.empty()) {
     // The CA names a client may choose its certificate by.
     STACK_OF(X509_NAME)* names =
@@ -174,24 +201,25 @@ Result<std::unique_ptr<PocoTlsContext>> Create(const TlsSettings& s) {
   }
   // A write retried after kWantWrite comes from another buffer (the rest of
   // the response moves to the connection); partial writes let one response
-  // span several.
+  // span several. No renegotiation: a client could make the server redo
+  // handshakes at will.
   SSL_CTX_set_mode(
       ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  // Every connection's key agreement is its own; no session tickets to
-  // keep keys for.
-  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
   return out;
 }
 
-std::unique_ptr<Transport> PocoTlsContext::Accept(int fd) const {
-  SSL* ssl = SSL_new(context->sslContext());
-  if (ssl == nullptr) return nullptr;
-  if (SSL_set_fd(ssl, fd) != 1) {
-    SSL_free(ssl);
-    return nullptr;
+std::unique_ptr<Transport> PocoTlsContext::Accept(
+    const Poco::Net::StreamSocket& socket) const {
+  try {
+    // Server use: Poco makes the SSL object in accept state and defers the
+    // handshake to the first read.
+    return std::make_unique<TlsTransport>(
+        Poco::Net::SecureStreamSocket::attach(socket, context));
+  } catch (const Poco::Exception&) {
+    ERR_clear_error();
+    return nullptr;  // OpenSSL could not allocate
   }
-  SSL_set_accept_state(ssl);
-  return std::make_unique<TlsTransport>(ssl);
 }
 
 }  // namespace

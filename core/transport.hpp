@@ -61,9 +61,11 @@ class TlsContext {
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
 
-  // A transport that performs the server side of the handshake on its first
-  // reads, then encrypts. nullptr if OpenSSL cannot allocate.
-  virtual std::unique_ptr<Transport> Accept(int fd) const = 0;
+  // A transport over socket (connected, non-blocking) that performs the
+  // server side of the handshake on its first reads, then encrypts. It
+  // closes the socket when it goes. nullptr if OpenSSL cannot allocate.
+  virtual std::unique_ptr<Transport> Accept(
+      const Poco::Net::StreamSocket& socket) const = 0;
 
  protected:
   TlsContext() = default;
