@@ -1,12 +1,5 @@
 #include "cli.hpp"
 
-#include <Poco/Util/Option.h>
-#include <Poco/Util/OptionException.h>
-#include <Poco/Util/OptionProcessor.h>
-#include <Poco/Util/OptionSet.h>
-
-#include <string>
-
 namespace sysmetrics {
 
 const std::vector<FlagSpec>& Flags() {
@@ -54,121 +47,61 @@ const std::vector<FlagSpec>& Flags() {
 
 namespace {
 
-// The family's spec ("collector.NAME" or "no-collector.NAME") that a flag
-// name belongs to: the name starts with the spec's name up to its dot.
-const FlagSpec* FamilyOf(std::string_view name) {
+// The flag spec that accepts name: an exact match, or "P.NAME" for a name
+// "P.something".
+const FlagSpec* FindFlag(std::string_view name) {
   for (const FlagSpec& f : Flags()) {
-    if (f.value != nullptr || f.toggle != nullptr) continue;
-    if (name.starts_with(f.name.substr(0, f.name.find('.') + 1))) return &f;
-  }
-  return nullptr;
-}
-
-// The spec of the flag named exactly name, outside the family.
-const FlagSpec* ExactFlag(std::string_view name) {
-  for (const FlagSpec& f : Flags()) {
-    if ((f.value != nullptr || f.toggle != nullptr) && f.name == name) {
+    if (f.value == nullptr && f.toggle == nullptr) {
+      const std::string_view prefix = f.name.substr(0, f.name.find('.') + 1);
+      if (name.starts_with(prefix)) return &f;
+    } else if (f.name == name) {
       return &f;
     }
   }
   return nullptr;
 }
 
-// Every flag but the family as a Poco option: value flags require their
-// argument ("--flag value" or "--flag=value"), switches take none, and any
-// flag may be repeated (the last value wins).
-Poco::Util::OptionSet PocoOptions() {
-  Poco::Util::OptionSet options;
-  for (const FlagSpec& f : Flags()) {
-    if (f.value == nullptr && f.toggle == nullptr) continue;
-    Poco::Util::Option option(std::string(f.name), "", std::string(f.help));
-    option.repeatable(true);
-    if (f.value != nullptr) option.argument(std::string(f.arg));
-    options.addOption(option);
-  }
-  return options;
-}
-
-// Whether name is an option's full name as written. OptionSet also accepts
-// a unique prefix ("--list") and any case ("--LISTEN"); we do not.
-bool IsOptionName(const Poco::Util::OptionSet& options, std::string_view name) {
-  try {
-    return options.getOption(std::string(name)).fullName() == name;
-  } catch (const Poco::Util::OptionException&) {  // unknown or ambiguous
-    return false;
-  }
-}
-
-// --collector.NAME / --no-collector.NAME: the collector after the dot.
-Status AddCollector(const FlagSpec& family, std::string_view arg,
-                    CommandLine* cl) {
-  const std::string_view name = arg.substr(0, arg.find('='));
-  if (name.size() != arg.size()) {
-    return Status::Error("--" + std::string(name) + " takes no value");
-  }
-  const std::string_view collector = name.substr(name.find('.') + 1);
-  if (collector.empty()) {
-    return Status::Error("--" + std::string(name) +
-                         " needs a collector name after the dot");
-  }
-  cl->collectors.emplace_back(std::string(collector), family.prefix_enables);
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
-  const Poco::Util::OptionSet options = PocoOptions();
-  Poco::Util::OptionProcessor processor(options);
-  processor.setUnixStyle(true);
   CommandLine cl;
-  // The flag whose value is the next argument, whatever it looks like.
-  std::string pending;
   for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    // What the processor must not see: arguments that are not "--flag"
-    // (it would skip them, or read "-x" as a short option), the family
-    // (no Option can match it) and inexact names.
-    std::string_view name;
-    if (pending.empty()) {
-      if (!arg.starts_with("--")) {
-        return Status::Error("unexpected argument '" + std::string(arg) +
-                             "' (flags start with --; see --help)");
-      }
-      const std::string_view flag = arg.substr(2);
-      name = flag.substr(0, flag.find('='));
-      if (const FlagSpec* family = FamilyOf(name)) {
-        if (Status s = AddCollector(*family, flag, &cl); !s.ok()) return s;
-        continue;
-      }
-      if (!IsOptionName(options, name)) {
-        return Status::Error("unknown flag --" + std::string(name) +
-                             " (see --help)");
-      }
+    std::string_view arg = argv[i];
+    if (!arg.starts_with("--")) {
+      return Status::Error("unexpected argument '" + std::string(arg) +
+                           "' (flags start with --; see --help)");
     }
-    std::string option;
-    std::string value;
-    try {
-      processor.process(std::string(arg), option, value);
-    } catch (const Poco::Util::UnexpectedArgumentException&) {
+    arg.remove_prefix(2);
+    std::string_view name = arg;
+    std::optional<std::string> inline_value;
+    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      inline_value = std::string(arg.substr(eq + 1));
+    }
+    const FlagSpec* spec = FindFlag(name);
+    if (spec == nullptr) {
+      return Status::Error("unknown flag --" + std::string(name) +
+                           " (see --help)");
+    }
+    if (spec->value == nullptr && inline_value) {
       return Status::Error("--" + std::string(name) + " takes no value");
     }
-    if (option.empty()) {  // a value flag without "=": the value follows
-      pending = name;
-      continue;
-    }
-    pending.clear();
-    const FlagSpec& spec = *ExactFlag(option);
-    if (spec.toggle != nullptr) {
-      cl.*(spec.toggle) = true;
+    if (spec->toggle != nullptr) {
+      cl.*(spec->toggle) = true;
+    } else if (spec->value == nullptr) {
+      const std::string_view collector = name.substr(name.find('.') + 1);
+      if (collector.empty()) {
+        return Status::Error("--" + std::string(name) +
+                             " needs a collector name after the dot");
+      }
+      cl.collectors.emplace_back(std::string(collector), spec->prefix_enables);
+    } else if (inline_value) {
+      cl.*(spec->value) = std::move(inline_value);
+    } else if (i + 1 < argc) {
+      cl.*(spec->value) = std::string(argv[++i]);
     } else {
-      cl.*(spec.value) = std::move(value);
+      return Status::Error("--" + std::string(name) + " needs a value");
     }
-  }
-  try {
-    processor.checkRequired();
-  } catch (const Poco::Util::MissingArgumentException&) {
-    return Status::Error("--" + pending + " needs a value");
   }
   return cl;
 }
