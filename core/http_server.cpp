@@ -14,15 +14,12 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/RunnableAdapter.h>
 #include <Poco/Thread.h>
-#include <Poco/ThreadPool.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -36,6 +33,7 @@
 #include "http_request.hpp"
 #include "log.hpp"
 #include "transport.hpp"
+#include "worker_queue.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -225,18 +223,10 @@ struct HttpServer::Impl final : ConnectionEvents {
   std::mutex web_mu;
   std::shared_ptr<const WebSecurity> web_current;  // swapped on reload
 
-  std::mutex queue_mu;
-  std::condition_variable queue_cv;
-  std::condition_variable workers_done;
-  std::deque<Connection*> queue;
-  int workers = 0;
-  int idle_workers = 0;
-  bool stop_workers = false;
-  // Runs WorkerLoop; created by Start, after main has blocked the signals,
-  // so its threads inherit the mask. Last member: its threads are joined
+  // Scrapes and password checks. Last member: its threads are joined
   // before anything they use is destroyed.
-  Poco::RunnableAdapter<Impl> worker_loop{*this, &Impl::WorkerLoop};
-  std::unique_ptr<Poco::ThreadPool> pool;
+  WorkerQueue<Connection*> workers{kWorkerIdle,
+                                   [this](Connection* c) { ServeOnWorker(c); }};
 
   ~Impl() {
     conns.clear();  // each closes its own socket
@@ -858,62 +848,20 @@ struct HttpServer::Impl final : ConnectionEvents {
 
   // --- scrape workers -----------------------------------------------------
 
-  // Queues c for a worker, starting one when none is idle for it (the
-  // in-flight limit bounds how many run). False if no thread could start.
+  // Queues c for a worker (the in-flight limit bounds how many run).
+  // False if no thread could start.
   bool Dispatch(Connection* c) {
     // Not watched while a worker has it: the socket stays readable if the
     // client sends more, and the level-triggered reactor would spin.
     Unwatch(c);
     c->state.store(ConnState::kBusy, std::memory_order_release);
-    std::lock_guard lock(queue_mu);
-    queue.push_back(c);
-    if (static_cast<int>(queue.size()) <= idle_workers) {
-      queue_cv.notify_one();
-      return true;
-    }
-    // Every request in flight (this one included) holds a worker until it
-    // has answered; a worker that has answered but not yet come back for
-    // the queue is not idle yet, but will take this one. Starting a thread
-    // for it anyway, as a keep-alive client that asks again at once makes
-    // happen on nearly every request, grew the pool towards max_requests
-    // threads (and their stacks and buffers) for a handful of connections.
-    if (workers >= in_flight.load()) return true;
-    try {
-      pool->start(worker_loop);
-      ++workers;
-      return true;
-    } catch (const Poco::Exception& e) {
-      queue.pop_back();
-      // c stays kBusy: the caller, maybe a worker, answers it 503 and
-      // hands it on. Marked waiting here, the I/O thread's sweep or
-      // eviction could close it under that worker.
-      Log(LogLevel::kWarn, "cannot start a scrape worker",
-          {{"error", e.displayText()}});
-      if (!queue.empty()) queue_cv.notify_one();
-      return false;
-    }
-  }
-
-  void WorkerLoop() {
-    std::unique_lock lock(queue_mu);
-    for (;;) {
-      while (queue.empty() && !stop_workers) {
-        ++idle_workers;
-        const bool woken = queue_cv.wait_for(lock, kWorkerIdle, [this] {
-          return !queue.empty() || stop_workers;
-        });
-        --idle_workers;
-        if (!woken) break;
-      }
-      if (queue.empty()) break;
-      Connection* c = queue.front();
-      queue.pop_front();
-      lock.unlock();
-      ServeOnWorker(c);
-      lock.lock();
-    }
-    --workers;
-    workers_done.notify_all();
+    std::string error;
+    if (workers.Submit(c, in_flight.load(), &error)) return true;
+    // c stays kBusy: the caller, maybe a worker, answers it 503 and hands
+    // it on. Marked waiting here, the reactor's sweep or eviction could
+    // close it under that worker.
+    Log(LogLevel::kWarn, "cannot start a scrape worker", {{"error", error}});
+    return false;
   }
 
   void ServeOnWorker(Connection* c) {
@@ -965,17 +913,8 @@ struct HttpServer::Impl final : ConnectionEvents {
     reactor.stop();
     reactor.wakeUp();
     reactor_thread.join();
-    {
-      std::unique_lock lock(queue_mu);
-      stop_workers = true;
-      queue_cv.notify_all();
-      // Nothing is queued or running once drained: each worker is on its
-      // way out of WorkerLoop.
-      workers_done.wait(lock, [this] { return workers == 0; });
-    }
-    // Wait until each worker's thread is back in the pool, so none touches
-    // the Impl once it is destroyed.
-    pool->joinAll();
+    // Nothing is queued or running once drained.
+    workers.Stop();
   }
 };
 
@@ -1033,11 +972,9 @@ Result<std::string> HttpServer::Start() {
   }
   try {
     s.spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    // Threads beyond max_requests cover a worker that has left WorkerLoop
+    // Threads beyond max_requests cover a worker that has left its loop
     // but is not yet back in the pool when the next scrape needs one.
-    s.pool = std::make_unique<Poco::ThreadPool>(
-        "scrape", 1, 2 * std::max(1, s.options.max_requests) + 1,
-        static_cast<int>(kWorkerIdle.count()));
+    s.workers.Start("scrape", 2 * std::max(1, s.options.max_requests) + 1);
     s.server_address = s.listener.address();
     s.reactor.addEventHandler(s.listener,
                               Impl::AcceptObserver(s, &Impl::OnAcceptable));

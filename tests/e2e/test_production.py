@@ -87,7 +87,8 @@ class ProductionTest(harness.TempDirTestCase):
             s = harness.samples(e.get(headers={"X-Prometheus-Scrape-Timeout-Seconds": "1"})[2].decode())
             self.assertLess(time.monotonic() - t0, 0.3)
             self.assertEqual(s['sysmetrics_collector_success{collector="slow"}'], "0")
-            self.assertTrue(any("still running from an earlier scrape" in l for l in e.log()))
+            # The log reaches the harness through a reader thread.
+            self.assertTrue(e.wait_for_log("still running from an earlier scrape"))
             time.sleep(3.2)  # the first call returns
             s = harness.samples(e.get(headers={"X-Prometheus-Scrape-Timeout-Seconds": "10"})[2].decode())
             self.assertEqual(s['sysmetrics_collector_success{collector="slow"}'], "1")
@@ -111,7 +112,7 @@ class ProductionTest(harness.TempDirTestCase):
                 self.assertEqual(s['sysmetrics_collector_success{collector="throws"}'], "0")
                 self.assertEqual(s['sysmetrics_collector_success{collector="cpu"}'], "1")
             self.assertIsNone(e.proc.poll())
-            self.assertTrue(any('collector=throws error="boom from C++"' in l for l in e.log()))
+            self.assertTrue(e.wait_for_log('collector=throws error="boom from C++"'))
 
     def test_json_logs_parse_line_by_line_with_hostile_text(self):
         for p in ("hostile_log", "bad_names", "wrong_abi"):

@@ -1,0 +1,122 @@
+// WorkerQueue: runs jobs first in, first out on the threads of a
+// Poco::ThreadPool, starting a thread only when no idle one will take the
+// job. Workers that find no job for idle_timeout end. The HTTP server
+// queues the connections whose request needs a thread of its own (a
+// scrape, a password check) here.
+#pragma once
+
+#include <Poco/Exception.h>
+#include <Poco/RunnableAdapter.h>
+#include <Poco/ThreadPool.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace sysmetrics {
+
+template <class Job>
+class WorkerQueue {
+ public:
+  // serve runs each job on a worker, outside the queue's lock.
+  WorkerQueue(std::chrono::seconds idle_timeout, std::function<void(Job)> serve)
+      : idle_timeout_(idle_timeout), serve_(std::move(serve)) {}
+  // Stop() must have run if Start() did.
+  ~WorkerQueue() = default;
+  WorkerQueue(const WorkerQueue&) = delete;
+  WorkerQueue& operator=(const WorkerQueue&) = delete;
+
+  // Creates the pool, of at most max_threads. Call from a thread whose
+  // signal mask the workers should inherit. Throws Poco::Exception.
+  void Start(const std::string& name, int max_threads) {
+    pool_ = std::make_unique<Poco::ThreadPool>(
+        name, 1, std::max(1, max_threads),
+        static_cast<int>(idle_timeout_.count()));
+  }
+
+  // Queues job. busy is how many jobs are in flight, this one included:
+  // each holds a worker until it is served, so when that many workers
+  // already run, one that has finished its job but not yet come back for
+  // the queue will take this one. (Starting a thread anyway, as a
+  // keep-alive client that asks again at once makes happen on nearly
+  // every request, grew the pool towards its limit for a handful of
+  // clients.) False, with the job not queued, if a thread was needed and
+  // could not start; why is in *error.
+  bool Submit(Job job, int busy, std::string* error) {
+    std::lock_guard lock(mu_);
+    queue_.push_back(job);
+    if (static_cast<int>(queue_.size()) <= idle_) {
+      wake_.notify_one();
+      return true;
+    }
+    if (workers_ >= busy) return true;
+    try {
+      pool_->start(loop_);
+      ++workers_;
+      return true;
+    } catch (const Poco::Exception& e) {
+      queue_.pop_back();
+      *error = e.displayText();
+      if (!queue_.empty()) wake_.notify_one();
+      return false;
+    }
+  }
+
+  // Once nothing is queued or being served: makes every worker leave and
+  // joins their threads. Blocks until then.
+  void Stop() {
+    if (pool_ == nullptr) return;
+    {
+      std::unique_lock lock(mu_);
+      stop_ = true;
+      wake_.notify_all();
+      done_.wait(lock, [this] { return workers_ == 0; });
+    }
+    // Each worker has left Loop: wait until its thread is back in the
+    // pool, so none touches this object once it is destroyed.
+    pool_->joinAll();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      while (queue_.empty() && !stop_) {
+        ++idle_;
+        const bool woken = wake_.wait_for(
+            lock, idle_timeout_, [this] { return !queue_.empty() || stop_; });
+        --idle_;
+        if (!woken) break;
+      }
+      if (queue_.empty()) break;
+      Job job = queue_.front();
+      queue_.pop_front();
+      lock.unlock();
+      serve_(job);
+      lock.lock();
+    }
+    --workers_;
+    done_.notify_all();
+  }
+
+  const std::chrono::seconds idle_timeout_;
+  const std::function<void(Job)> serve_;
+  std::mutex mu_;
+  std::condition_variable wake_;  // a job queued, or stop
+  std::condition_variable done_;  // a worker left
+  std::deque<Job> queue_;
+  int workers_ = 0;  // running Loop
+  int idle_ = 0;     // of those, waiting for a job
+  bool stop_ = false;
+  Poco::RunnableAdapter<WorkerQueue> loop_{*this, &WorkerQueue::Loop};
+  // Last: destroyed (its threads joined) before what they use.
+  std::unique_ptr<Poco::ThreadPool> pool_;
+};
+
+}  // namespace sysmetrics
