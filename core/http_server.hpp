@@ -66,7 +66,9 @@ class HttpServer {
   // Replaces the TLS and authentication settings (SIGHUP).
   void SetWeb(std::shared_ptr<const WebSecurity> web);
   // Stops accepting and waits up to drain for in-flight requests; true if
-  // all finished.
+  // all finished, and the server's threads are then joined. False leaves
+  // the requests running; the destructor waits for them (main exits
+  // instead while one is stuck in a plugin).
   bool Shutdown(std::chrono::milliseconds drain);
 
  private:
