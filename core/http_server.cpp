@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cerrno>
 #include <functional>
 #include <mutex>
@@ -46,6 +47,8 @@ constexpr milliseconds kSweepInterval{50};
 // Idle scrape workers end after this long; the pool's thread then waits
 // as long again before the pool ends it.
 constexpr std::chrono::seconds kWorkerIdle{60};
+// How long accepting pauses when accept() fails for want of resources.
+constexpr milliseconds kAcceptPause{100};
 // A response buffer left behind by a slow reader is freed above this.
 constexpr std::size_t kKeepBuffer = std::size_t{64} * 1024;
 
@@ -207,7 +210,8 @@ struct HttpServer::Impl final : ConnectionEvents {
   std::atomic<bool> stopping{false};  // drain: no new connections
   std::atomic<bool> listener_closed{false};
   std::int64_t last_fd_warning = 0;
-  std::int64_t next_sweep = 0;  // reactor thread's
+  std::int64_t next_sweep = 0;     // reactor thread's
+  std::int64_t accept_resume = 0;  // when to watch the listener again
 
   // Every open connection, owned here; the reactor's observers and the
   // worker queue hold the raw pointer, valid until Close() takes it out of
@@ -266,7 +270,12 @@ struct HttpServer::Impl final : ConnectionEvents {
     }
   }
 
+  // Only on the reactor thread, or for an unwatched connection: a worker
+  // removing an observer while it holds conns_mu would wait for that
+  // observer's mutex, which the reactor holds while it runs the observer's
+  // callback, and that callback may wait for conns_mu (Close).
   void Unwatch(Connection* c) {
+    assert(c->watching == Interest::kNone || OnReactorThread());
     const Interest was = std::exchange(c->watching, Interest::kNone);
     try {
       if (was == Interest::kRead) {
@@ -337,6 +346,9 @@ struct HttpServer::Impl final : ConnectionEvents {
   void Tick() {
     if (stopping.load() && !listener_closed.load()) BeginDrain();
     const std::int64_t now = NowNs();
+    if (accept_resume != 0 && now >= accept_resume && !stopping.load()) {
+      ResumeAccepting();
+    }
     if (now >= next_sweep) {
       Sweep(now);
       next_sweep = now + ToNs(kSweepInterval);
@@ -357,8 +369,15 @@ struct HttpServer::Impl final : ConnectionEvents {
       } catch (const Poco::Exception& e) {
         const int err = e.code();
         if (err == EINTR || err == ECONNABORTED) continue;
-        if (err == EMFILE || err == ENFILE) OutOfFds();
-        return;  // EAGAIN: drained the backlog
+        if (err == EAGAIN || err == EWOULDBLOCK) return;  // drained
+        if (err == EMFILE || err == ENFILE) {
+          OutOfFds();
+        } else {
+          // ENOBUFS, ENOMEM, ...: the connection stays in the backlog and
+          // the listener readable; pause rather than spin on it.
+          PauseAccepting(e.displayText());
+        }
+        return;
       }
       if (stopping.load()) continue;  // socket closes as it goes
       if (connections.load() >= options.max_connections && !EvictOne()) {
@@ -416,6 +435,41 @@ struct HttpServer::Impl final : ConnectionEvents {
         // Gone from the backlog already.
       }
       spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    // No spare (another thread took the descriptor it freed): the listener
+    // would stay readable and the loop spin until one frees up.
+    if (spare_fd < 0) PauseAccepting("out of file descriptors");
+  }
+
+  // Stops watching the listener for kAcceptPause; Tick resumes it.
+  void PauseAccepting(const std::string& why) {
+    if (!listening) return;
+    Log(LogLevel::kWarn, "cannot accept connections: pausing",
+        {{"error", why}, {"pause_ms", std::to_string(kAcceptPause.count())}});
+    StopListening();
+    accept_resume = NowNs() + ToNs(kAcceptPause);
+  }
+
+  void StopListening() {
+    if (!listening) return;
+    try {
+      reactor.removeEventHandler(listener,
+                                 AcceptObserver(*this, &Impl::OnAcceptable));
+    } catch (const Poco::Exception&) {
+      // Out of the reactor's map either way.
+    }
+    listening = false;
+  }
+
+  void ResumeAccepting() {
+    accept_resume = 0;
+    if (spare_fd < 0) spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    try {
+      reactor.addEventHandler(listener,
+                              AcceptObserver(*this, &Impl::OnAcceptable));
+      listening = true;
+    } catch (const Poco::Exception& e) {
+      PauseAccepting(e.displayText());
     }
   }
 
@@ -483,15 +537,8 @@ struct HttpServer::Impl final : ConnectionEvents {
   }
 
   void BeginDrain() {
-    if (listening) {
-      try {
-        reactor.removeEventHandler(listener,
-                                   AcceptObserver(*this, &Impl::OnAcceptable));
-      } catch (const Poco::Exception&) {
-        // Out of the reactor's map either way.
-      }
-      listening = false;
-    }
+    StopListening();
+    accept_resume = 0;
     listener.close();
     // Idle connections and half-sent requests are not in flight: close
     // them now. A connection with a worker closes after its response.

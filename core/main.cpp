@@ -269,7 +269,8 @@ int Main(int argc, char** argv) {
       std::_Exit(kExitRuntime);
     }
   }
-  if (!drained.get()) {
+  const bool server_drained = drained.get();
+  if (!server_drained) {
     Log(LogLevel::kWarn, "requests still running after the drain bound");
   }
   // The whole shutdown stays within kDrain: runs still inside plugins get
@@ -285,6 +286,13 @@ int Main(int argc, char** argv) {
       std::fflush(nullptr);
       std::_Exit(0);
     }
+  }
+  if (!server_drained) {
+    // The server's threads still serve those requests and use what main
+    // would now destroy; the drain bound is spent, so exit as it is.
+    Log(LogLevel::kWarn, "exiting with requests still running");
+    std::fflush(nullptr);
+    std::_Exit(0);
   }
   holder.Set(nullptr);  // destroys the collectors and unloads the plugins
   holder.Reap(/*all=*/true);

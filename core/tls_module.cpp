@@ -52,10 +52,16 @@ class TlsTransport : public Transport {
   explicit TlsTransport(Poco::Net::SecureStreamSocket socket)
       : socket_(std::move(socket)) {}
   ~TlsTransport() override {
-    // Poco sends a best-effort close_notify and closes the socket when the
-    // last copy goes; whatever that leaves in this thread's OpenSSL error
-    // queue must not reach the next connection's calls.
-    socket_ = Poco::Net::SecureStreamSocket();
+    // A best-effort close_notify (one non-blocking write), then the socket
+    // closes; whatever that leaves in this thread's OpenSSL error queue
+    // must not reach the next connection's calls. (Not by assigning a
+    // default SecureStreamSocket: that builds Poco's default client
+    // Context, loading the system CA bundle, under SSLManager's lock.)
+    try {
+      socket_.close();
+    } catch (const Poco::Exception&) {
+      // The peer is gone; the descriptor is closed either way.
+    }
     ERR_clear_error();
   }
   TlsTransport(const TlsTransport&) = delete;

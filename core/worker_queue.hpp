@@ -98,7 +98,13 @@ class WorkerQueue {
       Job job = queue_.front();
       queue_.pop_front();
       lock.unlock();
-      serve_(job);
+      try {
+        serve_(job);
+      } catch (...) {
+        // serve_ handles its own errors; one escaping (out of memory) must
+        // not end the loop without counting the worker out, or Stop()
+        // would wait for it forever.
+      }
       lock.lock();
     }
     --workers_;
