@@ -1,9 +1,10 @@
 #include "http_exchange.hpp"
 
+#include <Poco/Ascii.h>
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequest.h>
-#include <Poco/String.h>
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <utility>
@@ -27,10 +28,14 @@ class ViewBuf final : public std::streambuf {
 // first '/' or '?' (RFC 3986 3.2), and an empty path is "/".
 void SplitTarget(std::string_view target, std::string* path,
                  std::string* query) {
+  const auto starts_with_ci = [](std::string_view s, std::string_view p) {
+    return s.size() >= p.size() &&
+           std::equal(p.begin(), p.end(), s.begin(), [](char a, char b) {
+             return Poco::Ascii::toLower(a) == Poco::Ascii::toLower(b);
+           });
+  };
   for (const std::string_view scheme : {"http://", "https://"}) {
-    if (target.size() >= scheme.size() &&
-        Poco::icompare(std::string(target.substr(0, scheme.size())),
-                       std::string(scheme)) == 0) {
+    if (starts_with_ci(target, scheme)) {
       const std::size_t end = target.find_first_of("/?", scheme.size());
       target = end == std::string_view::npos ? std::string_view()
                                              : target.substr(end);
@@ -198,8 +203,9 @@ void BufferedResponse::requireAuthentication(const std::string& realm) {
 void SendText(BufferedResponse& response,
               Poco::Net::HTTPResponse::HTTPStatus status,
               std::string_view body) {
+  static const std::string kPlainText = "text/plain; charset=utf-8";
   response.setStatusAndReason(status);
-  response.setContentType("text/plain; charset=utf-8");
+  response.setContentType(kPlainText);
   response.sendBuffer(body.data(), body.size());
 }
 
