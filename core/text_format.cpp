@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace sysmetrics {
 
@@ -34,8 +35,7 @@ void AppendValue(std::string& out, double v) {
     std::size_t significant = fixed;
     while (significant > 1 && digits[significant - 1] == '0') --significant;
     // d[.ddd]e+XX: the exponent (fixed - 1 < 16) always takes two digits.
-    const std::size_t scientific =
-        significant + (significant > 1 ? 1 : 0) + 4;
+    const std::size_t scientific = significant + (significant > 1 ? 1 : 0) + 4;
     if (fixed <= scientific) {
       out.append(buf, r.ptr);
       return;
@@ -45,28 +45,57 @@ void AppendValue(std::string& out, double v) {
   out.append(buf, r.ptr);
 }
 
-void AppendEscapedHelp(std::string& out, std::string_view help) {
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < help.size(); ++i) {
-    const char c = help[i];
-    if (c != '\\' && c != '\n') continue;
-    out.append(help.substr(run, i - run));
-    out.append(c == '\\' ? "\\\\" : "\\n");
-    run = i + 1;
-  }
-  out.append(help.substr(run));
+namespace {
+
+// Whether any byte of word is c (the classic has-zero-byte test on
+// word ^ c...c; exact, no false positives).
+bool HasByte(std::uint64_t word, unsigned char c) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t x = word ^ (kOnes * c);
+  return ((x - kOnes) & ~x & kHigh) != 0;
 }
 
-void AppendEscapedLabelValue(std::string& out, std::string_view value) {
+// Index of the first byte of s at or after from that needs escaping ('\\',
+// '\n', and '"' when quote is set), or s.size(). Help and label values are
+// scanned on every scrape and seldom hold one: eight bytes at a time.
+std::size_t FindEscape(std::string_view s, std::size_t from, bool quote) {
+  std::size_t i = from;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if (HasByte(word, '\\') || HasByte(word, '\n') ||
+        (quote && HasByte(word, '"'))) {
+      break;
+    }
+  }
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '\\' || c == '\n' || (quote && c == '"')) return i;
+  }
+  return s.size();
+}
+
+void AppendEscaped(std::string& out, std::string_view text, bool quote) {
   std::size_t run = 0;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c != '\\' && c != '\n' && c != '"') continue;
-    out.append(value.substr(run, i - run));
+  for (std::size_t i = FindEscape(text, 0, quote); i < text.size();
+       i = FindEscape(text, run, quote)) {
+    const char c = text[i];
+    out.append(text.substr(run, i - run));
     out.append(c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\\"");
     run = i + 1;
   }
-  out.append(value.substr(run));
+  out.append(text.substr(run));
+}
+
+}  // namespace
+
+void AppendEscapedHelp(std::string& out, std::string_view help) {
+  AppendEscaped(out, help, /*quote=*/false);
+}
+
+void AppendEscapedLabelValue(std::string& out, std::string_view value) {
+  AppendEscaped(out, value, /*quote=*/true);
 }
 
 namespace {
@@ -106,15 +135,7 @@ bool AnySample(const MetricSet& set, const MetricSet::Family& family) {
 
 // OpenMetrics HELP: \\, \n and \" escaped.
 void AppendOpenMetricsHelp(std::string& out, std::string_view help) {
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < help.size(); ++i) {
-    const char c = help[i];
-    if (c != '\\' && c != '\n' && c != '"') continue;
-    out.append(help.substr(run, i - run));
-    out.append(c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\\"");
-    run = i + 1;
-  }
-  out.append(help.substr(run));
+  AppendEscaped(out, help, /*quote=*/true);
 }
 
 std::string_view OpenMetricsTypeName(MetricType type) {
