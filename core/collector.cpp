@@ -158,26 +158,21 @@ sm_status EmitSample(sm_emitter* em, const sm_sample* s) {
     ReportProblem(em, Status::Error("malformed sm_sample"));
     return SM_ERR_INVALID;
   }
-  // Labels arrive as C strings; view them without copying. 16 covers every
-  // built-in plugin; more spill into a thread-local vector.
-  constexpr std::uint32_t kInline = 16;
-  LabelView inline_labels[kInline];
-  thread_local std::vector<LabelView> spill;
-  LabelView* labels = inline_labels;
-  if (s->n_labels > kInline) {
-    spill.resize(s->n_labels);
-    labels = spill.data();
-  }
+  // Labels arrive as C strings; view them without copying, in one vector
+  // per thread that keeps its capacity (a local array of views was zeroed
+  // whole on every sample, which showed in the scrape's profile).
+  thread_local std::vector<LabelView> labels;
+  labels.clear();
   for (std::uint32_t i = 0; i < s->n_labels; ++i) {
     const sm_label& l = s->labels[i];
     if (l.name == nullptr || l.value == nullptr) {
       ReportProblem(em, Status::Error("label with a NULL name or value"));
       return SM_ERR_INVALID;
     }
-    labels[i] = LabelView{l.name, l.value};
+    labels.push_back(LabelView{l.name, l.value});
   }
-  Status st = em->set->AddSample(s->suffix != nullptr ? s->suffix : "",
-                                 {labels, s->n_labels}, s->value);
+  Status st = em->set->AddSample(s->suffix != nullptr ? s->suffix : "", labels,
+                                 s->value);
   if (!st.ok()) {
     if (em->set->limit_reached()) return SM_ERR_LIMIT;
     ReportProblem(em, st);

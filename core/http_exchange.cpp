@@ -1,9 +1,11 @@
 #include "http_exchange.hpp"
 
+#include <Poco/Ascii.h>
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequest.h>
-#include <Poco/String.h>
 
+#include <algorithm>
+#include <charconv>
 #include <ctime>
 #include <utility>
 
@@ -26,10 +28,14 @@ class ViewBuf final : public std::streambuf {
 // first '/' or '?' (RFC 3986 3.2), and an empty path is "/".
 void SplitTarget(std::string_view target, std::string* path,
                  std::string* query) {
+  const auto starts_with_ci = [](std::string_view s, std::string_view p) {
+    return s.size() >= p.size() &&
+           std::equal(p.begin(), p.end(), s.begin(), [](char a, char b) {
+             return Poco::Ascii::toLower(a) == Poco::Ascii::toLower(b);
+           });
+  };
   for (const std::string_view scheme : {"http://", "https://"}) {
-    if (target.size() >= scheme.size() &&
-        Poco::icompare(std::string(target.substr(0, scheme.size())),
-                       std::string(scheme)) == 0) {
+    if (starts_with_ci(target, scheme)) {
       const std::size_t end = target.find_first_of("/?", scheme.size());
       target = end == std::string_view::npos ? std::string_view()
                                              : target.substr(end);
@@ -69,6 +75,13 @@ std::string_view HttpDate() {
     cached = now;
   }
   return {text, size};
+}
+
+const std::string& HttpDateString() {
+  thread_local std::string date;
+  const std::string_view now = HttpDate();
+  if (now != date) date.assign(now);
+  return date;
 }
 
 GatedRequest::GatedRequest(const Poco::Net::SocketAddress& client,
@@ -117,24 +130,46 @@ Poco::Net::HTTPServerResponse& GatedRequest::response() const {
 BufferedResponse::BufferedResponse(std::string* wire, bool keep_alive,
                                    bool head_only)
     : wire_(wire), keep_alive_(keep_alive), head_only_(head_only) {
-  setVersion(HTTP_1_1);
-  set("Date", std::string(HttpDate()));
-  set("Server", "sysmetrics");
+  // Names and values made once, not as temporaries per response; add, not
+  // set: a new response has no fields to replace, and set searches them
+  // case-insensitively first.
+  static const std::string kDate = "Date";
+  static const std::string kServer = "Server";
+  static const std::string kServerName = "sysmetrics";
+  static const std::string kConnection = "Connection";
   // Spelled as the tests and most servers do; HTTPMessage::setKeepAlive
   // would write "Keep-Alive" and "Close".
-  set("Connection", keep_alive ? "keep-alive" : "close");
+  static const std::string kKeepAlive = "keep-alive";
+  static const std::string kClose = "close";
+  setVersion(HTTP_1_1);
+  add(kDate, HttpDateString());
+  add(kServer, kServerName);
+  add(kConnection, keep_alive ? kKeepAlive : kClose);
+}
+
+void AppendHead(const Poco::Net::HTTPResponse& response, std::string* out) {
+  char status[16];
+  const auto r = std::to_chars(status, status + sizeof status,
+                               static_cast<int>(response.getStatus()));
+  out->append(response.getVersion())
+      .append(" ")
+      .append(status, r.ptr)
+      .append(" ")
+      .append(response.getReason())
+      .append("\r\n");
+  for (const auto& [name, value] : response) {
+    out->append(name).append(": ").append(value).append("\r\n");
+  }
+  out->append("\r\n");
 }
 
 void BufferedResponse::WriteHead() {
   if (sent_) throw Poco::IllegalStateException("response already sent");
   sent_ = true;
-  // One stream per thread, pointed at this response's wire: a stream
-  // costs a locale to make, which per request showed in the CPU figures.
-  thread_local AppendBuf buf(nullptr);
-  thread_local std::ostream head(&buf);
-  buf.set_target(wire_);
-  write(head);
-  buf.set_target(nullptr);
+  // What HTTPResponse::write puts on a stream, appended to the wire
+  // without one: its ostream inserts (a sentry each) and int formatting
+  // through the locale cost more than the rest of the head.
+  AppendHead(*this, wire_);
 }
 
 std::ostream& BufferedResponse::send() {
@@ -168,8 +203,9 @@ void BufferedResponse::requireAuthentication(const std::string& realm) {
 void SendText(BufferedResponse& response,
               Poco::Net::HTTPResponse::HTTPStatus status,
               std::string_view body) {
+  static const std::string kPlainText = "text/plain; charset=utf-8";
   response.setStatusAndReason(status);
-  response.setContentType("text/plain; charset=utf-8");
+  response.setContentType(kPlainText);
   response.sendBuffer(body.data(), body.size());
 }
 

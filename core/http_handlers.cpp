@@ -212,16 +212,26 @@ void MetricsHandler::handleRequest(HTTPServerRequest& request,
   thread_local ScrapeReport report;
   thread_local ScrapeOptions scrape;
   thread_local std::vector<std::string> names;
+  // Field names and values made once, not as temporaries per scrape.
   static const std::string kEmpty;
+  static const std::string kTimeoutHeader =
+      "X-Prometheus-Scrape-Timeout-Seconds";
+  static const std::string kAccept = "Accept";
+  static const std::string kAcceptEncoding = "Accept-Encoding";
+  static const std::string kVary = "Vary";
+  static const std::string kVaryValue = "Accept, Accept-Encoding";
+  static const std::string kContentEncoding = "Content-Encoding";
+  static const std::string kGzip = "gzip";
+  static const std::string kTextType(kTextContentType);
+  static const std::string kOpenMetricsType(kOpenMetricsContentType);
   std::string_view out;
   bool scraped = false;
   try {
     std::shared_ptr<Exporter> current = exporter_->Get();
     scrape.deadline =
         Clock::now() +
-        ScrapeBudget(request.get("X-Prometheus-Scrape-Timeout-Seconds", kEmpty),
-                     options_);
-    scrape.format = NegotiateFormat(request.get("Accept", kEmpty));
+        ScrapeBudget(request.get(kTimeoutHeader, kEmpty), options_);
+    scrape.format = NegotiateFormat(request.get(kAccept, kEmpty));
     scrape.selected.clear();
     if (!gated.query().empty()) {
       names.clear();
@@ -238,17 +248,16 @@ void MetricsHandler::handleRequest(HTTPServerRequest& request,
       }
       scrape.selected = std::move(selected.value());
     }
-    response.setContentType(
-        std::string(scrape.format == ExpositionFormat::kOpenMetrics
-                        ? kOpenMetricsContentType
-                        : kTextContentType));
+    response.setContentType(scrape.format == ExpositionFormat::kOpenMetrics
+                                ? kOpenMetricsType
+                                : kTextType);
     body.clear();
     current->Scrape(scrape, &body, &report);
     scraped = true;
-    response.set("Vary", "Accept, Accept-Encoding");
-    if (AcceptsGzip(request.get("Accept-Encoding", kEmpty)) &&
+    response.set(kVary, kVaryValue);
+    if (AcceptsGzip(request.get(kAcceptEncoding, kEmpty)) &&
         GzipCompress(body, &compressed)) {
-      response.set("Content-Encoding", "gzip");
+      response.set(kContentEncoding, kGzip);
       out = compressed;
     } else {
       out = body;
@@ -256,8 +265,8 @@ void MetricsHandler::handleRequest(HTTPServerRequest& request,
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "request failed",
         {{"path", gated.path()}, {"error", e.what()}});
-    response.erase("Vary");
-    response.erase("Content-Encoding");
+    response.erase(kVary);
+    response.erase(kContentEncoding);
     response.setStatusAndReason(HTTPResponse::HTTP_INTERNAL_SERVER_ERROR);
     response.setContentType("text/plain; charset=utf-8");
     out = "internal error\n";

@@ -1,15 +1,45 @@
 #include "metric_set.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <limits>
 
 namespace sysmetrics {
 namespace {
 
-bool IsNameStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+// Character classes of metric and label names, by table: names are checked
+// on every family and every label of every scrape.
+constexpr std::uint8_t kStart = 1;  // [a-zA-Z_]
+constexpr std::uint8_t kChar = 2;   // [a-zA-Z0-9_]
+constexpr std::uint8_t kColon = 4;  // ':'
+constexpr auto kNameClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (alpha || c == '_') t[c] = kStart | kChar;
+    if (c >= '0' && c <= '9') t[c] = kChar;
+  }
+  t[':'] = kColon;
+  return t;
+}();
+
+std::uint8_t NameClass(char c) {
+  return kNameClass[static_cast<unsigned char>(c)];
 }
-bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
+
+// Length of the leading run of ASCII bytes in s, eight at a time: help and
+// label values are nearly always ASCII, and then need no sequence checks.
+std::size_t AsciiPrefix(std::string_view s) {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if ((word & 0x8080808080808080ULL) != 0) break;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
 
 // Length of the valid UTF-8 sequence at s[i], or 0 if invalid (RFC 3629:
 // no overlongs, no surrogates, nothing above U+10FFFF).
@@ -91,19 +121,23 @@ std::string_view MetricTypeName(MetricType type) {
 }
 
 bool IsValidMetricName(std::string_view name) {
-  if (name.empty() || !(IsNameStart(name[0]) || name[0] == ':')) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return IsNameChar(c) || c == ':'; });
+  if (name.empty() || (NameClass(name[0]) & (kStart | kColon)) == 0) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (NameClass(c) & (kChar | kColon)) != 0;
+  });
 }
 
 bool IsValidLabelName(std::string_view name) {
-  if (name.empty() || !IsNameStart(name[0])) return false;
+  if (name.empty() || (NameClass(name[0]) & kStart) == 0) return false;
   if (name.size() >= 2 && name[0] == '_' && name[1] == '_') return false;
-  return std::all_of(name.begin(), name.end(), IsNameChar);
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (NameClass(c) & kChar) != 0; });
 }
 
 bool IsValidUtf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
+  for (std::size_t i = AsciiPrefix(text); i < text.size();) {
     const std::size_t n = Utf8SequenceLength(text, i);
     if (n == 0) return false;
     i += n;
@@ -114,7 +148,7 @@ bool IsValidUtf8(std::string_view text) {
 bool AppendRepairedUtf8(std::string& out, std::string_view text) {
   bool repaired = false;
   std::size_t run = 0;  // start of the current valid run
-  std::size_t i = 0;
+  std::size_t i = AsciiPrefix(text);
   while (i < text.size()) {
     const std::size_t n = Utf8SequenceLength(text, i);
     if (n != 0) {

@@ -43,6 +43,25 @@ TEST_CASE("UTF-8 validation and repair") {
   CHECK(out == "ok");
 }
 
+// ASCII is skipped eight bytes at a time: a bad byte at every position
+// around those words is still found and replaced.
+TEST_CASE("UTF-8 repair finds a bad byte anywhere in a long value") {
+  std::size_t checked = 0;
+  for (std::size_t pos = 0; pos < 20; ++pos) {
+    std::string text(20, 'x');
+    text[pos] = '\xFF';
+    CHECK_FALSE(IsValidUtf8(text));
+    std::string out;
+    CHECK(AppendRepairedUtf8(out, text));
+    std::string want(20, 'x');
+    want.replace(pos, 1, "\xEF\xBF\xBD");
+    CHECK(out == want);
+    ++checked;
+  }
+  CHECK(checked == 20);
+  CHECK(IsValidUtf8(std::string(17, 'a') + "\xC3\xA9"));
+}
+
 TEST_CASE("invalid families and samples are refused with a reason") {
   MetricSet set;
   Status s = set.BeginFamily("bad-name", "", MetricType::kGauge);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace sysmetrics {
 
@@ -16,32 +18,84 @@ void AppendValue(std::string& out, double v) {
     return;
   }
   char buf[32];
+  // Most values are whole numbers (counters, byte and page counts), and
+  // printing them as integers costs a fraction of the shortest-round-trip
+  // search to_chars(double) does. The result must be what that would print:
+  // below 2^53 every integer is exact, so its shortest form has the
+  // integer's significant digits, and to_chars picks the shorter of fixed
+  // ("1000") and scientific ("1e+03"), fixed on a tie. -0 keeps its sign
+  // through to_chars(double).
+  constexpr double kExactBelow = 9007199254740992.0;  // 2^53
+  if (std::fabs(v) < kExactBelow && v == std::trunc(v) &&
+      !(v == 0 && std::signbit(v))) {
+    const auto n = static_cast<std::int64_t>(v);
+    const auto r = std::to_chars(buf, buf + sizeof buf, n);
+    const char* digits = n < 0 ? buf + 1 : buf;
+    const auto fixed = static_cast<std::size_t>(r.ptr - digits);
+    std::size_t significant = fixed;
+    while (significant > 1 && digits[significant - 1] == '0') --significant;
+    // d[.ddd]e+XX: the exponent (fixed - 1 < 16) always takes two digits.
+    const std::size_t scientific = significant + (significant > 1 ? 1 : 0) + 4;
+    if (fixed <= scientific) {
+      out.append(buf, r.ptr);
+      return;
+    }
+  }
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
 }
 
-void AppendEscapedHelp(std::string& out, std::string_view help) {
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < help.size(); ++i) {
-    const char c = help[i];
-    if (c != '\\' && c != '\n') continue;
-    out.append(help.substr(run, i - run));
-    out.append(c == '\\' ? "\\\\" : "\\n");
-    run = i + 1;
-  }
-  out.append(help.substr(run));
+namespace {
+
+// Whether any byte of word is c (the classic has-zero-byte test on
+// word ^ c...c; exact, no false positives).
+bool HasByte(std::uint64_t word, unsigned char c) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t x = word ^ (kOnes * c);
+  return ((x - kOnes) & ~x & kHigh) != 0;
 }
 
-void AppendEscapedLabelValue(std::string& out, std::string_view value) {
+// Index of the first byte of s at or after from that needs escaping ('\\',
+// '\n', and '"' when quote is set), or s.size(). Help and label values are
+// scanned on every scrape and seldom hold one: eight bytes at a time.
+std::size_t FindEscape(std::string_view s, std::size_t from, bool quote) {
+  std::size_t i = from;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if (HasByte(word, '\\') || HasByte(word, '\n') ||
+        (quote && HasByte(word, '"'))) {
+      break;
+    }
+  }
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '\\' || c == '\n' || (quote && c == '"')) return i;
+  }
+  return s.size();
+}
+
+void AppendEscaped(std::string& out, std::string_view text, bool quote) {
   std::size_t run = 0;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c != '\\' && c != '\n' && c != '"') continue;
-    out.append(value.substr(run, i - run));
+  for (std::size_t i = FindEscape(text, 0, quote); i < text.size();
+       i = FindEscape(text, run, quote)) {
+    const char c = text[i];
+    out.append(text.substr(run, i - run));
     out.append(c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\\"");
     run = i + 1;
   }
-  out.append(value.substr(run));
+  out.append(text.substr(run));
+}
+
+}  // namespace
+
+void AppendEscapedHelp(std::string& out, std::string_view help) {
+  AppendEscaped(out, help, /*quote=*/false);
+}
+
+void AppendEscapedLabelValue(std::string& out, std::string_view value) {
+  AppendEscaped(out, value, /*quote=*/true);
 }
 
 namespace {
@@ -81,15 +135,7 @@ bool AnySample(const MetricSet& set, const MetricSet::Family& family) {
 
 // OpenMetrics HELP: \\, \n and \" escaped.
 void AppendOpenMetricsHelp(std::string& out, std::string_view help) {
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < help.size(); ++i) {
-    const char c = help[i];
-    if (c != '\\' && c != '\n' && c != '"') continue;
-    out.append(help.substr(run, i - run));
-    out.append(c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\\"");
-    run = i + 1;
-  }
-  out.append(help.substr(run));
+  AppendEscaped(out, help, /*quote=*/true);
 }
 
 std::string_view OpenMetricsTypeName(MetricType type) {

@@ -2,11 +2,15 @@
 
 #include <doctest/doctest.h>
 
+#include <charconv>
 #include <clocale>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace sysmetrics {
 namespace {
@@ -33,6 +37,43 @@ TEST_CASE("values print as the shortest text that reads back the same") {
   }
 }
 
+// The whole-number shortcut must print what to_chars(double) prints, fixed
+// or scientific, at every length and sign.
+TEST_CASE("whole numbers print exactly as the general path does") {
+  const auto general = [](double v) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+  };
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                9007199254740991.0,
+                                -9007199254740991.0,
+                                9007199254740992.0,
+                                4503599627370496.5};
+  double p = 1;
+  for (int exponent = 0; exponent < 17; ++exponent, p *= 10) {
+    for (const double m : {1.0, 2.0, 9.0, 10.0, 11.0, 99.0, 100.0, 101.0, 120.0,
+                           1234.0, 100000.0, 123000.0}) {
+      values.push_back(p * m);
+      values.push_back(p * m + 1);
+      values.push_back(p * m - 1);
+    }
+  }
+  for (std::uint64_t x = 1; x < 9007199254740992ULL; x = x * 3 + 7) {
+    values.push_back(static_cast<double>(x));
+  }
+  for (int i = -2000; i <= 2000; ++i) values.push_back(i * 1000.0);
+  std::size_t checked = 0;
+  for (const double v : values) {
+    for (const double s : {v, -v}) {
+      CHECK_MESSAGE(Value(s) == general(s), general(s));
+      ++checked;
+    }
+  }
+  CHECK(checked == 2 * values.size());
+}
+
 TEST_CASE("output does not depend on the process locale") {
   // de_DE uses ',' as decimal separator; if no such locale is installed,
   // setlocale fails and the check still runs under "C".
@@ -49,6 +90,42 @@ TEST_CASE("HELP escapes backslash and newline only") {
   std::string s;
   AppendEscapedHelp(s, "a\\b\nc\"d");
   CHECK(s == "a\\\\b\\nc\"d");
+}
+
+// Values are scanned eight bytes at a time: a character to escape at any
+// position around those words is still found, next to the others.
+TEST_CASE("escapes are found at every position of a long value") {
+  const auto reference = [](std::string_view text, bool quote) {
+    std::string out;
+    for (const char c : text) {
+      if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '"' && quote) {
+        out += "\\\"";
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  };
+  std::size_t checked = 0;
+  for (std::size_t pos = 0; pos < 20; ++pos) {
+    for (const char special : {'\\', '\n', '"'}) {
+      std::string text(20, 'x');
+      text[pos] = special;
+      text[19 - pos] = '\n';
+      std::string help;
+      AppendEscapedHelp(help, text);
+      CHECK(help == reference(text, false));
+      std::string value;
+      AppendEscapedLabelValue(value, text);
+      CHECK(value == reference(text, true));
+      ++checked;
+    }
+  }
+  CHECK(checked == 60);
 }
 
 TEST_CASE("label values escape backslash, quote and newline") {

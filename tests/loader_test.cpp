@@ -114,6 +114,24 @@ std::unique_ptr<Collector> MakeCollector(
   return c.take();
 }
 
+// The textfile collector reading the .prom files in directory.
+std::unique_ptr<Collector> MakeTextfile(const std::string& directory) {
+  auto textfile = LoadPlugin(SYSMETRICS_PLUGIN_BUILD_DIR "/textfile.so");
+  if (!textfile.ok()) throw std::runtime_error(textfile.error());
+  CollectorConfig cc;
+  RawOption dirs;
+  dirs.key = "directories";
+  dirs.kind = RawOption::Kind::kStringList;
+  dirs.value.type = OptionType::kStringList;
+  dirs.value.list = {directory};
+  cc.options.push_back(dirs);
+  auto options = ResolveOptions(textfile.value()->info(), cc);
+  if (!options.ok()) throw std::runtime_error(options.error());
+  auto c = Collector::Create(textfile.value(), options.take(), {});
+  if (!c.ok()) throw std::runtime_error(c.error());
+  return c.take();
+}
+
 std::string Scrape(Exporter& e, ScrapeReport* report,
                    std::chrono::milliseconds budget = std::chrono::seconds(2)) {
   std::string out;
@@ -402,22 +420,9 @@ TEST_CASE(
   std::ofstream(dir.File("prom/x.prom"))
       << "# TYPE thirdparty_flaky_value gauge\nthirdparty_flaky_value 999\n"
          "# TYPE own_value gauge\nown_value 7\n";
-  auto textfile = LoadPlugin(SYSMETRICS_PLUGIN_BUILD_DIR "/textfile.so");
-  REQUIRE(textfile.ok());
-  CollectorConfig cc;
-  RawOption dirs;
-  dirs.key = "directories";
-  dirs.kind = RawOption::Kind::kStringList;
-  dirs.value.type = OptionType::kStringList;
-  dirs.value.list = {dir.File("prom")};
-  cc.options.push_back(dirs);
-  auto options = ResolveOptions(textfile.value()->info(), cc);
-  REQUIRE(options.ok());
-  auto tc = Collector::Create(textfile.value(), options.take(), {});
-  REQUIRE(tc.ok());
   std::vector<std::unique_ptr<Collector>> cs;
   cs.push_back(MakeCollector("flaky"));
-  cs.push_back(tc.take());
+  cs.push_back(MakeTextfile(dir.File("prom")));
   Exporter e(std::move(cs));
   for (int i = 1; i <= 4; ++i) {
     CAPTURE(i);
@@ -437,6 +442,34 @@ TEST_CASE(
                   "collector=textfile "
                   "family=thirdparty_flaky_value")
             .size() == 4);
+}
+
+// Each scrape decides clashes for its own names: a thread reuses the last
+// scrape's answer only for the same names, so a name that starts or stops
+// clashing between scrapes is decided afresh.
+TEST_CASE("a family that starts and stops clashing is dropped only then") {
+  LogCapture log;
+  TempDir dir;
+  std::filesystem::create_directory(dir.File("prom"));
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(MakeCollector("flaky"));
+  cs.push_back(MakeTextfile(dir.File("prom")));
+  Exporter e(std::move(cs));
+  // flaky's family in the middle scrapes (refused whether flaky succeeds
+  // or not); the same number of families, of the same type, every time.
+  const char* const names[] = {"own_value", "thirdparty_flaky_value",
+                               "thirdparty_flaky_value", "own_value"};
+  for (const char* name : names) {
+    CAPTURE(name);
+    std::ofstream(dir.File("prom/x.prom")) << "# TYPE " << name << " gauge\n"
+                                           << name << " 999\n";
+    ScrapeReport report;
+    const std::string out = Scrape(e, &report);
+    CHECK(ExpositionProblems(out).empty());
+    CHECK(Contains(out, std::string(name) + " 999\n") ==
+          (std::string_view(name) == "own_value"));
+  }
+  CHECK(LinesWith(log.text(), "metric family dropped").size() == 2);
 }
 
 TEST_CASE("a slow collector misses its deadline and is not started twice") {

@@ -4,6 +4,9 @@
 // they assert nothing. Run: build/tests/bench/sysmetrics_bench
 // The "per_series" counters give the time per exported series, the figure
 // that must stay flat as machines grow.
+#include <Poco/AutoPtr.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SocketAddress.h>
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -17,6 +20,9 @@
 #include "exporter.hpp"
 #include "fixtures.hpp"
 #include "gzip.hpp"
+#include "http_exchange.hpp"
+#include "http_handlers.hpp"
+#include "http_request.hpp"
 #include "log.hpp"
 #include "meminfo.hpp"
 #include "metric_set.hpp"
@@ -170,6 +176,7 @@ BENCHMARK(BM_Gzip)->Arg(100)->Arg(1000);
 // (without HTTP): read, parse, emit, merge, serialize.
 void BM_Collection(benchmark::State& state) {
   const bool large = state.range(0) != 0;
+  const bool run_inline = state.range(1) != 0;
   const std::string root =
       std::filesystem::temp_directory_path() /
       ("sysmetrics-bench-" + std::to_string(getpid()) + (large ? "-l" : "-s"));
@@ -180,6 +187,9 @@ void BM_Collection(benchmark::State& state) {
   }
   CollectorSettings settings;
   settings.procfs_root = root;
+  // The daemon's default (inline_nonblocking): these plugins then run on
+  // the scraping thread.
+  settings.run_inline = run_inline;
   std::vector<std::unique_ptr<Collector>> collectors;
   for (const char* name : {"cpu", "disk", "memory", "network"}) {
     auto plugin =
@@ -220,11 +230,63 @@ void BM_Collection(benchmark::State& state) {
   std::filesystem::remove_all(root);
 }
 BENCHMARK(BM_Collection)
-    ->ArgName("large")
-    ->Arg(0)
-    ->Arg(1)
+    ->ArgNames({"large", "inline"})
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->Args({0, 1})
+    ->Args({1, 1})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+
+// One request through the HTTP edge without a socket, as the server runs
+// it: Poco reads the head a Prometheus scrape sends (GatedRequest), the
+// router picks a handler, which answers through BufferedResponse into the
+// wire buffer. The per-request cost the edge adds to every scrape: for
+// /health, and for /metrics of an exporter without collectors (only the
+// host's own families, so the scrape itself costs little).
+void BM_Exchange(benchmark::State& state) {
+  const bool metrics = state.range(0) != 0;
+  const std::string text =
+      std::string("GET ") + (metrics ? "/metrics" : "/health") +
+      " HTTP/1.1\r\nHost: 127.0.0.1:9101\r\n"
+      "User-Agent: Prometheus/2.48.0\r\n"
+      "Accept: application/openmetrics-text;version=1.0.0,application/"
+      "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,"
+      "*/*;q=0.1\r\nAccept-Encoding: identity\r\n"
+      "X-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n";
+  HttpRequestHead head;
+  const ParseOutcome parsed = ParseRequestHead(text, &head);
+  if (parsed.status != ParseStatus::kComplete) {
+    state.SkipWithError("the gate refused the request");
+    return;
+  }
+  const std::string_view gated =
+      std::string_view(text).substr(0, parsed.consumed);
+  const Poco::Net::SocketAddress address("127.0.0.1", 9101);
+  const std::string peer = "127.0.0.1:40000";
+  const Poco::Net::HTTPServerParams::Ptr params =
+      Poco::makeAuto<Poco::Net::HTTPServerParams>();
+  ExporterHolder exporter;
+  exporter.Set(
+      std::make_shared<Exporter>(std::vector<std::unique_ptr<Collector>>{}));
+  Router router(RouteOptions{}, &exporter);
+  std::string wire;
+  for (auto _ : state) {
+    wire.clear();
+    GatedRequest request(address, peer, address, *params, false);
+    if (!request.Read(gated).ok()) {
+      state.SkipWithError("Poco refused the request");
+      return;
+    }
+    BufferedResponse response(&wire, true, request.head_only());
+    request.set_response(&response);
+    router.Route(request)->handleRequest(request, response);
+    request.set_response(nullptr);
+    benchmark::DoNotOptimize(wire.data());
+  }
+  state.SetLabel(std::to_string(wire.size()) + " bytes out");
+}
+BENCHMARK(BM_Exchange)->ArgName("metrics")->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace sysmetrics::bench
