@@ -5,9 +5,8 @@
 // HTTPRequest::read from a request head the gate (http_request.hpp) has
 // already received whole and checked, so reading it never waits on a
 // socket. BufferedResponse is a Poco::Net::HTTPServerResponse that
-// writes the status line, the headers (as HTTPResponse::write does, see
-// AppendHead) and the body into a string the server then sends without
-// blocking. Both are used by
+// writes the status line, the headers (HTTPResponse::write) and the body
+// into a string the server then sends without blocking. Both are used by
 // one thread at a time: the one that owns the connection.
 #pragma once
 
@@ -150,12 +149,6 @@ inline void ReleaseIfLarge(std::string& buf) {
 
 // "Date:" wants an HTTP date; formatted once a second per thread.
 std::string_view HttpDate();
-// The same, as a string this thread keeps (valid until its next call).
-const std::string& HttpDateString();
-
-// Appends response's head as HTTPResponse::write would write it: the status
-// line, each field as "Name: value", and the empty line.
-void AppendHead(const Poco::Net::HTTPResponse& response, std::string* out);
 
 // A short plain-text response ("404 not found\n" and the like).
 void SendText(BufferedResponse& response,
