@@ -3,6 +3,7 @@
 #include <Poco/AutoPtr.h>
 #include <Poco/Exception.h>
 #include <Poco/NObserver.h>
+#include <Poco/Net/DatagramSocket.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -213,16 +214,28 @@ struct HttpServer::Impl final : ConnectionEvents {
   std::int64_t next_sweep = 0;     // reactor thread's
   std::int64_t accept_resume = 0;  // when to watch the listener again
 
-  // Every open connection, owned here; the reactor's observers and the
-  // worker queue hold the raw pointer, valid until Close() takes it out of
-  // this map. conns_mu also makes a worker's hand-back (state and
-  // registration) one step for the reactor thread's sweep and eviction,
-  // which pick their victims under it.
+  // Every open connection, owned here; the reactor's observers, the worker
+  // queue and the returned queue hold the raw pointer, valid until Close()
+  // takes it out of this map.
   std::mutex conns_mu;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> conns;
   std::atomic<int> connections{0};
   std::atomic<int> in_flight{0};  // worker jobs queued or running
   std::atomic<int> verifying{0};  // of those, password checks (bcrypt)
+
+  // Connections workers hand back, for the reactor thread to arm, and the
+  // socket pair that wakes it for them: loopback datagrams, each socket
+  // connected to the other, so no other process can send to the receiver.
+  struct Returned {
+    Connection* connection;
+    ConnState state;
+    Interest want;
+    std::int64_t deadline;
+  };
+  std::mutex returned_mu;
+  std::vector<Returned> returned;
+  Poco::Net::DatagramSocket wake_rx;
+  Poco::Net::DatagramSocket wake_tx;
 
   std::mutex web_mu;
   std::shared_ptr<const WebSecurity> web_current;  // swapped on reload
@@ -244,11 +257,8 @@ struct HttpServer::Impl final : ConnectionEvents {
   using WriteObserver =
       Poco::NObserver<Connection, Poco::Net::WritableNotification>;
 
-  // Makes the reactor watch c for want, and nothing else. Called by c's
-  // owner, or by a worker handing c back under conns_mu. c->watching is
-  // set first: once registered, c may be dispatched, and closed, on the
-  // reactor thread before addEventHandler even returns here. False if the
-  // reactor refused (c is then unwatched).
+  // Makes the reactor watch c for want, and nothing else. On the reactor
+  // thread. False if the reactor refused (c is then unwatched).
   bool Watch(Connection* c, Interest want) {
     if (c->watching == want) return true;
     Unwatch(c);
@@ -270,10 +280,7 @@ struct HttpServer::Impl final : ConnectionEvents {
     }
   }
 
-  // Only on the reactor thread, or for an unwatched connection: a worker
-  // removing an observer while it holds conns_mu would wait for that
-  // observer's mutex, which the reactor holds while it runs the observer's
-  // callback, and that callback may wait for conns_mu (Close).
+  // Only on the reactor thread, or for an unwatched connection.
   void Unwatch(Connection* c) {
     assert(c->watching == Interest::kNone || OnReactorThread());
     const Interest was = std::exchange(c->watching, Interest::kNone);
@@ -291,21 +298,28 @@ struct HttpServer::Impl final : ConnectionEvents {
   }
 
   // Hands c to the reactor to wait in state for want, until deadline; the
-  // caller must not touch it afterwards. On a worker, conns_mu makes the
-  // state change and the registration one step, so the reactor thread's
-  // sweep and eviction (which close waiting connections) never see a
-  // connection that is waiting but not yet registered, nor close one a
-  // worker is still handing back.
+  // caller must not touch it afterwards. Only the reactor thread registers
+  // connections and moves them into a waiting state: a worker queues c
+  // for it (Returned) and wakes it. So the reactor's sweep and eviction,
+  // which close waiting connections, never meet one a worker still holds,
+  // and every change to the reactor's tables happens on its own thread.
   void Arm(Connection* c, ConnState state, Interest want,
            std::int64_t deadline) {
-    std::unique_lock<std::mutex> lock;
-    if (!OnReactorThread()) lock = std::unique_lock(conns_mu);
+    if (!OnReactorThread()) {
+      bool wake = false;
+      {
+        std::lock_guard lock(returned_mu);
+        wake = returned.empty();  // else a wake-up is on its way
+        returned.push_back({c, state, want, deadline});
+      }
+      if (wake) Wake();
+      return;
+    }
     // Draining: a connection handed back to wait for another request (or
     // to linger) after BeginDrain looked at every connection would stay
     // open until its keep-alive timeout and hold up shutdown.
     if (stopping.load() &&
         (state == ConnState::kReading || state == ConnState::kLingering)) {
-      if (lock.owns_lock()) lock.unlock();
       Close(c);
       return;
     }
@@ -324,14 +338,43 @@ struct HttpServer::Impl final : ConnectionEvents {
     }
   }
 
-  // Closes c: by its owner, or by the reactor thread for a waiting one.
-  // Under conns_mu, so that a worker handing c back (Arm) has finished
-  // registering it before the reactor thread looks at c->watching.
+  // Wakes the reactor thread to arm the connections workers handed back.
+  void Wake() {
+    try {
+      const char one = 1;
+      wake_tx.sendBytes(&one, 1);
+    } catch (const Poco::Exception&) {
+      // EAGAIN: the socket is full of wake-ups already.
+    }
+  }
+
+  // The reactor thread's side of Wake: drains the wake-ups first, so that
+  // one sent after the queue is taken is not lost, then arms the queue.
+  void OnWake(const Poco::AutoPtr<Poco::Net::ReadableNotification>&) {
+    char buf[64];
+    try {
+      while (wake_rx.receiveBytes(buf, sizeof buf) > 0) {
+      }
+    } catch (const Poco::Exception&) {
+      // Nothing left to read.
+    }
+    std::vector<Returned> batch;
+    {
+      std::lock_guard lock(returned_mu);
+      batch.swap(returned);
+    }
+    for (const Returned& r : batch) {
+      Arm(r.connection, r.state, r.want, r.deadline);
+    }
+  }
+  using WakeObserver = Poco::NObserver<Impl, Poco::Net::ReadableNotification>;
+
+  // Closes c: by its owner (a waiting connection's is the reactor thread).
   void Close(Connection* c) {
+    Unwatch(c);
     std::unique_ptr<Connection> owned;
     {
       std::lock_guard lock(conns_mu);
-      Unwatch(c);
       auto node = conns.extract(c);
       if (!node.empty()) owned = std::move(node.mapped());
     }
@@ -1023,6 +1066,16 @@ Result<std::string> HttpServer::Start() {
     // but is not yet back in the pool when the next scrape needs one.
     s.workers.Start("scrape", 2 * std::max(1, s.options.max_requests) + 1);
     s.server_address = s.listener.address();
+    const Poco::Net::SocketAddress loopback("127.0.0.1", 0);
+    s.wake_rx.bind(loopback);
+    s.wake_tx.bind(loopback);
+    s.wake_rx.connect(s.wake_tx.address());
+    s.wake_tx.connect(s.wake_rx.address());
+    for (Poco::Net::DatagramSocket* w : {&s.wake_rx, &s.wake_tx}) {
+      w->setBlocking(false);
+      ::fcntl(w->impl()->sockfd(), F_SETFD, FD_CLOEXEC);
+    }
+    s.reactor.addEventHandler(s.wake_rx, Impl::WakeObserver(s, &Impl::OnWake));
     s.reactor.addEventHandler(s.listener,
                               Impl::AcceptObserver(s, &Impl::OnAcceptable));
     s.listening = true;
