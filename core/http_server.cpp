@@ -65,13 +65,16 @@ std::int64_t ToNs(milliseconds d) {
 
 // Who may touch a connection: the reactor thread while it waits for the
 // socket (kReading, kWriting, kLingering), or the one thread serving its
-// request (kBusy). Ownership passes with the state; the owner hands it on
-// as its last act.
-enum class ConnState { kReading, kBusy, kWriting, kLingering };
+// request (kBusy, kParked). Ownership passes with the state; the owner
+// hands it on as its last act. kParked: busy, and the reactor has dropped
+// the read registration a worker's connection keeps (an event came while
+// the worker had it), so the worker must hand it back through the queue.
+enum class ConnState { kReading, kBusy, kWriting, kLingering, kParked };
 // Which readiness a connection waits for in the reactor. Exactly one
 // observer at a time: Poco's PollSet is level-triggered, so a connection
-// must not be watched for what it does not wait for (a readable socket
-// whose request is on a worker would make the loop spin).
+// must not be watched for what it does not wait for. The one exception is
+// bounded: a connection keeps its read registration while a worker has it,
+// and the first event in that time parks it (kParked), unwatched.
 enum class Interest { kNone, kRead, kWrite };
 
 // After a response that closes the connection, the client's unread bytes
@@ -145,6 +148,9 @@ struct Connection {
   // hands the connection to the reactor, read by the reactor thread.
   std::int64_t waiting_since = 0;
   std::size_t lingered = 0;  // bytes dropped while lingering
+  // Set by the reactor when it hands c to a worker: c is still watched for
+  // reading, so a worker done with it can hand it back by its state alone.
+  bool read_kept = false;
   // When a connection with no request pending closes: the I/O timeout
   // after accepting (a TLS handshake included), the keep-alive timeout
   // after a response. Fixed when set, so bytes that carry no request (TLS
@@ -231,6 +237,7 @@ struct HttpServer::Impl final : ConnectionEvents {
     ConnState state;
     Interest want;
     std::int64_t deadline;
+    bool close;  // close it instead
   };
   std::mutex returned_mu;
   std::vector<Returned> returned;
@@ -306,13 +313,19 @@ struct HttpServer::Impl final : ConnectionEvents {
   void Arm(Connection* c, ConnState state, Interest want,
            std::int64_t deadline) {
     if (!OnReactorThread()) {
-      bool wake = false;
-      {
-        std::lock_guard lock(returned_mu);
-        wake = returned.empty();  // else a wake-up is on its way
-        returned.push_back({c, state, want, deadline});
+      // Kept for reading and wanted for reading: publishing the state is
+      // the whole hand-back, unless the reactor parked c meanwhile. (A
+      // drain that began meanwhile closes it at the reactor's next tick.)
+      if (want == Interest::kRead && c->read_kept && !stopping.load()) {
+        c->deadline.store(deadline, std::memory_order_relaxed);
+        c->waiting_since = NowNs();
+        ConnState busy = ConnState::kBusy;
+        if (c->state.compare_exchange_strong(busy, state,
+                                             std::memory_order_acq_rel)) {
+          return;
+        }
       }
-      if (wake) Wake();
+      Return({c, state, want, deadline, /*close=*/false});
       return;
     }
     // Draining: a connection handed back to wait for another request (or
@@ -335,6 +348,27 @@ struct HttpServer::Impl final : ConnectionEvents {
       // Cannot happen short of memory; the sweep closes it at its deadline.
       Log(LogLevel::kDebug, "connection left to its deadline",
           {{"client", c->peer}});
+    }
+  }
+
+  // Queues c for the reactor thread (to arm, or to close) and wakes it.
+  void Return(const Returned& r) {
+    bool wake = false;
+    {
+      std::lock_guard lock(returned_mu);
+      wake = returned.empty();  // else a wake-up is on its way
+      returned.push_back(r);
+    }
+    if (wake) Wake();
+  }
+
+  // Closes c from its owner: at once on the reactor thread; from a worker
+  // through the reactor thread, which may still watch it.
+  void Release(Connection* c) {
+    if (OnReactorThread()) {
+      Close(c);
+    } else {
+      Return({c, ConnState::kBusy, Interest::kNone, 0, /*close=*/true});
     }
   }
 
@@ -364,7 +398,11 @@ struct HttpServer::Impl final : ConnectionEvents {
       batch.swap(returned);
     }
     for (const Returned& r : batch) {
-      Arm(r.connection, r.state, r.want, r.deadline);
+      if (r.close) {
+        Close(r.connection);
+      } else {
+        Arm(r.connection, r.state, r.want, r.deadline);
+      }
     }
   }
   using WakeObserver = Poco::NObserver<Impl, Poco::Net::ReadableNotification>;
@@ -387,7 +425,13 @@ struct HttpServer::Impl final : ConnectionEvents {
   // Every pass of the reactor loop: begin the drain once asked, and close
   // connections past their deadlines every kSweepInterval.
   void Tick() {
-    if (stopping.load() && !listener_closed.load()) BeginDrain();
+    if (stopping.load()) {
+      if (listener_closed.load()) {
+        CloseIdle();
+      } else {
+        BeginDrain();
+      }
+    }
     const std::int64_t now = NowNs();
     if (accept_resume != 0 && now >= accept_resume && !stopping.load()) {
       ResumeAccepting();
@@ -559,7 +603,8 @@ struct HttpServer::Impl final : ConnectionEvents {
     {
       std::lock_guard lock(conns_mu);
       for (const auto& [c, owned] : conns) {
-        if (c->state.load(std::memory_order_acquire) == ConnState::kBusy) {
+        const ConnState state = c->state.load(std::memory_order_acquire);
+        if (state == ConnState::kBusy || state == ConnState::kParked) {
           continue;
         }
         if (c->deadline.load(std::memory_order_relaxed) <= now) {
@@ -583,8 +628,15 @@ struct HttpServer::Impl final : ConnectionEvents {
     StopListening();
     accept_resume = 0;
     listener.close();
-    // Idle connections and half-sent requests are not in flight: close
-    // them now. A connection with a worker closes after its response.
+    CloseIdle();
+    listener_closed.store(true);
+  }
+
+  // Idle connections and half-sent requests are not in flight: a drain
+  // closes them at once, and at every tick after, for a connection a
+  // worker handed back just as the drain began. A connection with a worker
+  // closes after its response.
+  void CloseIdle() {
     std::vector<Connection*> waiting;
     {
       std::lock_guard lock(conns_mu);
@@ -596,10 +648,18 @@ struct HttpServer::Impl final : ConnectionEvents {
       }
     }
     for (Connection* c : waiting) Close(c);
-    listener_closed.store(true);
   }
 
   void OnEvent(Connection* c) {
+    ConnState busy = ConnState::kBusy;
+    if (c->state.compare_exchange_strong(busy, ConnState::kParked,
+                                         std::memory_order_acq_rel)) {
+      // A worker has c, and the client sent more (or closed) meanwhile:
+      // stop watching, or the loop would spin; the worker hands c back.
+      Unwatch(c);
+      return;
+    }
+    if (busy == ConnState::kParked) return;  // unwatched: cannot happen
     if (c->state.load(std::memory_order_acquire) == ConnState::kLingering) {
       char buf[16 * 1024];
       std::size_t this_event = 0;
@@ -668,7 +728,7 @@ struct HttpServer::Impl final : ConnectionEvents {
       const ParseOutcome parsed = ParseRequestHead(c->in, &head);
       if (parsed.status == ParseStatus::kIncomplete) {
         if (stopping.load()) {
-          Close(c);
+          Release(c);
           return;
         }
         std::int64_t deadline = 0;
@@ -835,13 +895,13 @@ struct HttpServer::Impl final : ConnectionEvents {
   // whatever the client still sends until it closes or kLinger passes.
   void Linger(Connection* c) {
     if (stopping.load()) {
-      Close(c);
+      Release(c);
       return;
     }
     try {
       c->socket.shutdownSend();
     } catch (const Poco::Exception&) {
-      Close(c);  // the peer is gone
+      Release(c);  // the peer is gone
       return;
     }
     Arm(c, ConnState::kLingering, Interest::kRead, NowNs() + ToNs(kLinger));
@@ -941,10 +1001,16 @@ struct HttpServer::Impl final : ConnectionEvents {
   // Queues c for a worker (the in-flight limit bounds how many run).
   // False if no thread could start.
   bool Dispatch(Connection* c) {
-    // Not watched while a worker has it: the socket stays readable if the
-    // client sends more, and the level-triggered reactor would spin.
-    Unwatch(c);
-    c->state.store(ConnState::kBusy, std::memory_order_release);
+    if (OnReactorThread()) {
+      // Only a read registration stays while a worker has c (a writable
+      // socket is almost always writable: the loop would spin); the first
+      // read event in that time parks c (OnEvent).
+      if (c->watching != Interest::kRead) Unwatch(c);
+      c->read_kept = c->watching == Interest::kRead;
+      c->state.store(ConnState::kBusy, std::memory_order_release);
+    }
+    // On a worker (a request buffered behind the last), c is already busy
+    // or parked, and stays so.
     std::string error;
     if (workers.Submit(c, in_flight.load(), &error)) return true;
     // c stays kBusy: the caller, maybe a worker, answers it 503 and hands
