@@ -112,12 +112,9 @@ class ConnectionEvents {
 // its transport and the request it is serving. Owned by the server's map;
 // the reactor's observers point at it only while it is watched.
 struct Connection {
-  Connection(ConnectionEvents* events, Poco::Net::StreamSocket sock,
+  Connection(ConnectionEvents* events, const Poco::Net::StreamSocket& sock,
              const Poco::Net::SocketAddress& from)
-      : owner(events),
-        socket(std::move(sock)),
-        client(from),
-        peer(from.toString()) {}
+      : owner(events), socket(sock), client(from), peer(from.toString()) {}
 
   // Poco observer callbacks: both mean "the socket may have moved".
   void OnReadable(const Poco::AutoPtr<Poco::Net::ReadableNotification>&) {
@@ -650,7 +647,7 @@ struct HttpServer::Impl final : ConnectionEvents {
     for (Connection* c : waiting) Close(c);
   }
 
-  void OnEvent(Connection* c) {
+  void OnEvent(Connection* c) override {
     ConnState busy = ConnState::kBusy;
     if (c->state.compare_exchange_strong(busy, ConnState::kParked,
                                          std::memory_order_acq_rel)) {

@@ -49,8 +49,8 @@ std::string OpenSslErrors() {
 // a broken connection; those become kFailed with its message.
 class TlsTransport : public Transport {
  public:
-  explicit TlsTransport(Poco::Net::SecureStreamSocket socket)
-      : socket_(std::move(socket)) {}
+  explicit TlsTransport(const Poco::Net::SecureStreamSocket& socket)
+      : socket_(socket) {}
   ~TlsTransport() override {
     // A best-effort close_notify (one non-blocking write), then the socket
     // closes; whatever that leaves in this thread's OpenSSL error queue
