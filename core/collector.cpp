@@ -5,6 +5,7 @@
 #include <iterator>
 #include <utility>
 
+#include "fatal_signal.hpp"
 #include "log.hpp"
 #include "text_format.hpp"
 
@@ -248,8 +249,13 @@ Result<std::unique_ptr<Collector>> Collector::Create(
   c->host_.sysfs_root = settings.sysfs_root;
   char err[kErrLen] = {};
   void* instance = nullptr;
-  const sm_status st = c->plugin_->descriptor().create(
-      &c->host_, &kHostApi, &instance, err, sizeof err);
+  sm_status st = SM_ERR;
+  {
+    const PluginCallScope scope(c->host_.plugin_name.c_str(), "create",
+                                c->plugin_->info().file.c_str());
+    st = c->plugin_->descriptor().create(&c->host_, &kHostApi, &instance, err,
+                                         sizeof err);
+  }
   if (create_status != nullptr) *create_status = st;
   if (st != SM_OK) {
     err[kErrLen - 1] = '\0';
@@ -266,6 +272,8 @@ Collector::~Collector() {
   // before current_: release it while spare_ is alive.
   current_.reset();
   if (plugin_->descriptor().destroy != nullptr) {
+    const PluginCallScope scope(host_.plugin_name.c_str(), "destroy",
+                                plugin_->info().file.c_str());
     plugin_->descriptor().destroy(instance_);
   }
 }
@@ -401,8 +409,12 @@ void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
   char err[kErrLen];
   err[0] = '\0';
   const auto t0 = Clock::now();
-  const sm_status st =
-      plugin_->descriptor().collect(instance_, &em, err, sizeof err);
+  sm_status st = SM_ERR;
+  {
+    const PluginCallScope scope(host_.plugin_name.c_str(), "collect",
+                                plugin_->info().file.c_str());
+    st = plugin_->descriptor().collect(instance_, &em, err, sizeof err);
+  }
   run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   run.skipped_lines = em.skipped;
   EndFamily(&em);

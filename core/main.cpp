@@ -16,6 +16,7 @@
 #include "basic_auth.hpp"
 #include "cli.hpp"
 #include "config.hpp"
+#include "fatal_signal.hpp"
 #include "http_server.hpp"
 #include "log.hpp"
 
@@ -181,6 +182,8 @@ int Main(int argc, char** argv) {
   }
   const Config& cfg = config.value();
   InitLogging(cfg.log_format, cfg.log_level);
+  // From here a fatal signal inside a plugin call names the plugin.
+  InstallFatalSignalHandler(cfg.log_format);
   Log(LogLevel::kInfo, "starting",
       {{"version", CurrentBuildInfo().version},
        {"config", cfg.files.empty() ? "(defaults)" : cfg.files.front()},

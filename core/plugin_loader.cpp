@@ -13,6 +13,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "fatal_signal.hpp"
 #include "metric_set.hpp"
 
 namespace sysmetrics {
@@ -97,7 +98,11 @@ struct LoadedPlugin::Library {
   boost::dll::shared_library lib;
 };
 
-LoadedPlugin::~LoadedPlugin() = default;
+LoadedPlugin::~LoadedPlugin() {
+  // Unloading runs the plugin's static destructors.
+  const PluginCallScope scope(info_.name.c_str(), "unload", info_.file.c_str());
+  library_.reset();
+}
 
 Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
     const std::filesystem::path& file, std::string_view name) {
@@ -105,10 +110,18 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
   const std::filesystem::path path = std::filesystem::absolute(file, ec);
   if (ec) return Status::Error("cannot resolve path: " + ec.message());
 
+  // The plugin's code runs from here on: its static constructors in the
+  // load, then the entry function.
+  const std::string scope_name(name.empty() ? path.stem().string() : name);
+  const std::string scope_file = path.string();
   auto lib = std::make_unique<LoadedPlugin::Library>();
-  lib->lib.load(
-      path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
-      ec);
+  {
+    const PluginCallScope scope(scope_name.c_str(), "load", scope_file.c_str());
+    lib->lib.load(
+        path,
+        boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
+        ec);
+  }
   if (ec) {
     // Boost.DLL reports every failed dlopen as "Bad file descriptor"; the
     // reason (missing file, not ELF, undefined symbol, wrong architecture) is
@@ -125,7 +138,12 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
   }
   auto entry = reinterpret_cast<sm_entry_fn>(
       lib->lib.get<void*(std::uint32_t, std::uint32_t)>(SM_ENTRY_SYMBOL));
-  const sm_plugin* d = entry(SM_ABI_VERSION_MAJOR, SM_ABI_VERSION_MINOR);
+  const sm_plugin* d = nullptr;
+  {
+    const PluginCallScope scope(scope_name.c_str(), "entry",
+                                scope_file.c_str());
+    d = entry(SM_ABI_VERSION_MAJOR, SM_ABI_VERSION_MINOR);
+  }
   if (d == nullptr) {
     return Status::Error("entry function returned no descriptor");
   }
