@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <ostream>
 #include <system_error>
 
 #include "log.hpp"
@@ -34,6 +35,77 @@ std::string DefaultPluginDir() {
 
 std::string PluginDir(const Config& config) {
   return config.plugin_dir.empty() ? DefaultPluginDir() : config.plugin_dir;
+}
+
+namespace {
+
+// Loads file by its resolved path, after the trust checks when check is
+// set (dir_problem: what is wrong with the directory, if anything). The
+// error is the reason the plugin is refused.
+Result<std::shared_ptr<LoadedPlugin>> LoadTrusted(
+    const std::filesystem::path& file, const std::string& dir_problem,
+    bool check) {
+  // Checked and loaded by the resolved path: loading through a symlink
+  // would let whoever controls the link swap the target after the check.
+  std::error_code resolve_error;
+  const std::filesystem::path real =
+      std::filesystem::canonical(file, resolve_error);
+  if (resolve_error) {
+    return Status::Error("cannot resolve: " + resolve_error.message());
+  }
+  if (check) {
+    const std::string problem =
+        dir_problem.empty() ? TrustProblem(real) : dir_problem;
+    if (!problem.empty()) {
+      return Status::Error("not trusted: " + problem + kTrustHint);
+    }
+  }
+  return LoadPlugin(real, file.stem().string());
+}
+
+}  // namespace
+
+Status PrintPluginHelp(const Config& config, std::ostream& out) {
+  const std::string dir = PluginDir(config);
+  auto files = ListPluginFiles(dir);
+  if (!files.ok()) return files.status();
+  const std::string dir_problem =
+      config.check_plugin_permissions ? TrustProblem(dir) : std::string();
+  out << "Plugins in " << dir << " (enable one with --collector.NAME or\n"
+      << "[collectors.NAME] enabled = true; set its options under\n"
+      << "[collectors.NAME.options]):\n";
+  if (files.value().empty()) out << "\n(none)\n";
+  bool all_loaded = true;
+  for (const auto& file : files.value()) {
+    const std::string name = file.stem().string();
+    out << "\n" << name;
+    auto plugin =
+        LoadTrusted(file, dir_problem, config.check_plugin_permissions);
+    if (!plugin.ok()) {
+      all_loaded = false;
+      out << ": cannot be loaded: " << plugin.error() << "\n";
+      continue;
+    }
+    const PluginInfo& info = plugin.value()->info();
+    out << " " << info.version << " (plugin ABI " << info.abi_major << "."
+        << info.abi_minor << ", "
+        << (IsEnabled(config, name) ? "enabled" : "disabled") << ")\n  "
+        << info.description << "\n  file: " << info.file << "\n";
+    if (info.schema.empty()) {
+      out << "  options: none\n";
+      continue;
+    }
+    out << "  options:\n";
+    for (const OptionSpec& o : info.schema) {
+      out << "    " << o.key << " (" << OptionTypeName(o.default_value.type)
+          << ", default " << OptionValueToToml(o.default_value) << ")\n"
+          << "        " << o.help << "\n";
+    }
+  }
+  if (!all_loaded) {
+    return Status::Error("some plugins in " + dir + " cannot be loaded");
+  }
+  return Status::Ok();
 }
 
 Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
@@ -88,30 +160,8 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
           {{"file", file.string()}, {"reason", reason}});
       return Status::Ok();
     };
-    // Checked and loaded by the resolved path: loading through a symlink
-    // would let whoever controls the link swap the target after the check.
-    std::error_code resolve_error;
-    const std::filesystem::path real =
-        std::filesystem::canonical(file, resolve_error);
-    if (resolve_error) {
-      if (Status s = refuse("cannot resolve: " + resolve_error.message());
-          !s.ok()) {
-        return s;
-      }
-      continue;
-    }
-    if (config.check_plugin_permissions) {
-      const std::string problem =
-          dir_problem.empty() ? TrustProblem(real) : dir_problem;
-      if (!problem.empty()) {
-        if (Status s = refuse("not trusted: " + problem + kTrustHint);
-            !s.ok()) {
-          return s;
-        }
-        continue;
-      }
-    }
-    auto plugin = LoadPlugin(real, name);
+    auto plugin =
+        LoadTrusted(file, dir_problem, config.check_plugin_permissions);
     if (!plugin.ok()) {
       if (Status s = refuse(plugin.error()); !s.ok()) return s;
       continue;

@@ -4,6 +4,7 @@
 // Not thread-safe; called from the main thread.
 #pragma once
 
+#include <iosfwd>
 #include <memory>
 #include <set>
 #include <string>
@@ -33,5 +34,12 @@ std::string PluginDir(const Config& config);
 // and that plugin is skipped, unless strict (--check-config), which fails.
 Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
                                                 bool strict);
+
+// --help-plugins: loads every plugin in the plugin directory (after the
+// same trust checks as a start) and writes each one's name, version, ABI,
+// whether config enables it, description, file and options (key, type,
+// default, help) to out. An error if a plugin cannot be loaded (it is
+// listed with the reason all the same).
+Status PrintPluginHelp(const Config& config, std::ostream& out);
 
 }  // namespace sysmetrics

@@ -39,6 +39,10 @@ const std::vector<FlagSpec>& Flags() {
        "[web.basic_auth_users], exit.",
        nullptr, &CL::hash_password},
       {"help", "", "Show this help and exit.", nullptr, &CL::help},
+      {"help-plugins", "",
+       "List the plugins in the plugin directory with their options, "
+       "types, defaults and help, then exit.",
+       nullptr, &CL::help_plugins},
       {"version", "", "Print the version and the plugin ABI version, exit.",
        nullptr, &CL::version},
   };

@@ -47,6 +47,7 @@ struct CommandLine {
   bool check_config = false;
   bool hash_password = false;
   bool help = false;
+  bool help_plugins = false;
   bool version = false;
 };
 

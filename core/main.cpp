@@ -181,6 +181,17 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   const Config& cfg = config.value();
+  if (cl.help_plugins) {
+    // Loads every plugin file (the trust checks apply), so plugin logging
+    // goes to stderr at the configured level; the listing to stdout.
+    InitLogging(cfg.log_format, cfg.log_level);
+    const Status listed = PrintPluginHelp(cfg, std::cout);
+    if (!listed.ok()) {
+      std::cerr << "sysmetrics: " << listed.message() << "\n";
+      return 1;
+    }
+    return 0;
+  }
   InitLogging(cfg.log_format, cfg.log_level);
   // From here a fatal signal inside a plugin call names the plugin.
   InstallFatalSignalHandler(cfg.log_format);

@@ -33,6 +33,39 @@ class ConfigTest(harness.TempDirTestCase):
             f.write(text)
         return path
 
+    def test_help_plugins_lists_options_types_defaults_and_help(self):
+        plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"),
+                                     test_plugins=("c_plugin",))
+        r = run("--config", os.devnull, "--plugin-dir", plugins,
+                "--help-plugins")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        for name in harness.BUILTIN_PLUGINS:
+            self.assertRegex(out, r"(?m)^" + name +
+                             r" \S+ \(plugin ABI \d+\.\d+, enabled\)$")
+        self.assertIn("c_plugin 1.2.3 (plugin ABI", out)
+        self.assertIn(", disabled)", out)
+        # Every option of the C test plugin: key, type, default, help.
+        for line in ('answer (integer, default 42)', '        An integer.',
+                     'greeting (string, default "hello")',
+                     'loud (boolean, default false)',
+                     'ratio (float, default 0.5)',
+                     'items (array of strings, default ["a", "b"])'):
+            self.assertIn(line, out)
+        self.assertIn('exclude_pattern (string, default "^(loop|ram|dm-)")',
+                      out)
+        self.assertIn("file: " + os.path.join(plugins, "disk.so"), out)
+
+    def test_help_plugins_names_a_plugin_that_cannot_load(self):
+        plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"),
+                                     test_plugins=("wrong_abi",))
+        r = run("--config", os.devnull, "--plugin-dir", plugins,
+                "--help-plugins")
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stdout, r"(?m)^wrong_abi: cannot be loaded: .*ABI")
+        self.assertIn("cpu 0.1.0", r.stdout)  # the others are still listed
+        self.assertIn("cannot be loaded", r.stderr)
+
     def enabled_collectors(self, exporter):
         s = harness.samples(exporter.metrics())
         return sorted(k.split('"')[1] for k in s
