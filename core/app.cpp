@@ -144,6 +144,7 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
   cs.procfs_root = config.procfs;
   cs.sysfs_root = config.sysfs;
   std::vector<std::unique_ptr<Collector>> collectors;
+  std::vector<RefusedCollector> refused;
   const CollectorConfig no_config;
   for (const auto& file : files.value()) {
     const std::string name = file.stem().string();
@@ -157,7 +158,8 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
     auto refuse = [&](const std::string& reason) -> Status {
       if (strict) return Status::Error(file.string() + ": " + reason);
       Log(LogLevel::kError, "plugin refused",
-          {{"file", file.string()}, {"reason", reason}});
+          {{"file", file.string()}, {"reason", reason}, {"collector", name}});
+      refused.push_back({name, file.string(), reason});
       return Status::Ok();
     };
     auto plugin =
@@ -210,7 +212,7 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
                         [](const std::unique_ptr<Collector>& c) {
                           return c->name() != "textfile";
                         });
-  return std::make_shared<Exporter>(std::move(collectors));
+  return std::make_shared<Exporter>(std::move(collectors), std::move(refused));
 }
 
 }  // namespace sysmetrics

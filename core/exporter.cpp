@@ -157,8 +157,10 @@ BuildInfo CurrentBuildInfo() {
   return b;
 }
 
-Exporter::Exporter(std::vector<std::unique_ptr<Collector>> collectors)
+Exporter::Exporter(std::vector<std::unique_ptr<Collector>> collectors,
+                   std::vector<RefusedCollector> refused)
     : collectors_(std::move(collectors)),
+      refused_(std::move(refused)),
       pool_(std::make_unique<CollectorPool>(collectors_.size())),
       build_(CurrentBuildInfo()) {
   MetricSet info;
@@ -436,6 +438,13 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   for (const CollectorReport& r : report->collectors) {
     LabelView l{"collector", r.name};
     self.AddSample({}, {&l, 1}, r.success ? 1 : 0);
+  }
+  // Enabled but never started: failed in every scrape that asks for all.
+  if (options.selected.empty()) {
+    for (const RefusedCollector& r : refused_) {
+      LabelView l{"collector", r.name};
+      self.AddSample({}, {&l, 1}, 0);
+    }
   }
   self.BeginFamily("sysmetrics_scrape_duration_seconds",
                    "Time the collector took in this scrape.",

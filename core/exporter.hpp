@@ -56,9 +56,19 @@ struct ScrapeReport {
   std::vector<CollectorReport> collectors;
 };
 
+// An enabled collector the host could not start: its plugin could not be
+// loaded, was refused (trust, ABI, descriptor) or its create() failed.
+// Reported as failed in every scrape, and on the landing page with why.
+struct RefusedCollector {
+  std::string name;
+  std::string file;
+  std::string reason;
+};
+
 class Exporter {
  public:
-  explicit Exporter(std::vector<std::unique_ptr<Collector>> collectors);
+  explicit Exporter(std::vector<std::unique_ptr<Collector>> collectors,
+                    std::vector<RefusedCollector> refused = {});
   // Waits (bounded) for runs still inside plugins, then destroys the
   // collectors in order. A collector whose collect() is still running past
   // the bound is never destroyed (that would free what it uses): it and the
@@ -78,9 +88,11 @@ class Exporter {
   const std::vector<std::unique_ptr<Collector>>& collectors() const {
     return collectors_;
   }
+  const std::vector<RefusedCollector>& refused() const { return refused_; }
 
  private:
   std::vector<std::unique_ptr<Collector>> collectors_;
+  std::vector<RefusedCollector> refused_;
   std::unique_ptr<CollectorPool> pool_;
   bool runs_stopped_ = false;  // StopRuns was called
   BuildInfo build_;

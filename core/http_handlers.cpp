@@ -72,7 +72,8 @@ std::string IndexPage(std::string_view metrics_path, const Exporter* current) {
       path + "\">" + path +
       "</a> (metrics; <code>?collect[]=NAME</code> selects collectors)</li>"
       "<li><a href=\"/health\">/health</a></li></ul>\n<h2>Plugins</h2>\n";
-  if (current == nullptr || current->collectors().empty()) {
+  if (current == nullptr ||
+      (current->collectors().empty() && current->refused().empty())) {
     return page + "<p>No plugins loaded.</p>\n</body></html>\n";
   }
   page +=
@@ -101,6 +102,13 @@ std::string IndexPage(std::string_view metrics_path, const Exporter* current) {
             "." + std::to_string(p.abi_minor) + "</td><td>" +
             HtmlEscape(p.file) + "</td><td>" + status + "</td><td>" + took +
             "</td><td>" + std::to_string(col->errors()) + "</td></tr>\n";
+  }
+  // Enabled, but never started: why, in place of the last scrape.
+  for (const RefusedCollector& r : current->refused()) {
+    page += "<tr><td>" + HtmlEscape(r.name) + "</td><td></td><td></td><td>" +
+            HtmlEscape(r.file) +
+            "</td><td><span class=\"failed\">not loaded</span>: " +
+            HtmlEscape(r.reason) + "</td><td></td><td></td></tr>\n";
   }
   return page + "</table>\n</body></html>\n";
 }

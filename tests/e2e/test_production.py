@@ -94,6 +94,34 @@ class ProductionTest(harness.TempDirTestCase):
             self.assertEqual(s['sysmetrics_collector_success{collector="slow"}'], "1")
             self.assertEqual(s["sysmetrics_slow_calls"], "2")  # never twice at once
 
+    def test_enabled_plugins_that_cannot_start_are_reported_failed(self):
+        # Each way an enabled plugin can fail to start costs its own
+        # collector, visibly: success 0 in every scrape, the reason on /.
+        for p in ("wrong_abi", "create_fails"):
+            self.add_plugin(p)
+        with self.exporter("--collector.wrong_abi",
+                           "--collector.create_fails") as e:
+            for _ in range(2):
+                text = e.metrics()
+                harness.promtool_check(self, text)
+                s = harness.samples(text)
+                self.assertEqual(s['sysmetrics_collector_success{collector="wrong_abi"}'], "0")
+                self.assertEqual(s['sysmetrics_collector_success{collector="create_fails"}'], "0")
+                self.assertEqual(s['sysmetrics_collector_success{collector="cpu"}'], "1")
+            # Asked for by name, the others are not reported.
+            status, _, body = e.get("/metrics?collect[]=cpu")
+            self.assertEqual(status, 200)
+            self.assertNotIn('collector="wrong_abi"', body.decode())
+            status, _, page = e.get("/")
+            page = page.decode()
+            self.assertIn("wrong_abi.so</td><td><span class=\"failed\">not loaded</span>: "
+                          "built for plugin ABI", page)
+            self.assertIn("create_fails.so</td><td><span class=\"failed\">not loaded</span>: "
+                          "create failed", page)
+            log = "\n".join(e.log())
+            self.assertRegex(log, r"plugin refused file=\S+wrong_abi\.so reason=.* "
+                                  r"collector=wrong_abi")
+
     def test_per_collector_timeout_from_config(self):
         self.add_plugin("slow")
         cfg = self.write("c.toml", "[collectors.slow]\nenabled = true\n"
