@@ -17,7 +17,11 @@ namespace {
 void HostLog(sm_host* host, sm_log_level level, const char* msg) {
   if (host == nullptr || msg == nullptr) return;
   LogLevel l = LogLevel::kInfo;
-  switch (level) {
+  // As an integer: any value may come from a plugin (see BeginFamily).
+  int raw = 0;
+  static_assert(sizeof raw == sizeof level);
+  std::memcpy(&raw, &level, sizeof raw);
+  switch (raw) {
     case SM_LOG_DEBUG:
       l = LogLevel::kDebug;
       break;

@@ -50,7 +50,12 @@ Result<OptionSpec> CopyOption(const sm_option& o, std::size_t index) {
   }
   spec.help = o.help != nullptr ? o.help : "";
   OptionValue& v = spec.default_value;
-  switch (o.type) {
+  // Read as an integer: a plugin may store any value there, and loading an
+  // out-of-range value as the enum type is undefined behaviour.
+  int type = 0;
+  static_assert(sizeof type == sizeof o.type);
+  std::memcpy(&type, &o.type, sizeof type);
+  switch (type) {
     case SM_OPT_BOOL:
       v.type = OptionType::kBool;
       v.b = o.default_int != 0;
@@ -76,7 +81,7 @@ Result<OptionSpec> CopyOption(const sm_option& o, std::size_t index) {
       break;
     default:
       return Status::Error("option '" + spec.key + "' has unknown type " +
-                           std::to_string(static_cast<int>(o.type)));
+                           std::to_string(type));
   }
   return spec;
 }

@@ -232,6 +232,13 @@ TEST_CASE("a plugin built for another ABI major is refused naming both") {
                                 std::to_string(SM_ABI_VERSION_MINOR)));
 }
 
+TEST_CASE("an option type that is no sm_option_type is refused, not read") {
+  // Under UBSan this also proves the type is never loaded as the enum.
+  auto r = LoadPlugin(Path("bad_option_type"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(Contains(r.error(), "option 'mystery' has unknown type 99"));
+}
+
 TEST_CASE("a shared object without the entry symbol is refused by name") {
   auto r = LoadPlugin(Path("no_entry"));
   REQUIRE_FALSE(r.ok());
