@@ -15,6 +15,8 @@
 import json
 import os
 import re
+import shlex
+import subprocess
 import unittest
 
 import harness
@@ -264,6 +266,41 @@ class DocsTest(harness.TempDirTestCase):
             self.assertEqual(p.get("datasource"), want, p["title"])
             for t in p.get("targets", []):
                 self.assertIn(t.get("datasource", want), (want,), p["title"])
+
+    def test_plugin_guide_quick_try_runs_as_written(self):
+        """The guide's quick try, with the loadavg example built as the
+        guide builds it (the SDK headers from the source tree rather than
+        pkg-config), its ./build made absolute and its port a free one."""
+        guide = os.path.join(harness.SOURCE_DIR, "docs", "plugin-guide.md")
+        with open(guide, encoding="utf-8") as f:
+            text = f.read()
+        block = re.search(r"For a quick try without installing,.*?```sh\n(.*?)```",
+                          text, re.S)
+        self.assertIsNotNone(block, "no quick-try block in the guide")
+        command = shlex.split(block.group(1).splitlines()[0])
+        self.assertEqual(command[0], "sysmetrics")
+        build = os.path.join(self.tmp, "build")
+        os.makedirs(build)
+        source = os.path.join(harness.SOURCE_DIR, "sdk", "examples",
+                              "loadavg_c", "loadavg.c")
+        subprocess.run(["cc", "-std=c99", "-O2", "-Wall", "-fvisibility=hidden",
+                        "-shared", "-fPIC", "-Wl,-z,defs", "-I",
+                        os.path.join(harness.SOURCE_DIR, "sdk", "include"),
+                        "-o", os.path.join(build, "loadavg.so"), source],
+                       check=True)
+        args = []
+        rest = iter(command[1:])
+        for arg in rest:
+            if arg == "--listen":
+                next(rest)  # the harness listens on a free port instead
+            elif arg == "./build":
+                args.append(build)
+            else:
+                args.append(arg)
+        with harness.Exporter(*args, config=None) as e:
+            s = harness.samples(e.metrics())
+        self.assertEqual(s['sysmetrics_collector_success{collector="loadavg"}'], "1")
+        self.assertIn("sysmetrics_load1", s)
 
     def test_changelog_names_the_abi_version(self):
         with open(CHANGELOG, encoding="utf-8") as f:
