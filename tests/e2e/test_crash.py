@@ -12,6 +12,16 @@ import unittest
 import harness
 
 
+def crash_env():
+    """The environment for an exporter that is meant to crash: under
+    AddressSanitizer (tests/sanitize.sh), ASan's own SEGV report would
+    follow ours (the handler hands the signal on); these tests are about
+    ours."""
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":handle_segv=0"
+    return env
+
+
 class CrashTest(harness.TempDirTestCase):
     def setUp(self):
         super().setUp()
@@ -22,13 +32,9 @@ class CrashTest(harness.TempDirTestCase):
         """Starts the exporter with plugin enabled, scrapes once, and
         returns (exit status, crash log lines)."""
         harness.plugin_dir(self.plugins, names=(), test_plugins=(plugin,))
-        env = dict(os.environ)
-        # Under AddressSanitizer, its own SEGV report would follow ours (we
-        # hand the signal on): this test is about ours.
-        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":handle_segv=0"
         e = harness.Exporter("--plugin-dir", self.plugins,
                              "--collector." + plugin, *args,
-                             procfs=self.procfs, env=env).start()
+                             procfs=self.procfs, env=crash_env()).start()
         try:
             with self.assertRaises((ConnectionError, OSError)):
                 e.get()
@@ -70,7 +76,7 @@ class CrashTest(harness.TempDirTestCase):
         # A crash that is not in a plugin call (here a SIGSEGV sent from
         # outside) dies the same way, with no plugin named.
         e = harness.Exporter("--plugin-dir", self.plugins,
-                             procfs=self.procfs).start()
+                             procfs=self.procfs, env=crash_env()).start()
         try:
             e.metrics()
             e.send_signal(signal.SIGSEGV)
