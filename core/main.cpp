@@ -183,8 +183,10 @@ int Main(int argc, char** argv) {
   const Config& cfg = config.value();
   if (cl.help_plugins) {
     // Loads every plugin file (the trust checks apply), so plugin logging
-    // goes to stderr at the configured level; the listing to stdout.
+    // goes to stderr at the configured level, and a plugin that crashes in
+    // its load is named; the listing goes to stdout.
     InitLogging(cfg.log_format, cfg.log_level);
+    InstallFatalSignalHandler(cfg.log_format);
     const Status listed = PrintPluginHelp(cfg, std::cout);
     if (!listed.ok()) {
       std::cerr << "sysmetrics: " << listed.message() << "\n";

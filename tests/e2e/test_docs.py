@@ -267,6 +267,16 @@ class DocsTest(harness.TempDirTestCase):
             for t in p.get("targets", []):
                 self.assertIn(t.get("datasource", want), (want,), p["title"])
 
+    def test_installed_plugin_guide_links_only_installed_paths(self):
+        """The guide is installed alone under /usr/share/doc/sysmetrics-dev:
+        a relative link into the source tree would be dead there."""
+        guide = os.path.join(harness.SOURCE_DIR, "docs", "plugin-guide.md")
+        with open(guide, encoding="utf-8") as f:
+            text = f.read()
+        for target in re.findall(r"\]\(([^)]+)\)", text):
+            self.assertRegex(target, r"^(https?://|#)",
+                             "relative link in the installed guide: " + target)
+
     def test_plugin_guide_quick_try_runs_as_written(self):
         """The guide's quick try, with the loadavg example built as the
         guide builds it (the SDK headers from the source tree rather than
