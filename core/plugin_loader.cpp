@@ -99,6 +99,25 @@ std::string ModeText(mode_t mode) {
 
 }  // namespace
 
+#ifndef SYSMETRICS_SHIPPED_PLUGINS
+#define SYSMETRICS_SHIPPED_PLUGINS ""
+#endif
+#ifndef SYSMETRICS_VERSION
+#define SYSMETRICS_VERSION "0.0.0"
+#endif
+
+bool IsShippedPlugin(std::string_view name, std::string_view version) {
+  if (name.empty() || version != SYSMETRICS_VERSION) return false;
+  std::string_view list = SYSMETRICS_SHIPPED_PLUGINS;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    if (list.substr(0, comma) == name) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 struct LoadedPlugin::Library {
   boost::dll::shared_library lib;
 };
@@ -196,6 +215,7 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
   // flags arrived in 1.1: a 1.0 descriptor is shorter and has none.
   const std::uint32_t flags = SM_HAS_MEMBER(d, sm_plugin, flags) ? d->flags : 0;
   info.nonblocking = (flags & SM_PLUGIN_NONBLOCKING) != 0;
+  info.shipped = IsShippedPlugin(info.name, info.version);
   for (std::uint32_t i = 0; i < d->n_options; ++i) {
     auto spec = CopyOption(d->options[i], i);
     if (!spec.ok()) return spec.status();

@@ -32,8 +32,17 @@ struct PluginInfo {
   std::uint32_t abi_minor = 0;
   // SM_PLUGIN_NONBLOCKING (ABI 1.1): collect() promises never to block.
   bool nonblocking = false;
+  // Shipped with sysmetrics (IsShippedPlugin): trusted to keep its
+  // promises, and first to own its metric names.
+  bool shipped = false;
   std::vector<OptionSpec> schema;
 };
+
+// Whether a plugin of this name and version is one shipped with this build
+// of sysmetrics: its name is in the build's list of built-in plugins and its
+// version is the exporter's own. A third-party file put in place of a
+// built-in (another version) is not.
+bool IsShippedPlugin(std::string_view name, std::string_view version);
 
 class LoadedPlugin {
  public:

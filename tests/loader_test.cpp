@@ -717,6 +717,21 @@ TEST_CASE("the 1.1 flags member is read, and absent from 1.0 descriptors") {
   CHECK_FALSE(frozen.value()->info().nonblocking);  // no flags member at all
 }
 
+TEST_CASE("only the built-ins of this build count as shipped") {
+  auto cpu = LoadPlugin(SYSMETRICS_PLUGIN_BUILD_DIR "/cpu.so");
+  REQUIRE(cpu.ok());
+  CHECK(cpu.value()->info().shipped);
+  auto c = LoadPlugin(Path("c_plugin"));
+  REQUIRE(c.ok());
+  CHECK_FALSE(c.value()->info().shipped);
+  // A file put in place of a built-in, with another version, is not.
+  CHECK(IsShippedPlugin("textfile", cpu.value()->info().version));
+  CHECK_FALSE(IsShippedPlugin("cpu", "0.0.0-other"));
+  CHECK_FALSE(IsShippedPlugin("c_plugin", cpu.value()->info().version));
+  CHECK_FALSE(IsShippedPlugin("", cpu.value()->info().version));
+  CHECK_FALSE(IsShippedPlugin("cp", cpu.value()->info().version));
+}
+
 TEST_CASE("a plugin built against the frozen ABI 1.0 header keeps working") {
   auto plugin = LoadPlugin(Path("frozen_v1_0"));
   REQUIRE_MESSAGE(plugin.ok(), (plugin.ok() ? "" : plugin.error()));
