@@ -39,13 +39,16 @@ function(sysmetrics_add_plugin name)
   endif()
 endfunction()
 
-# sysmetrics_add_unit_test(NAME src... LIBS lib...): a doctest executable
-# registered with CTest (label "unit").
+# sysmetrics_add_unit_test(NAME src... LIBS lib... [MAIN main.cpp]): a
+# doctest executable registered with CTest (label "unit"); MAIN replaces
+# doctest's own main.
 find_package(doctest QUIET)
 function(sysmetrics_add_unit_test name)
-  cmake_parse_arguments(T "" "" "LIBS" ${ARGN})
-  add_executable(${name} ${T_UNPARSED_ARGUMENTS}
-                 "${PROJECT_SOURCE_DIR}/tests/doctest_main.cpp")
+  cmake_parse_arguments(T "" "MAIN" "LIBS" ${ARGN})
+  if(NOT T_MAIN)
+    set(T_MAIN "${PROJECT_SOURCE_DIR}/tests/doctest_main.cpp")
+  endif()
+  add_executable(${name} ${T_UNPARSED_ARGUMENTS} ${T_MAIN})
   target_link_libraries(${name} PRIVATE ${T_LIBS} sysmetrics::warnings)
   if(TARGET doctest::doctest)
     target_link_libraries(${name} PRIVATE doctest::doctest)

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "log.hpp"
+#include "plugin_helper.hpp"
 #include "plugin_loader.hpp"
 
 #ifndef SYSMETRICS_PLUGIN_RELDIR
@@ -39,12 +40,12 @@ std::string PluginDir(const Config& config) {
 
 namespace {
 
-// Loads file by its resolved path, after the trust checks when check is
-// set (dir_problem: what is wrong with the directory, if anything). The
-// error is the reason the plugin is refused.
-Result<std::shared_ptr<LoadedPlugin>> LoadTrusted(
-    const std::filesystem::path& file, const std::string& dir_problem,
-    bool check) {
+// The resolved path of file, after the trust checks when check is set
+// (dir_problem: what is wrong with the directory, if anything). The error
+// is the reason the plugin is refused.
+Result<std::filesystem::path> TrustedPath(const std::filesystem::path& file,
+                                          const std::string& dir_problem,
+                                          bool check) {
   // Checked and loaded by the resolved path: loading through a symlink
   // would let whoever controls the link swap the target after the check.
   std::error_code resolve_error;
@@ -60,7 +61,83 @@ Result<std::shared_ptr<LoadedPlugin>> LoadTrusted(
       return Status::Error("not trusted: " + problem + kTrustHint);
     }
   }
-  return LoadPlugin(real, file.stem().string());
+  return real;
+}
+
+// Loads file into this process by its trusted, resolved path.
+Result<std::shared_ptr<LoadedPlugin>> LoadTrusted(
+    const std::filesystem::path& file, const std::string& dir_problem,
+    bool check) {
+  auto real = TrustedPath(file, dir_problem, check);
+  if (!real.ok()) return real.status();
+  return LoadPlugin(real.value(), file.stem().string());
+}
+
+// A collector started, or why not: refused (the reason; the exporter runs
+// without it and reports it failed), or a configuration error (the Result's
+// error: the start fails).
+struct Started {
+  std::unique_ptr<Collector> collector;
+  std::string refused;
+};
+
+// Where a plugin's options were set, for an error about them.
+std::string OptionsOrigin(const CollectorConfig& cc) {
+  std::string where;
+  for (const RawOption& o : cc.options) {
+    where += (where.empty() ? " (options set at " : ", ") + o.origin.ToString();
+  }
+  return where.empty() ? where : where + ")";
+}
+
+Result<Started> StartCollector(const Config& config,
+                               const std::filesystem::path& file,
+                               const CollectorConfig& cc,
+                               const std::string& dir_problem,
+                               CollectorSettings settings) {
+  const std::string name = file.stem().string();
+  auto real = TrustedPath(file, dir_problem, config.check_plugin_permissions);
+  if (!real.ok()) return Started{nullptr, real.error()};
+  const bool isolate = cc.isolate.value_or(!IsShippedPluginName(name));
+  std::shared_ptr<LoadedPlugin> plugin;
+  std::unique_ptr<PluginHelper> helper;
+  if (isolate) {
+    HelperSettings hs;
+    hs.log_format = config.log_format;
+    hs.log_level = config.log_level;
+    hs.memory_limit_bytes =
+        static_cast<std::size_t>(
+            cc.memory_limit_mib.value_or(kDefaultHelperMemoryLimitMib))
+        << 20;
+    auto started = PluginHelper::Start(real.value().string(), name, hs);
+    if (!started.ok()) return Started{nullptr, started.error()};
+    helper = started.take();
+  } else {
+    auto loaded = LoadPlugin(real.value(), name);
+    if (!loaded.ok()) return Started{nullptr, loaded.error()};
+    plugin = loaded.take();
+  }
+  const PluginInfo& info = isolate ? helper->info() : plugin->info();
+  auto options = ResolveOptions(info, cc);
+  if (!options.ok()) return options.status();
+  // Only a built-in is trusted to keep its promise never to block; any
+  // other collector runs on the pool, where a late run costs only itself.
+  settings.run_inline =
+      info.nonblocking && info.shipped && config.inline_nonblocking;
+  sm_status create_status = SM_OK;
+  auto collector =
+      isolate ? Collector::CreateIsolated(std::move(helper), options.take(),
+                                          settings, &create_status)
+              : Collector::Create(std::move(plugin), options.take(), settings,
+                                  &create_status);
+  if (!collector.ok() && create_status == SM_ERR_CONFIG) {
+    // The plugin refused its options: a configuration error. Point at
+    // where its options were set.
+    return Status::Error("collector '" + name + "': " + collector.error() +
+                         OptionsOrigin(cc));
+  }
+  if (!collector.ok()) return Started{nullptr, collector.error()};
+  return Started{collector.take(), {}};
 }
 
 }  // namespace
@@ -162,15 +239,6 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
       refused.push_back({name, file.string(), reason});
       return Status::Ok();
     };
-    auto plugin =
-        LoadTrusted(file, dir_problem, config.check_plugin_permissions);
-    if (!plugin.ok()) {
-      if (Status s = refuse(plugin.error()); !s.ok()) return s;
-      continue;
-    }
-    const PluginInfo& info = plugin.value()->info();
-    auto options = ResolveOptions(info, cc);
-    if (!options.ok()) return options.status();
     CollectorSettings settings = cs;
     const double timeout =
         cc.timeout_seconds.value_or(config.collector_timeout_seconds);
@@ -178,33 +246,22 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
         std::chrono::duration<double>(timeout));
     settings.sample_limit =
         static_cast<std::size_t>(cc.sample_limit.value_or(config.sample_limit));
-    settings.run_inline = info.nonblocking && config.inline_nonblocking;
-    sm_status create_status = SM_OK;
-    auto collector = Collector::Create(plugin.value(), options.take(), settings,
-                                       &create_status);
-    if (!collector.ok()) {
-      if (create_status == SM_ERR_CONFIG) {
-        // The plugin refused its options: a configuration error. Point at
-        // where its options were set.
-        std::string where;
-        for (const RawOption& o : cc.options) {
-          where += (where.empty() ? " (options set at " : ", ") +
-                   o.origin.ToString();
-        }
-        if (!where.empty()) where += ")";
-        return Status::Error("collector '" + name + "': " + collector.error() +
-                             where);
-      }
-      if (Status s = refuse(collector.error()); !s.ok()) return s;
+    auto started = StartCollector(config, file, cc, dir_problem, settings);
+    if (!started.ok()) return started.status();
+    if (!started.value().refused.empty()) {
+      if (Status s = refuse(started.value().refused); !s.ok()) return s;
       continue;
     }
+    std::unique_ptr<Collector>& collector = started.value().collector;
+    const PluginInfo& info = collector->info();
     Log(LogLevel::kInfo, "plugin loaded",
         {{"collector", info.name},
          {"version", info.version},
          {"abi", std::to_string(info.abi_major) + "." +
                      std::to_string(info.abi_minor)},
-         {"file", info.file}});
-    collectors.push_back(collector.take());
+         {"file", info.file},
+         {"isolated", collector->isolated() ? "true" : "false"}});
+    collectors.push_back(std::move(collector));
   }
   // Name clashes go to the collector merged first. Files written by other
   // programs (textfile) never displace a plugin's family: merge them last.

@@ -7,6 +7,7 @@
 
 #include "fatal_signal.hpp"
 #include "log.hpp"
+#include "plugin_helper.hpp"
 #include "text_format.hpp"
 
 namespace sysmetrics {
@@ -240,13 +241,18 @@ constexpr std::size_t kErrLen = 512;
 const sm_host_api& HostApi() { return kHostApi; }
 
 Collector::Collector(std::shared_ptr<LoadedPlugin> plugin,
+                     std::unique_ptr<PluginHelper> helper,
                      CollectorSettings settings)
-    : plugin_(std::move(plugin)), settings_(std::move(settings)) {}
+    : plugin_(std::move(plugin)),
+      helper_(std::move(helper)),
+      info_(helper_ != nullptr ? &helper_->info() : &plugin_->info()),
+      settings_(std::move(settings)) {}
 
 Result<std::unique_ptr<Collector>> Collector::Create(
     std::shared_ptr<LoadedPlugin> plugin, PluginOptions options,
     const CollectorSettings& settings, sm_status* create_status) {
-  std::unique_ptr<Collector> c(new Collector(std::move(plugin), settings));
+  std::unique_ptr<Collector> c(
+      new Collector(std::move(plugin), nullptr, settings));
   c->host_.plugin_name = c->plugin_->info().name;
   c->host_.options = std::move(options);
   c->host_.procfs_root = settings.procfs_root;
@@ -270,11 +276,35 @@ Result<std::unique_ptr<Collector>> Collector::Create(
   return c;
 }
 
+Result<std::unique_ptr<Collector>> Collector::CreateIsolated(
+    std::unique_ptr<PluginHelper> helper, PluginOptions options,
+    const CollectorSettings& settings, sm_status* create_status) {
+  HelperInstance instance;
+  instance.options = std::move(options);
+  instance.procfs_root = settings.procfs_root;
+  instance.sysfs_root = settings.sysfs_root;
+  instance.sample_limit = settings.sample_limit;
+  sm_status st = SM_ERR;
+  const Status s = helper->Create(std::move(instance), &st);
+  if (create_status != nullptr) *create_status = st;
+  if (!s.ok()) return s;
+  CollectorSettings isolated = settings;
+  isolated.run_inline = false;  // a helper is always waited for
+  std::unique_ptr<Collector> c(
+      new Collector(nullptr, std::move(helper), std::move(isolated)));
+  c->host_.plugin_name = c->info_->name;
+  return c;
+}
+
 Collector::~Collector() {
   // A run queued but never executed (the pool dropped it at Stop) is still
   // current_; its deleter returns it to spare_, which members are destroyed
   // before current_: release it while spare_ is alive.
   current_.reset();
+  if (helper_ != nullptr) {
+    helper_.reset();  // the helper destroys the instance and exits
+    return;
+  }
   if (plugin_->descriptor().destroy != nullptr) {
     const PluginCallScope scope(host_.plugin_name.c_str(), "destroy",
                                 plugin_->info().file.c_str());
@@ -405,20 +435,36 @@ void Collector::NoteFamilies(const MetricSet& set) {
   known_ = std::move(next);
 }
 
+std::uint64_t Collector::restarts() const {
+  return helper_ != nullptr ? helper_->restarts() : 0;
+}
+
+sm_status Collector::CallCollect(sm_emitter* em, const Run& run,
+                                 std::string* error) {
+  if (helper_ != nullptr) return helper_->Collect(em, run.deadline, error);
+  char err[kErrLen];
+  err[0] = '\0';
+  sm_status st = SM_ERR;
+  {
+    const PluginCallScope scope(host_.plugin_name.c_str(), "collect",
+                                info_->file.c_str());
+    st = plugin_->descriptor().collect(instance_, em, err, sizeof err);
+  }
+  if (st != SM_OK) {
+    err[kErrLen - 1] = '\0';
+    *error = err[0] != '\0' ? err : "collect failed without a reason";
+  }
+  return st;
+}
+
 void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
   Run& run = *run_ptr;
   sm_emitter em;
   em.host = &host_;
   em.set = &run.metrics;
-  char err[kErrLen];
-  err[0] = '\0';
   const auto t0 = Clock::now();
-  sm_status st = SM_ERR;
-  {
-    const PluginCallScope scope(host_.plugin_name.c_str(), "collect",
-                                plugin_->info().file.c_str());
-    st = plugin_->descriptor().collect(instance_, &em, err, sizeof err);
-  }
+  std::string error;
+  const sm_status st = CallCollect(&em, run, &error);
   run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   run.skipped_lines = em.skipped;
   EndFamily(&em);
@@ -432,9 +478,8 @@ void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
     run.ok = true;
     NoteFamilies(run.metrics);
   } else {
-    err[kErrLen - 1] = '\0';
     run.ok = false;
-    run.error = err[0] != '\0' ? err : "collect failed without a reason";
+    run.error = std::move(error);
   }
   std::lock_guard lock(mu_);
   skipped_lines_ += run.skipped_lines;

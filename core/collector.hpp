@@ -56,6 +56,7 @@ struct sm_emitter {
 namespace sysmetrics {
 
 using Clock = std::chrono::steady_clock;
+class PluginHelper;
 
 // The table of host services handed to every plugin.
 const sm_host_api& HostApi();
@@ -105,13 +106,23 @@ class Collector {
   static Result<std::unique_ptr<Collector>> Create(
       std::shared_ptr<LoadedPlugin> plugin, PluginOptions options,
       const CollectorSettings& settings, sm_status* create_status = nullptr);
-  // Destroys the plugin instance. No run may be executing.
+  // The same, for a plugin isolated in a helper process (plugin_helper.hpp):
+  // the instance is created there, and runs ask the helper to collect.
+  static Result<std::unique_ptr<Collector>> CreateIsolated(
+      std::unique_ptr<PluginHelper> helper, PluginOptions options,
+      const CollectorSettings& settings, sm_status* create_status = nullptr);
+  // Destroys the plugin instance (or stops its helper). No run may be
+  // executing.
   ~Collector();
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
-  const std::string& name() const { return plugin_->info().name; }
-  const PluginInfo& info() const { return plugin_->info(); }
+  const std::string& name() const { return info_->name; }
+  const PluginInfo& info() const { return *info_; }
+  // Whether collect() runs in a helper process.
+  bool isolated() const { return helper_ != nullptr; }
+  // Helper processes started again after a failure (isolated only).
+  std::uint64_t restarts() const;
   const CollectorSettings& settings() const { return settings_; }
 
   // Whether scrapes run collect() on their own thread: settings().run_inline
@@ -166,13 +177,19 @@ class Collector {
   std::shared_ptr<const std::vector<KnownFamily>> known_families() const;
 
  private:
-  Collector(std::shared_ptr<LoadedPlugin> plugin, CollectorSettings settings);
+  Collector(std::shared_ptr<LoadedPlugin> plugin,
+            std::unique_ptr<PluginHelper> helper, CollectorSettings settings);
+  // One call of collect(), in process or in the helper; the reason of a
+  // failure in *error.
+  sm_status CallCollect(sm_emitter* em, const Run& run, std::string* error);
   std::shared_ptr<Run> NewRun();
   // Adds the families of a successful run to known_ (Execute only: runs of
   // one collector never overlap, so read-then-replace is safe).
   void NoteFamilies(const MetricSet& set);
 
-  std::shared_ptr<LoadedPlugin> plugin_;
+  std::shared_ptr<LoadedPlugin> plugin_;  // null when isolated
+  std::unique_ptr<PluginHelper> helper_;  // null when in process
+  const PluginInfo* info_;                // the plugin's or the helper's
   CollectorSettings settings_;
   sm_host host_;
   void* instance_ = nullptr;

@@ -330,6 +330,22 @@ Status ApplyCollector(const std::string& name, const Value& table,
       c->sample_limit = limit;
       continue;
     }
+    if (key == "isolate") {
+      bool isolate = false;
+      if (Status s = ApplyKey(v, where, {"isolate", &isolate}); !s.ok()) {
+        return s;
+      }
+      c->isolate = isolate;
+      continue;
+    }
+    if (key == "memory_limit_mib") {
+      std::int64_t mib = 0;
+      if (Status s = ApplyKey(v, where, {"memory_limit_mib", &mib}); !s.ok()) {
+        return s;
+      }
+      c->memory_limit_mib = mib;
+      continue;
+    }
     if (key == "timeout_seconds") {
       double timeout = 0;
       if (Status s = ApplyKey(v, where, {"timeout_seconds", &timeout});

@@ -47,13 +47,22 @@ struct RawOption {
 
 // Keys of [collectors.NAME] that belong to the host, not to the plugin.
 inline constexpr const char* kHostCollectorKeys[] = {
-    "enabled", "timeout_seconds", "sample_limit"};
+    "enabled", "timeout_seconds", "sample_limit", "isolate",
+    "memory_limit_mib"};
+
+// The memory an isolated collector's helper may use before it is restarted,
+// unless [collectors.NAME] memory_limit_mib says otherwise.
+inline constexpr std::int64_t kDefaultHelperMemoryLimitMib = 256;
 
 struct CollectorConfig {
   std::optional<bool> enabled;  // unset: the default for that collector
   Origin enabled_origin;
   std::optional<double> timeout_seconds;     // unset: [scrape] default
   std::optional<std::int64_t> sample_limit;  // unset: [scrape] default
+  // Run the plugin in a helper process; unset: yes for plugins not shipped
+  // with sysmetrics, no for the built-ins.
+  std::optional<bool> isolate;
+  std::optional<std::int64_t> memory_limit_mib;  // isolated only
   Origin table_origin;  // where [collectors.<name>] was (last) defined
   std::vector<RawOption> options;  // everything but "enabled"
 };

@@ -345,8 +345,8 @@ TEST_CASE("plugin options are checked against the plugin's schema") {
   CHECK(options.error() == t.main() +
                                ":2: unknown key 'exclude_patern' in "
                                "[collectors.disk]; valid keys: enabled, "
-                               "timeout_seconds, sample_limit, "
-                               "exclude_pattern, ratio");
+                               "timeout_seconds, sample_limit, isolate, "
+                               "memory_limit_mib, exclude_pattern, ratio");
 
   t.Write("sysmetrics.toml", "[collectors.disk]\n\nexclude_pattern = 3\n");
   c = Load(t.main());

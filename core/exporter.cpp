@@ -23,6 +23,7 @@ constexpr std::string_view kSelfFamilies[] = {
     "sysmetrics_scrape_duration_seconds",
     "sysmetrics_collector_errors_total",
     "sysmetrics_collector_skipped_lines_total",
+    "sysmetrics_collector_restarts_total",
     "sysmetrics_build_info",
     "sysmetrics_plugin_info",
     "sysmetrics_scrape_collect_seconds",
@@ -468,6 +469,17 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     LabelView l{"collector", collectors_[i]->name()};
     self.AddSample({}, {&l, 1},
                    static_cast<double>(collectors_[i]->skipped_lines()));
+  }
+  self.BeginFamily("sysmetrics_collector_restarts_total",
+                   "Helper processes of an isolated collector started again "
+                   "after a crash, hang, protocol error or memory limit, "
+                   "since start.",
+                   MetricType::kCounter);
+  for (const std::size_t i : index) {
+    if (!collectors_[i]->isolated()) continue;
+    LabelView l{"collector", collectors_[i]->name()};
+    self.AddSample({}, {&l, 1},
+                   static_cast<double>(collectors_[i]->restarts()));
   }
   report->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   self.BeginFamily("sysmetrics_scrape_collect_seconds",

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <future>
 #include <iostream>
+#include <string_view>
 
 #include "app.hpp"
 #include "basic_auth.hpp"
@@ -19,6 +20,7 @@
 #include "fatal_signal.hpp"
 #include "http_server.hpp"
 #include "log.hpp"
+#include "plugin_helper.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -321,6 +323,10 @@ int Main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
+    // A helper process for an isolated collector (plugin_helper.hpp).
+    if (argc > 1 && std::string_view(argv[1]) == sysmetrics::kPluginHostFlag) {
+      return sysmetrics::RunPluginHost(argc, argv);
+    }
     return sysmetrics::Main(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "sysmetrics: fatal: " << e.what() << "\n";

@@ -107,7 +107,11 @@ std::string ModeText(mode_t mode) {
 #endif
 
 bool IsShippedPlugin(std::string_view name, std::string_view version) {
-  if (name.empty() || version != SYSMETRICS_VERSION) return false;
+  return version == SYSMETRICS_VERSION && IsShippedPluginName(name);
+}
+
+bool IsShippedPluginName(std::string_view name) {
+  if (name.empty()) return false;
   std::string_view list = SYSMETRICS_SHIPPED_PLUGINS;
   while (!list.empty()) {
     const std::size_t comma = list.find(',');

@@ -43,6 +43,8 @@ struct PluginInfo {
 // version is the exporter's own. A third-party file put in place of a
 // built-in (another version) is not.
 bool IsShippedPlugin(std::string_view name, std::string_view version);
+// Whether name is one of the build's built-in plugins (whatever the file).
+bool IsShippedPluginName(std::string_view name);
 
 class LoadedPlugin {
  public:

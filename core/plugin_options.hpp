@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sysmetrics {
@@ -42,6 +43,10 @@ class PluginOptions {
   // The value of key if the schema declares it with this type, else null.
   const OptionValue* Find(std::string_view key, OptionType type) const;
   OptionValue* FindMutable(std::string_view key);
+  // Every option with its value, in schema order.
+  const std::vector<std::pair<std::string, OptionValue>>& values() const {
+    return values_;
+  }
 
  private:
   std::vector<std::pair<std::string, OptionValue>> values_;

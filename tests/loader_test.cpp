@@ -811,7 +811,8 @@ TEST_CASE("configuration errors about plugins name file and line") {
   CHECK(e.error() == file +
                          ":3: unknown key 'answr' in [collectors.c_plugin]; "
                          "valid keys: enabled, timeout_seconds, sample_limit, "
-                         "answer, greeting, loud, ratio, items");
+                         "isolate, memory_limit_mib, answer, greeting, loud, "
+                         "ratio, items");
 
   e = build("[collectors.nosuch]\nenabled = true\n");
   REQUIRE_FALSE(e.ok());

@@ -133,7 +133,7 @@ class ConfigTest(harness.TempDirTestCase):
             "[collectors.disk]\nexclude_patern = \"x\"\n":
                 ":2: unknown key 'exclude_patern' in [collectors.disk]; "
                 "valid keys: enabled, timeout_seconds, sample_limit, "
-                "exclude_pattern",
+                "isolate, memory_limit_mib, exclude_pattern",
             "[collectors.disk]\nexclude_pattern = 5\n":
                 ":2: collectors.disk.exclude_pattern must be of type string, "
                 "not an integer",

@@ -79,7 +79,8 @@ class DocsTest(harness.TempDirTestCase):
                 for p in plugins:
                     for k in self.valid(f"[collectors.{p}]\nenabled = true\n"
                                         "zzz_probe = 1\n"):
-                        if k in ("enabled", "timeout_seconds", "sample_limit"):
+                        if k in ("enabled", "timeout_seconds", "sample_limit",
+                                 "isolate", "memory_limit_mib"):
                             keys.add(f"collectors.NAME.{k}")
                         else:
                             keys.add(f"collectors.{p}.{k}")

@@ -309,67 +309,95 @@ class LargeFileTest(harness.TempDirTestCase):
 
 
 class BlockingInlineTest(harness.TempDirTestCase):
-    """A plugin that claims never to block and blocks: it holds the one
-    scrape that runs it and itself, never the collectors after it; it goes
-    to the pool for good; it recovers once the cause is gone; SIGTERM is
-    not held past the drain bound."""
+    """A third-party plugin that claims never to block and blocks: the
+    claim is trusted only from the built-ins, so it never runs on the
+    scraping thread and costs only itself; the message says what really
+    happened; SIGTERM is not held past the drain bound."""
 
-    def test_blocking_inline_collector(self):
+    def start(self, isolate):
         plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"),
                                      test_plugins=("blocks_inline",))
-        block = os.path.join(self.tmp, "block")
+        self.block = os.path.join(self.tmp, "block")
         config = os.path.join(self.tmp, "sysmetrics.toml")
         with open(config, "w", encoding="utf-8") as f:
             f.write("[plugins]\ncheck_permissions = false\n"
                     "[scrape]\ndefault_timeout_seconds = 1.0\n"
-                    f"[collectors.blocks_inline]\nenabled = true\n"
-                    f"block_while = \"{block}\"\n")
+                    "[collectors.blocks_inline]\nenabled = true\n"
+                    f"isolate = {'true' if isolate else 'false'}\n"
+                    f"block_while = \"{self.block}\"\n")
         procfs = harness.make_procfs(os.path.join(self.tmp, "procfs"))
-        with harness.Exporter("--plugin-dir", plugins, config=config,
-                              procfs=procfs) as e:
-            got = harness.samples(e.metrics())
-            self.assertEqual(got[
-                'sysmetrics_collector_success{collector="blocks_inline"}'], "1")
-            open(block, "w", encoding="utf-8").close()
-            held = {}
+        return harness.Exporter("--plugin-dir", plugins, config=config,
+                                procfs=procfs)
 
-            def first():
-                held["response"] = e.get(timeout=60)
-            t = threading.Thread(target=first)
-            t.start()
-            # Wait until that scrape is inside the plugin.
-            self.assertTrue(e.wait_for_log("blocks_inline: blocking",
-                                           timeout=60), e.log())
+    def success(self, got, name="blocks_inline"):
+        return got[f'sysmetrics_collector_success{{collector="{name}"}}']
+
+    def until_success(self, e):
+        """Scrapes until blocks_inline succeeds again (bounded)."""
+        for _ in range(200):
             got = harness.samples(e.metrics())
-            self.assertEqual(got[
-                'sysmetrics_collector_success{collector="blocks_inline"}'], "0")
-            for c in ("cpu", "memory", "disk", "network"):
-                self.assertEqual(
-                    got[f'sysmetrics_collector_success{{collector="{c}"}}'],
-                    "1", c)
-            self.assertTrue(t.is_alive(), "the blocked scrape answered")
-            os.remove(block)  # the cause is gone
-            t.join(30)
-            self.assertFalse(t.is_alive())
-            self.assertEqual(held["response"][0], 200)
-            self.assertTrue(e.wait_for_log("runs on the collector pool"),
-                            e.log())
+            if self.success(got) == "1":
+                break
+            time.sleep(0.05)
+        self.assertEqual(self.success(got), "1")
+        return got
+
+    def assert_others_fine(self, got):
+        for c in ("cpu", "memory", "disk", "network"):
+            self.assertEqual(self.success(got, c), "1", c)
+
+    def test_in_process(self):
+        with self.start(isolate=False) as e:
             got = harness.samples(e.metrics())
-            self.assertEqual(got[
-                'sysmetrics_collector_success{collector="blocks_inline"}'], "1")
-            # On the pool now: blocking again costs it alone, and this
-            # scrape answers at its deadline.
-            open(block, "w", encoding="utf-8").close()
+            self.assertEqual(self.success(got), "1")
+            open(self.block, "w", encoding="utf-8").close()
+            # The scrape that starts the blocking run answers at its
+            # deadline: the run is on the pool, not on this thread.
+            status, _, body = e.get(timeout=60)
+            self.assertEqual(status, 200)
+            got = harness.samples(body.decode())
+            self.assertEqual(self.success(got), "0")
+            self.assert_others_fine(got)
+            self.assertTrue(e.wait_for_log("did not finish before its "
+                                           "deadline"), e.log()[-5:])
             got = harness.samples(e.metrics())
-            self.assertEqual(got[
-                'sysmetrics_collector_success{collector="blocks_inline"}'], "0")
-            self.assertEqual(
-                got['sysmetrics_collector_success{collector="cpu"}'], "1")
-            # Still blocked at SIGTERM: the exit does not wait for it
+            self.assertEqual(self.success(got), "0")
+            self.assertTrue(e.wait_for_log("still running from an earlier "
+                                           "scrape"), e.log()[-5:])
+            self.assertFalse(any("overstayed" in l for l in e.log()))
+            os.remove(self.block)  # the cause is gone
+            got = self.until_success(e)
+            # Blocked again at SIGTERM: the exit does not wait for it
             # beyond the 10 s drain bound.
+            open(self.block, "w", encoding="utf-8").close()
+            e.metrics()
             self.assertEqual(e.stop(timeout=15), 0)
             self.assertTrue(any("exiting without unloading" in l
                                 for l in e.log()), e.log()[-5:])
+
+    def test_isolated(self):
+        with self.start(isolate=True) as e:
+            got = harness.samples(e.metrics())
+            self.assertEqual(self.success(got), "1")
+            self.assertEqual(got['sysmetrics_collector_restarts_total'
+                                 '{collector="blocks_inline"}'], "0")
+            open(self.block, "w", encoding="utf-8").close()
+            got = harness.samples(e.metrics())
+            self.assertEqual(self.success(got), "0")
+            self.assert_others_fine(got)
+            self.assertTrue(e.wait_for_log(
+                "collect() did not return by its deadline; the helper "
+                "process was killed"), e.log()[-5:])
+            os.remove(self.block)
+            # A new helper starts after the back-off, and works.
+            got = self.until_success(e)
+            self.assertEqual(got['sysmetrics_collector_restarts_total'
+                                 '{collector="blocks_inline"}'], "1")
+            self.assertTrue(e.wait_for_log("plugin helper restarted"))
+            # Blocked at SIGTERM: the helper is killed, not waited for.
+            open(self.block, "w", encoding="utf-8").close()
+            e.metrics()
+            self.assertEqual(e.stop(timeout=15), 0)
 
 
 class UnreadableConfigTest(harness.TempDirTestCase):

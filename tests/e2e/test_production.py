@@ -73,7 +73,12 @@ class ProductionTest(harness.TempDirTestCase):
 
     def test_deadline_from_prometheus_header_and_no_second_start(self):
         self.add_plugin("slow")  # sleeps 3 s in collect
-        with self.exporter("--collector.slow") as e:
+        # In the exporter's process: a late run is left to finish (an
+        # isolated one is killed at its deadline; test_odd_input).
+        config = self.write("slow.toml",
+                            "[collectors.slow]\nenabled = true\n"
+                            "isolate = false\n")
+        with self.exporter(config=config) as e:
             t0 = time.monotonic()
             status, _, body = e.get(headers={"X-Prometheus-Scrape-Timeout-Seconds": "1"})
             took = time.monotonic() - t0
