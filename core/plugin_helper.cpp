@@ -379,7 +379,7 @@ std::string PluginHelper::Stop(Clock::duration grace) {
 
 void PluginHelper::Failed(const std::string& what) {
   backoff_ = backoff_ == Clock::duration::zero()
-                 ? Clock::duration(std::chrono::seconds(1))
+                 ? settings_.first_backoff
                  : std::min(backoff_ * 2, kMaxBackoff);
   next_start_ = Clock::now() + backoff_;
   last_failure_ = what;
@@ -429,8 +429,8 @@ bool PluginHelper::OverMemoryLimit(std::size_t* rss) const {
   return *rss > settings_.memory_limit_bytes;
 }
 
-bool PluginHelper::Replay(std::string_view payload, sm_emitter* em,
-                          std::string* error, bool* ok) {
+bool ReplayResult(std::string_view payload, sm_emitter* em, bool* ok,
+                  std::string* error) {
   wire::Reader r(payload);
   *ok = r.U8() != 0;
   const char* err = r.Str();
@@ -501,7 +501,7 @@ sm_status PluginHelper::Collect(sm_emitter* em, Clock::time_point deadline,
     what = timed_out ? "collect() did not return by its deadline; the helper "
                        "process was killed"
                      : "the helper process " + how + " in collect()";
-  } else if (kind != wire::Kind::kResult || !Replay(payload_, em, error, &ok)) {
+  } else if (kind != wire::Kind::kResult || !ReplayResult(payload_, em, &ok, error)) {
     Kill();
     what = "the helper process sent a malformed result and was killed";
   }

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "log.hpp"
 #include "plugin_loader.hpp"
@@ -57,6 +58,9 @@ struct HelperSettings {
   std::size_t memory_limit_bytes = std::size_t{256} << 20;
   // Longest a helper may take to load the plugin at start.
   std::chrono::steady_clock::duration start_timeout = std::chrono::seconds(10);
+  // The wait before the first restart after a failure; it doubles with each
+  // failure in a row, up to 60 s. Zero (tests): restart at once, always.
+  std::chrono::steady_clock::duration first_backoff = std::chrono::seconds(1);
 };
 
 // What the instance is created with, kept to create it again in a new
@@ -67,6 +71,14 @@ struct HelperInstance {
   std::string sysfs_root;
   std::size_t sample_limit = 0;
 };
+
+// Replays a helper's result payload into em through the host API (every
+// check of the host runs on it), adding its skipped lines to em->skipped.
+// *ok is the plugin's verdict; when false, *error is its reason and nothing
+// is emitted. Returns false if the payload is malformed (em may then hold
+// part of it: the caller fails the run, which discards it).
+bool ReplayResult(std::string_view payload, sm_emitter* em, bool* ok,
+                  std::string* error);
 
 class PluginHelper {
  public:
@@ -123,9 +135,6 @@ class PluginHelper {
   std::string Stop(Clock::duration grace);
   // Records a failure that ended the helper and sets the back-off.
   void Failed(const std::string& what);
-  // Replays a result payload into em; false if it is malformed.
-  bool Replay(std::string_view payload, sm_emitter* em, std::string* error,
-              bool* ok);
   bool OverMemoryLimit(std::size_t* rss) const;
 
   const std::string file_;

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "diskstats.hpp"
@@ -27,6 +28,7 @@
 #include "meminfo.hpp"
 #include "metric_set.hpp"
 #include "net_dev.hpp"
+#include "plugin_helper.hpp"
 #include "plugin_loader.hpp"
 #include "proc_file.hpp"
 #include "proc_stat.hpp"
@@ -177,6 +179,9 @@ BENCHMARK(BM_Gzip)->Arg(100)->Arg(1000);
 void BM_Collection(benchmark::State& state) {
   const bool large = state.range(0) != 0;
   const bool run_inline = state.range(1) != 0;
+  // Each plugin in a helper process (plugin_helper.hpp), as a third-party
+  // plugin runs by default: the cost of isolation per scrape.
+  const bool isolated = state.range(2) != 0;
   const std::string root =
       std::filesystem::temp_directory_path() /
       ("sysmetrics-bench-" + std::to_string(getpid()) + (large ? "-l" : "-s"));
@@ -192,8 +197,25 @@ void BM_Collection(benchmark::State& state) {
   settings.run_inline = run_inline;
   std::vector<std::unique_ptr<Collector>> collectors;
   for (const char* name : {"cpu", "disk", "memory", "network"}) {
-    auto plugin =
-        LoadPlugin(std::string(SYSMETRICS_PLUGIN_BUILD_DIR "/") + name + ".so");
+    const std::string file =
+        std::string(SYSMETRICS_PLUGIN_BUILD_DIR "/") + name + ".so";
+    if (isolated) {
+      auto helper = PluginHelper::Start(file, name, HelperSettings{});
+      if (!helper.ok()) {
+        state.SkipWithError(helper.error().c_str());
+        return;
+      }
+      auto options = PluginOptions::Defaults(helper.value()->info().schema);
+      auto c = Collector::CreateIsolated(helper.take(), std::move(options),
+                                         settings);
+      if (!c.ok()) {
+        state.SkipWithError(c.error().c_str());
+        return;
+      }
+      collectors.push_back(c.take());
+      continue;
+    }
+    auto plugin = LoadPlugin(file);
     if (!plugin.ok()) {
       state.SkipWithError(plugin.error().c_str());
       return;
@@ -230,11 +252,13 @@ void BM_Collection(benchmark::State& state) {
   std::filesystem::remove_all(root);
 }
 BENCHMARK(BM_Collection)
-    ->ArgNames({"large", "inline"})
-    ->Args({0, 0})
-    ->Args({1, 0})
-    ->Args({0, 1})
-    ->Args({1, 1})
+    ->ArgNames({"large", "inline", "isolated"})
+    ->Args({0, 0, 0})
+    ->Args({1, 0, 0})
+    ->Args({0, 1, 0})
+    ->Args({1, 1, 0})
+    ->Args({0, 0, 1})
+    ->Args({1, 0, 1})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
@@ -293,6 +317,10 @@ BENCHMARK(BM_Exchange)->ArgName("metrics")->Arg(0)->Arg(1);
 // NOLINTEND(clang-analyzer-deadcode.DeadStores)
 
 int main(int argc, char** argv) {
+  // The helper process of the isolated collections is this binary.
+  if (argc > 1 && std::string_view(argv[1]) == sysmetrics::kPluginHostFlag) {
+    return sysmetrics::RunPluginHost(argc, argv);
+  }
   sysmetrics::InitLogging(sysmetrics::LogFormat::kText,
                           sysmetrics::LogLevel::kError);
   benchmark::Initialize(&argc, argv);

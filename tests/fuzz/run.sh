@@ -30,7 +30,8 @@ fi
 build="${FUZZ_BUILD_DIR:-build-fuzz}"
 jobs="${FUZZ_JOBS:-$(nproc)}"
 all_targets=(fuzz_proc_stat fuzz_meminfo fuzz_diskstats fuzz_net_dev
-             fuzz_textfile fuzz_config fuzz_http_request fuzz_serializer)
+             fuzz_textfile fuzz_config fuzz_http_request fuzz_serializer
+             fuzz_wire)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 for t in "${targets[@]}"; do
   if [[ " ${all_targets[*]} " != *" $t "* ]]; then
