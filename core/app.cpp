@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <system_error>
 
@@ -64,13 +65,43 @@ Result<std::filesystem::path> TrustedPath(const std::filesystem::path& file,
   return real;
 }
 
-// Loads file into this process by its trusted, resolved path.
-Result<std::shared_ptr<LoadedPlugin>> LoadTrusted(
-    const std::filesystem::path& file, const std::string& dir_problem,
-    bool check) {
-  auto real = TrustedPath(file, dir_problem, check);
+// Whether the plugin file for name runs in a helper process.
+bool Isolated(const Config& config, const std::string& name) {
+  const auto it = config.collectors.find(name);
+  const std::optional<bool> isolate =
+      it != config.collectors.end() ? it->second.isolate : std::nullopt;
+  return isolate.value_or(!IsShippedPluginName(name));
+}
+
+HelperSettings HelperSettingsFor(const Config& config,
+                                 const CollectorConfig& cc) {
+  HelperSettings hs;
+  hs.log_format = config.log_format;
+  hs.log_level = config.log_level;
+  hs.memory_limit_bytes = static_cast<std::size_t>(cc.memory_limit_mib.value_or(
+                              kDefaultHelperMemoryLimitMib))
+                          << 20;
+  return hs;
+}
+
+// The descriptor of the plugin at file, loaded as a start would load it
+// (in a helper process when it would be isolated, so that a plugin that
+// crashes while loading costs only its own entry).
+Result<PluginInfo> DescribePlugin(const Config& config,
+                                  const std::filesystem::path& file,
+                                  const std::string& dir_problem) {
+  const std::string name = file.stem().string();
+  auto real = TrustedPath(file, dir_problem, config.check_plugin_permissions);
   if (!real.ok()) return real.status();
-  return LoadPlugin(real.value(), file.stem().string());
+  if (Isolated(config, name)) {
+    auto helper = PluginHelper::Start(real.value().string(), name,
+                                      HelperSettingsFor(config, {}));
+    if (!helper.ok()) return helper.status();
+    return helper.value()->info();
+  }
+  auto plugin = LoadPlugin(real.value(), name);
+  if (!plugin.ok()) return plugin.status();
+  return plugin.value()->info();
 }
 
 // A collector started, or why not: refused (the reason; the exporter runs
@@ -98,18 +129,12 @@ Result<Started> StartCollector(const Config& config,
   const std::string name = file.stem().string();
   auto real = TrustedPath(file, dir_problem, config.check_plugin_permissions);
   if (!real.ok()) return Started{nullptr, real.error()};
-  const bool isolate = cc.isolate.value_or(!IsShippedPluginName(name));
+  const bool isolate = Isolated(config, name);
   std::shared_ptr<LoadedPlugin> plugin;
   std::unique_ptr<PluginHelper> helper;
   if (isolate) {
-    HelperSettings hs;
-    hs.log_format = config.log_format;
-    hs.log_level = config.log_level;
-    hs.memory_limit_bytes =
-        static_cast<std::size_t>(
-            cc.memory_limit_mib.value_or(kDefaultHelperMemoryLimitMib))
-        << 20;
-    auto started = PluginHelper::Start(real.value().string(), name, hs);
+    auto started = PluginHelper::Start(real.value().string(), name,
+                                       HelperSettingsFor(config, cc));
     if (!started.ok()) return Started{nullptr, started.error()};
     helper = started.take();
   } else {
@@ -156,14 +181,13 @@ Status PrintPluginHelp(const Config& config, std::ostream& out) {
   for (const auto& file : files.value()) {
     const std::string name = file.stem().string();
     out << "\n" << name;
-    auto plugin =
-        LoadTrusted(file, dir_problem, config.check_plugin_permissions);
-    if (!plugin.ok()) {
+    auto described = DescribePlugin(config, file, dir_problem);
+    if (!described.ok()) {
       all_loaded = false;
-      out << ": cannot be loaded: " << plugin.error() << "\n";
+      out << ": cannot be loaded: " << described.error() << "\n";
       continue;
     }
-    const PluginInfo& info = plugin.value()->info();
+    const PluginInfo& info = described.value();
     out << " " << info.version << " (plugin ABI " << info.abi_major << "."
         << info.abi_minor << ", "
         << (IsEnabled(config, name) ? "enabled" : "disabled") << ")\n  "

@@ -476,7 +476,8 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
                    "since start.",
                    MetricType::kCounter);
   for (const std::size_t i : index) {
-    if (!collectors_[i]->isolated()) continue;
+    // 0 for a collector in this process: the same series for every
+    // collector, so one alert covers them all.
     LabelView l{"collector", collectors_[i]->name()};
     self.AddSample({}, {&l, 1},
                    static_cast<double>(collectors_[i]->restarts()));
