@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <ostream>
 #include <system_error>
 
+#include "fatal_signal.hpp"
 #include "log.hpp"
 #include "plugin_loader.hpp"
+#include "quarantine.hpp"
 
 #ifndef SYSMETRICS_PLUGIN_RELDIR
 #define SYSMETRICS_PLUGIN_RELDIR "../lib/sysmetrics"
@@ -39,12 +42,85 @@ std::string PluginDir(const Config& config) {
 
 namespace {
 
-// Loads file by its resolved path, after the trust checks when check is
-// set (dir_problem: what is wrong with the directory, if anything). The
-// error is the reason the plugin is refused.
+// How plugins are checked before they are loaded.
+struct LoadChecks {
+  bool check_permissions = true;
+  std::string dir_problem;  // what is wrong with the plugin directory
+  std::filesystem::path quarantine_dir;
+  bool record_crashes = false;  // see BuildExporter
+};
+
+LoadChecks MakeLoadChecks(const Config& config, const std::string& dir,
+                          bool record_crashes) {
+  LoadChecks checks;
+  checks.check_permissions = config.check_plugin_permissions;
+  // A directory others can write to taints every plugin in it.
+  if (checks.check_permissions) checks.dir_problem = TrustProblem(dir);
+  checks.quarantine_dir = QuarantineDir(config.state_dir);
+  checks.record_crashes = record_crashes;
+  return checks;
+}
+
+// Whether quarantine lets collector name load from real (its resolved
+// path): the reason it does not, or "". A record that no longer matches
+// is removed by the serving process.
+std::string QuarantineProblem(const LoadChecks& checks, const std::string& name,
+                              const std::filesystem::path& real) {
+  const QuarantineVerdict q =
+      CheckQuarantine(checks.quarantine_dir, name, real);
+  if (q.quarantined) return q.reason;
+  if (!q.stale) return "";
+  if (!checks.record_crashes) {
+    Log(LogLevel::kInfo,
+        "quarantine record no longer matches the plugin file (it changed "
+        "since the crash); a start removes it",
+        {{"collector", name}, {"record", q.record.string()}});
+    return "";
+  }
+  std::error_code ec;
+  std::filesystem::remove(q.record, ec);
+  if (ec) {
+    Log(LogLevel::kWarn,
+        "plugin file changed since it crashed the exporter, but its "
+        "quarantine record cannot be removed; loading it",
+        {{"collector", name},
+         {"record", q.record.string()},
+         {"error", ec.message()}});
+  } else {
+    Log(LogLevel::kInfo,
+        "quarantine lifted: the plugin file changed since it crashed the "
+        "exporter",
+        {{"collector", name},
+         {"file", real.string()},
+         {"record", q.record.string()}});
+  }
+  return "";
+}
+
+// Gives the plugin at real a crash record before its code first runs, so
+// that a crash in its load is quarantined as well.
+void PrepareCrashRecord(const LoadChecks& checks, const std::string& name,
+                        const std::filesystem::path& real) {
+  auto identity = IdentityOf(real);
+  const bool set =
+      identity.ok() &&
+      SetCrashRecord(
+          real.string(), (checks.quarantine_dir / name).string(),
+          FormatQuarantineHead(name, real.string(), identity.value()));
+  if (!set) {
+    Log(LogLevel::kWarn,
+        "plugin runs without quarantine: a crash in it would not be "
+        "recorded",
+        {{"collector", name},
+         {"error",
+          identity.ok() ? "too many plugin files" : identity.error()}});
+  }
+}
+
+// Loads file by its resolved path, after the trust checks (when on) and
+// the quarantine check. The error is the reason the plugin is refused.
 Result<std::shared_ptr<LoadedPlugin>> LoadTrusted(
-    const std::filesystem::path& file, const std::string& dir_problem,
-    bool check) {
+    const std::filesystem::path& file, const LoadChecks& checks) {
   // Checked and loaded by the resolved path: loading through a symlink
   // would let whoever controls the link swap the target after the check.
   std::error_code resolve_error;
@@ -53,14 +129,20 @@ Result<std::shared_ptr<LoadedPlugin>> LoadTrusted(
   if (resolve_error) {
     return Status::Error("cannot resolve: " + resolve_error.message());
   }
-  if (check) {
+  if (checks.check_permissions) {
     const std::string problem =
-        dir_problem.empty() ? TrustProblem(real) : dir_problem;
+        checks.dir_problem.empty() ? TrustProblem(real) : checks.dir_problem;
     if (!problem.empty()) {
       return Status::Error("not trusted: " + problem + kTrustHint);
     }
   }
-  return LoadPlugin(real, file.stem().string());
+  const std::string name = file.stem().string();
+  if (std::string problem = QuarantineProblem(checks, name, real);
+      !problem.empty()) {
+    return Status::Error(std::move(problem));
+  }
+  if (checks.record_crashes) PrepareCrashRecord(checks, name, real);
+  return LoadPlugin(real, name);
 }
 
 }  // namespace
@@ -69,8 +151,7 @@ Status PrintPluginHelp(const Config& config, std::ostream& out) {
   const std::string dir = PluginDir(config);
   auto files = ListPluginFiles(dir);
   if (!files.ok()) return files.status();
-  const std::string dir_problem =
-      config.check_plugin_permissions ? TrustProblem(dir) : std::string();
+  const LoadChecks checks = MakeLoadChecks(config, dir, false);
   out << "Plugins in " << dir << " (enable one with --collector.NAME or\n"
       << "[collectors.NAME] enabled = true; set its options under\n"
       << "[collectors.NAME.options]):\n";
@@ -79,8 +160,7 @@ Status PrintPluginHelp(const Config& config, std::ostream& out) {
   for (const auto& file : files.value()) {
     const std::string name = file.stem().string();
     out << "\n" << name;
-    auto plugin =
-        LoadTrusted(file, dir_problem, config.check_plugin_permissions);
+    auto plugin = LoadTrusted(file, checks);
     if (!plugin.ok()) {
       all_loaded = false;
       out << ": cannot be loaded: " << plugin.error() << "\n";
@@ -109,15 +189,12 @@ Status PrintPluginHelp(const Config& config, std::ostream& out) {
 }
 
 Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
-                                                bool strict) {
+                                                bool record_crashes) {
   const std::string dir = PluginDir(config);
   auto files = ListPluginFiles(dir);
   if (!files.ok()) return files.status();
-  // A directory others can write to taints every plugin in it.
-  std::string dir_problem;
-  if (config.check_plugin_permissions) {
-    dir_problem = TrustProblem(dir);
-  } else {
+  const LoadChecks checks = MakeLoadChecks(config, dir, record_crashes);
+  if (!config.check_plugin_permissions) {
     Log(LogLevel::kWarn,
         "plugin permission checks are off (plugins.check_permissions = "
         "false): any user who can write the plugin directory can run code "
@@ -155,17 +232,14 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
     const auto it = config.collectors.find(name);
     const CollectorConfig& cc =
         it != config.collectors.end() ? it->second : no_config;
-    auto refuse = [&](const std::string& reason) -> Status {
-      if (strict) return Status::Error(file.string() + ": " + reason);
+    auto refuse = [&](const std::string& reason) {
       Log(LogLevel::kError, "plugin refused",
           {{"file", file.string()}, {"reason", reason}, {"collector", name}});
       refused.push_back({name, file.string(), reason});
-      return Status::Ok();
     };
-    auto plugin =
-        LoadTrusted(file, dir_problem, config.check_plugin_permissions);
+    auto plugin = LoadTrusted(file, checks);
     if (!plugin.ok()) {
-      if (Status s = refuse(plugin.error()); !s.ok()) return s;
+      refuse(plugin.error());
       continue;
     }
     const PluginInfo& info = plugin.value()->info();
@@ -195,7 +269,7 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
         return Status::Error("collector '" + name + "': " + collector.error() +
                              where);
       }
-      if (Status s = refuse(collector.error()); !s.ok()) return s;
+      refuse(collector.error());
       continue;
     }
     Log(LogLevel::kInfo, "plugin loaded",
@@ -213,6 +287,21 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
                           return c->name() != "textfile";
                         });
   return std::make_shared<Exporter>(std::move(collectors), std::move(refused));
+}
+
+std::size_t PrintCollectorVerdicts(const Exporter& exporter,
+                                   std::ostream& out) {
+  std::map<std::string, std::string> verdicts;
+  for (const auto& c : exporter.collectors()) {
+    verdicts[c->name()] = "loaded (" + c->info().file + ")";
+  }
+  for (const RefusedCollector& r : exporter.refused()) {
+    verdicts[r.name] = "refused (" + r.file + "): " + r.reason;
+  }
+  for (const auto& [name, verdict] : verdicts) {
+    out << name << ": " << verdict << "\n";
+  }
+  return exporter.refused().size();
 }
 
 }  // namespace sysmetrics
