@@ -372,6 +372,12 @@ bool SetCrashRecord(const std::string& file, const std::string& record_path,
   for (auto& slot : g_records) {
     const CrashRecord* current = slot.load(std::memory_order_acquire);
     if (current != nullptr && current->file != file) continue;
+    // A reload sets the same record again: keep the one in place, or
+    // every reload would add one for good.
+    if (current != nullptr && current->path == record->path &&
+        current->head == record->head) {
+      return true;
+    }
     slot.store(record.get(), std::memory_order_release);
     g_records_owned.push_back(std::move(record));
     return true;

@@ -108,6 +108,24 @@ TEST_CASE("a crash in a plugin call writes that plugin's quarantine record") {
           std::string("2026-12-01T10:00:00.123Z").size());
     CHECK_FALSE(std::filesystem::exists(record + ".tmp"));
   }
+  SUBCASE("the record set last for a file is the one written") {
+    const FileIdentity newer{1, 2, 3, 5};
+    const int status = InChild([&] {
+      InstallFatalSignalHandler(LogFormat::kText);
+      SetCrashRecord(other, (dir / "other").string(), head);
+      SetCrashRecord(file, record, head);
+      SetCrashRecord(file, record, head);  // a reload, nothing changed
+      SetCrashRecord(file, record,
+                     FormatQuarantineHead("crashes", file, newer));
+      const PluginCallScope scope("crashes", "collect", file.c_str());
+      ::raise(SIGABRT);
+    });
+    CHECK(WIFSIGNALED(status));
+    auto r = ParseQuarantineRecord(ReadAll(record));
+    REQUIRE(r.ok());
+    CHECK(r.value().identity == newer);
+    CHECK_FALSE(std::filesystem::exists(dir / "other"));
+  }
   SUBCASE("a crash in a plugin with no record set writes none") {
     // A record is set for other.so; the crash is in crashes.so.
     const int status = InChild([&] { crash_in(file, false, record, head); });
