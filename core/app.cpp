@@ -4,13 +4,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <system_error>
 
+#include "fatal_signal.hpp"
 #include "log.hpp"
 #include "plugin_helper.hpp"
 #include "plugin_loader.hpp"
+#include "quarantine.hpp"
 
 #ifndef SYSMETRICS_PLUGIN_RELDIR
 #define SYSMETRICS_PLUGIN_RELDIR "../lib/sysmetrics"
@@ -41,12 +44,85 @@ std::string PluginDir(const Config& config) {
 
 namespace {
 
-// The resolved path of file, after the trust checks when check is set
-// (dir_problem: what is wrong with the directory, if anything). The error
+// How plugins are checked before they are loaded.
+struct LoadChecks {
+  bool check_permissions = true;
+  std::string dir_problem;  // what is wrong with the plugin directory
+  std::filesystem::path quarantine_dir;
+  bool record_crashes = false;  // see BuildExporter
+};
+
+LoadChecks MakeLoadChecks(const Config& config, const std::string& dir,
+                          bool record_crashes) {
+  LoadChecks checks;
+  checks.check_permissions = config.check_plugin_permissions;
+  // A directory others can write to taints every plugin in it.
+  if (checks.check_permissions) checks.dir_problem = TrustProblem(dir);
+  checks.quarantine_dir = QuarantineDir(config.state_dir);
+  checks.record_crashes = record_crashes;
+  return checks;
+}
+
+// Whether quarantine lets collector name load from real (its resolved
+// path): the reason it does not, or "". A record that no longer matches
+// is removed by the serving process.
+std::string QuarantineProblem(const LoadChecks& checks, const std::string& name,
+                              const std::filesystem::path& real) {
+  const QuarantineVerdict q =
+      CheckQuarantine(checks.quarantine_dir, name, real);
+  if (q.quarantined) return q.reason;
+  if (!q.stale) return "";
+  if (!checks.record_crashes) {
+    Log(LogLevel::kInfo,
+        "quarantine record no longer matches the plugin file (it changed "
+        "since the crash); a start removes it",
+        {{"collector", name}, {"record", q.record.string()}});
+    return "";
+  }
+  std::error_code ec;
+  std::filesystem::remove(q.record, ec);
+  if (ec) {
+    Log(LogLevel::kWarn,
+        "plugin file changed since it crashed the exporter, but its "
+        "quarantine record cannot be removed; loading it",
+        {{"collector", name},
+         {"record", q.record.string()},
+         {"error", ec.message()}});
+  } else {
+    Log(LogLevel::kInfo,
+        "quarantine lifted: the plugin file changed since it crashed the "
+        "exporter",
+        {{"collector", name},
+         {"file", real.string()},
+         {"record", q.record.string()}});
+  }
+  return "";
+}
+
+// Gives the plugin at real a crash record before its code first runs, so
+// that a crash in its load is quarantined as well.
+void PrepareCrashRecord(const LoadChecks& checks, const std::string& name,
+                        const std::filesystem::path& real) {
+  auto identity = IdentityOf(real);
+  const bool set =
+      identity.ok() &&
+      SetCrashRecord(
+          real.string(), (checks.quarantine_dir / name).string(),
+          FormatQuarantineHead(name, real.string(), identity.value()));
+  if (!set) {
+    Log(LogLevel::kWarn,
+        "plugin runs without quarantine: a crash in it would not be "
+        "recorded",
+        {{"collector", name},
+         {"error",
+          identity.ok() ? "too many plugin files" : identity.error()}});
+  }
+}
+
+// The resolved path of file, after the trust checks (when on). The error
 // is the reason the plugin is refused.
 Result<std::filesystem::path> TrustedPath(const std::filesystem::path& file,
-                                          const std::string& dir_problem,
-                                          bool check) {
+                                          const LoadChecks& checks) {
   // Checked and loaded by the resolved path: loading through a symlink
   // would let whoever controls the link swap the target after the check.
   std::error_code resolve_error;
@@ -55,14 +131,29 @@ Result<std::filesystem::path> TrustedPath(const std::filesystem::path& file,
   if (resolve_error) {
     return Status::Error("cannot resolve: " + resolve_error.message());
   }
-  if (check) {
+  if (checks.check_permissions) {
     const std::string problem =
-        dir_problem.empty() ? TrustProblem(real) : dir_problem;
+        checks.dir_problem.empty() ? TrustProblem(real) : checks.dir_problem;
     if (!problem.empty()) {
       return Status::Error("not trusted: " + problem + kTrustHint);
     }
   }
   return real;
+}
+
+// Loads the plugin at real (a TrustedPath) into this process, after the
+// quarantine check. Only a plugin in this process can crash it, so only
+// here is a crash recorded and a record obeyed: an isolated plugin that
+// crashed the exporter before runs isolated from then on.
+Result<std::shared_ptr<LoadedPlugin>> LoadInProcess(
+    const std::filesystem::path& real, const std::string& name,
+    const LoadChecks& checks) {
+  if (std::string problem = QuarantineProblem(checks, name, real);
+      !problem.empty()) {
+    return Status::Error(std::move(problem));
+  }
+  if (checks.record_crashes) PrepareCrashRecord(checks, name, real);
+  return LoadPlugin(real, name);
 }
 
 // Whether the plugin file for name runs in a helper process.
@@ -89,9 +180,9 @@ HelperSettings HelperSettingsFor(const Config& config,
 // crashes while loading costs only its own entry).
 Result<PluginInfo> DescribePlugin(const Config& config,
                                   const std::filesystem::path& file,
-                                  const std::string& dir_problem) {
+                                  const LoadChecks& checks) {
   const std::string name = file.stem().string();
-  auto real = TrustedPath(file, dir_problem, config.check_plugin_permissions);
+  auto real = TrustedPath(file, checks);
   if (!real.ok()) return real.status();
   if (Isolated(config, name)) {
     auto helper = PluginHelper::Start(real.value().string(), name,
@@ -99,7 +190,7 @@ Result<PluginInfo> DescribePlugin(const Config& config,
     if (!helper.ok()) return helper.status();
     return helper.value()->info();
   }
-  auto plugin = LoadPlugin(real.value(), name);
+  auto plugin = LoadInProcess(real.value(), name, checks);
   if (!plugin.ok()) return plugin.status();
   return plugin.value()->info();
 }
@@ -124,10 +215,10 @@ std::string OptionsOrigin(const CollectorConfig& cc) {
 Result<Started> StartCollector(const Config& config,
                                const std::filesystem::path& file,
                                const CollectorConfig& cc,
-                               const std::string& dir_problem,
+                               const LoadChecks& checks,
                                CollectorSettings settings) {
   const std::string name = file.stem().string();
-  auto real = TrustedPath(file, dir_problem, config.check_plugin_permissions);
+  auto real = TrustedPath(file, checks);
   if (!real.ok()) return Started{nullptr, real.error()};
   const bool isolate = Isolated(config, name);
   std::shared_ptr<LoadedPlugin> plugin;
@@ -138,7 +229,7 @@ Result<Started> StartCollector(const Config& config,
     if (!started.ok()) return Started{nullptr, started.error()};
     helper = started.take();
   } else {
-    auto loaded = LoadPlugin(real.value(), name);
+    auto loaded = LoadInProcess(real.value(), name, checks);
     if (!loaded.ok()) return Started{nullptr, loaded.error()};
     plugin = loaded.take();
   }
@@ -171,8 +262,7 @@ Status PrintPluginHelp(const Config& config, std::ostream& out) {
   const std::string dir = PluginDir(config);
   auto files = ListPluginFiles(dir);
   if (!files.ok()) return files.status();
-  const std::string dir_problem =
-      config.check_plugin_permissions ? TrustProblem(dir) : std::string();
+  const LoadChecks checks = MakeLoadChecks(config, dir, false);
   out << "Plugins in " << dir << " (enable one with --collector.NAME or\n"
       << "[collectors.NAME] enabled = true; set its options under\n"
       << "[collectors.NAME.options]):\n";
@@ -181,7 +271,7 @@ Status PrintPluginHelp(const Config& config, std::ostream& out) {
   for (const auto& file : files.value()) {
     const std::string name = file.stem().string();
     out << "\n" << name;
-    auto described = DescribePlugin(config, file, dir_problem);
+    auto described = DescribePlugin(config, file, checks);
     if (!described.ok()) {
       all_loaded = false;
       out << ": cannot be loaded: " << described.error() << "\n";
@@ -210,15 +300,12 @@ Status PrintPluginHelp(const Config& config, std::ostream& out) {
 }
 
 Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
-                                                bool strict) {
+                                                bool record_crashes) {
   const std::string dir = PluginDir(config);
   auto files = ListPluginFiles(dir);
   if (!files.ok()) return files.status();
-  // A directory others can write to taints every plugin in it.
-  std::string dir_problem;
-  if (config.check_plugin_permissions) {
-    dir_problem = TrustProblem(dir);
-  } else {
+  const LoadChecks checks = MakeLoadChecks(config, dir, record_crashes);
+  if (!config.check_plugin_permissions) {
     Log(LogLevel::kWarn,
         "plugin permission checks are off (plugins.check_permissions = "
         "false): any user who can write the plugin directory can run code "
@@ -256,12 +343,10 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
     const auto it = config.collectors.find(name);
     const CollectorConfig& cc =
         it != config.collectors.end() ? it->second : no_config;
-    auto refuse = [&](const std::string& reason) -> Status {
-      if (strict) return Status::Error(file.string() + ": " + reason);
+    auto refuse = [&](const std::string& reason) {
       Log(LogLevel::kError, "plugin refused",
           {{"file", file.string()}, {"reason", reason}, {"collector", name}});
       refused.push_back({name, file.string(), reason});
-      return Status::Ok();
     };
     CollectorSettings settings = cs;
     const double timeout =
@@ -270,10 +355,10 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
         std::chrono::duration<double>(timeout));
     settings.sample_limit =
         static_cast<std::size_t>(cc.sample_limit.value_or(config.sample_limit));
-    auto started = StartCollector(config, file, cc, dir_problem, settings);
+    auto started = StartCollector(config, file, cc, checks, settings);
     if (!started.ok()) return started.status();
     if (!started.value().refused.empty()) {
-      if (Status s = refuse(started.value().refused); !s.ok()) return s;
+      refuse(started.value().refused);
       continue;
     }
     std::unique_ptr<Collector>& collector = started.value().collector;
@@ -294,6 +379,21 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
                           return c->name() != "textfile";
                         });
   return std::make_shared<Exporter>(std::move(collectors), std::move(refused));
+}
+
+std::size_t PrintCollectorVerdicts(const Exporter& exporter,
+                                   std::ostream& out) {
+  std::map<std::string, std::string> verdicts;
+  for (const auto& c : exporter.collectors()) {
+    verdicts[c->name()] = "loaded (" + c->info().file + ")";
+  }
+  for (const RefusedCollector& r : exporter.refused()) {
+    verdicts[r.name] = "refused (" + r.file + "): " + r.reason;
+  }
+  for (const auto& [name, verdict] : verdicts) {
+    out << name << ": " << verdict << "\n";
+  }
+  return exporter.refused().size();
 }
 
 }  // namespace sysmetrics

@@ -16,6 +16,10 @@ const std::vector<FlagSpec>& Flags() {
        "Directory of collector plugins (default: found relative to the "
        "binary).",
        &CL::plugin_dir},
+      {"state-dir", "DIR",
+       "Directory of the exporter's state: quarantine records of plugins "
+       "that crashed it (default /var/lib/sysmetrics).",
+       &CL::state_dir},
       {"procfs", "DIR", "Root of the proc filesystem (default /proc).",
        &CL::procfs},
       {"sysfs", "DIR", "Root of the sys filesystem (default /sys).",

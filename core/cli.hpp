@@ -37,6 +37,7 @@ struct CommandLine {
   std::optional<std::string> listen;
   std::optional<std::string> config;
   std::optional<std::string> plugin_dir;
+  std::optional<std::string> state_dir;
   std::optional<std::string> procfs;
   std::optional<std::string> sysfs;
   std::optional<std::string> log_format;

@@ -508,7 +508,14 @@ Status ApplyFile(const Value& root, Config* config) {
       s = ApplySection(
           v, section,
           {{"dir", &config->plugin_dir},
-           {"check_permissions", &config->check_plugin_permissions}});
+           {"check_permissions", &config->check_plugin_permissions},
+           {"state_dir", &config->state_dir}});
+      if (s.ok() && v.as_table().count("state_dir") != 0 &&
+          !config->state_dir.starts_with("/")) {
+        s = ErrorAt(v.as_table().at("state_dir"),
+                    "plugins.state_dir must be an absolute path, not \"" +
+                        config->state_dir + "\"");
+      }
     } else if (section == "log") {
       std::string format;
       std::string level;
@@ -647,6 +654,13 @@ Result<Config> LoadConfig(const CommandLine& cl,
     }
     config.max_requests = n;
     config.connection_limits_origin = Origin{"--max-requests", 0};
+  }
+  if (cl.state_dir) {
+    if (!cl.state_dir->starts_with("/")) {
+      return Status::Error("--state-dir must be an absolute path, not '" +
+                           *cl.state_dir + "'");
+    }
+    config.state_dir = *cl.state_dir;
   }
   if (cl.procfs) config.procfs = *cl.procfs;
   if (cl.sysfs) config.sysfs = *cl.sysfs;

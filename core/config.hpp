@@ -27,6 +27,7 @@ namespace sysmetrics {
 
 inline constexpr const char* kDefaultConfigPath =
     "/etc/sysmetrics/sysmetrics.toml";
+inline constexpr const char* kDefaultStateDir = "/var/lib/sysmetrics";
 
 // Where a value was set: "file:line", or "--flag" / "default".
 struct Origin {
@@ -89,6 +90,9 @@ struct Config {
   // Refuse plugin files and directories others could write (TrustProblem);
   // false only for development trees.
   bool check_plugin_permissions = true;
+  // Where the serving process keeps state: quarantine records of plugins
+  // that crashed it (quarantine.hpp). An absolute path.
+  std::string state_dir = kDefaultStateDir;
   std::int64_t max_requests = 40;       // concurrent scrapes before 503
   std::int64_t max_connections = 1024;  // open connections kept
   // Where the last of the two was set (file:line, or the flag), for the

@@ -1,5 +1,6 @@
 #include "fatal_signal.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -11,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 namespace sysmetrics {
 namespace {
@@ -40,6 +43,24 @@ struct AltStack {
 };
 thread_local AltStack t_alt_stack;
 
+// A quarantine record to write when a call into file crashes; immutable
+// once published in g_records.
+struct CrashRecord {
+  std::string file;
+  std::string path;
+  std::string tmp_path;
+  std::string dir;
+  std::string head;
+};
+constexpr std::size_t kMaxCrashRecords = 256;
+// Read by the handler (lock-free atomics are async-signal-safe); written by
+// SetCrashRecord on the main thread.
+std::array<std::atomic<const CrashRecord*>, kMaxCrashRecords> g_records{};
+// Every record ever set, replaced ones included: a handler may still be
+// reading one that SetCrashRecord just replaced, so none is ever freed.
+std::vector<std::unique_ptr<const CrashRecord>> g_records_owned;
+std::atomic<bool> g_record_written{false};
+
 std::atomic<bool> g_json{false};
 std::atomic<bool> g_installed{false};
 // The actions ours replaced, to hand each signal on to.
@@ -62,6 +83,21 @@ const char* SignalName(int sig) {
     default:
       return "signal";
   }
+}
+
+bool WriteAll(int fd, const char* data, std::size_t size) {
+  std::size_t off = 0;
+  while (off < size) {
+    const ssize_t n = ::write(fd, data + off, size - off);
+    if (n > 0) {
+      off += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 // A fixed buffer that appends without allocating, dropping what does not
@@ -120,19 +156,7 @@ class LineBuffer {
     Quoted(s);
     Put('"');
   }
-  void WriteTo(int fd) const {
-    std::size_t off = 0;
-    while (off < size_) {
-      const ssize_t n = ::write(fd, buf_.data() + off, size_ - off);
-      if (n > 0) {
-        off += static_cast<std::size_t>(n);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else {
-        return;
-      }
-    }
-  }
+  bool WriteTo(int fd) const { return WriteAll(fd, buf_.data(), size_); }
 
  private:
   std::array<char, 2048> buf_{};
@@ -213,10 +237,61 @@ void WriteCrashLine(int sig, const PluginCallScope& scope) {
   line.WriteTo(STDERR_FILENO);
 }
 
+bool SameText(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+
+const CrashRecord* FindCrashRecord(const char* file) {
+  for (const auto& slot : g_records) {
+    const CrashRecord* r = slot.load(std::memory_order_acquire);
+    if (r == nullptr) return nullptr;  // slots fill from the front
+    if (SameText(r->file.c_str(), file)) return r;
+  }
+  return nullptr;
+}
+
+// The quarantine record of the crashed plugin, if it has one: the head
+// prepared at load, then call, signal and time (quarantine.hpp's format;
+// the call names are literals that need no escaping). Synced before the
+// rename and the directory after it, so the record survives what follows.
+void WriteCrashRecord(int sig, const PluginCallScope& scope) {
+  const CrashRecord* r = FindCrashRecord(scope.file());
+  if (r == nullptr || g_record_written.exchange(true)) return;
+  LineBuffer tail;
+  tail.Add("call=");
+  tail.Add(scope.call());
+  tail.Add("\nsignal=");
+  tail.Add(SignalName(sig));
+  tail.Add("\ntime=");
+  AddTimestamp(&tail);
+  tail.Put('\n');
+  const int fd =
+      ::open(r->tmp_path.c_str(),
+             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return;
+  const bool written = WriteAll(fd, r->head.data(), r->head.size()) &&
+                       tail.WriteTo(fd) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || ::rename(r->tmp_path.c_str(), r->path.c_str()) != 0) {
+    ::unlink(r->tmp_path.c_str());
+    return;
+  }
+  const int dir = ::open(r->dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
 void OnFatalSignal(int sig, siginfo_t* info, void* context) {
   const int saved_errno = errno;
   if (const PluginCallScope* scope = t_current; scope != nullptr) {
     WriteCrashLine(sig, *scope);
+    WriteCrashRecord(sig, *scope);
   }
   // Hand the signal on as if we had not been here.
   for (std::size_t i = 0; i < kFatalSignals.size(); ++i) {
@@ -281,6 +356,33 @@ void InstallFatalSignalHandler(LogFormat format) {
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     ::sigaction(kFatalSignals[i], &sa, &g_previous[i]);
   }
+}
+
+bool SetCrashRecord(const std::string& file, const std::string& record_path,
+                    const std::string& head) {
+  auto record = std::make_unique<CrashRecord>();
+  record->file = file;
+  record->path = record_path;
+  record->tmp_path = record_path + ".tmp";
+  const std::size_t slash = record_path.rfind('/');
+  record->dir = slash == std::string::npos ? std::string(".")
+                : slash == 0               ? std::string("/")
+                                           : record_path.substr(0, slash);
+  record->head = head;
+  for (auto& slot : g_records) {
+    const CrashRecord* current = slot.load(std::memory_order_acquire);
+    if (current != nullptr && current->file != file) continue;
+    // A reload sets the same record again: keep the one in place, or
+    // every reload would add one for good.
+    if (current != nullptr && current->path == record->path &&
+        current->head == record->head) {
+      return true;
+    }
+    slot.store(record.get(), std::memory_order_release);
+    g_records_owned.push_back(std::move(record));
+    return true;
+  }
+  return false;
 }
 
 PluginCallScope::PluginCallScope(const char* collector, const char* call,

@@ -6,7 +6,14 @@
 // the same signal, the same exit status, a core dump where enabled). The
 // handler is async-signal-safe: it formats into a stack buffer and write()s
 // to stderr.
+//
+// Second layer, quarantine (quarantine.hpp): in the serving process, a
+// plugin file given a crash record (SetCrashRecord) before it is loaded has
+// that record written by the handler when it crashes, with open, write,
+// fsync, rename and close only: everything else was prepared beforehand.
 #pragma once
+
+#include <string>
 
 #include "log.hpp"
 
@@ -15,6 +22,18 @@ namespace sysmetrics {
 // Installs the handler (once; later calls only change the format). Call
 // after InitLogging, before any plugin is loaded.
 void InstallFatalSignalHandler(LogFormat format);
+
+// What the handler writes when a plugin call into file (the path its
+// PluginCallScope names) dies of a fatal signal: head (quarantine.hpp's
+// FormatQuarantineHead) followed by "call=", "signal=" and "time=" lines, to
+// record_path through record_path + ".tmp" and a rename, so a reader never
+// sees half a record. The first crash of the process writes its record; a
+// second, on another thread meanwhile, writes none. Replaces the record set
+// earlier for the same file. Returns false when the table (256 files) is
+// full: that plugin then runs without one. Main thread only; never call it
+// in a process that must not write records (--check-config).
+bool SetCrashRecord(const std::string& file, const std::string& record_path,
+                    const std::string& head);
 
 // Marks the calling thread as inside a plugin call for the scope's life.
 // collector, call and file must outlive the scope (the plugin's name and

@@ -11,7 +11,9 @@
 #include <ctime>
 #include <future>
 #include <iostream>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "app.hpp"
 #include "basic_auth.hpp"
@@ -21,6 +23,7 @@
 #include "http_server.hpp"
 #include "log.hpp"
 #include "plugin_helper.hpp"
+#include "quarantine.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -87,10 +90,35 @@ int HashPasswordCommand() {
   return 0;
 }
 
+// --check-config, once the configuration is valid: what a start would
+// report for each enabled collector. 0 when every one would run, else 1,
+// naming the ones a start would report failed.
+int ReportCheck(const Exporter& exporter) {
+  std::vector<std::string> names;
+  for (const auto& c : exporter.collectors()) names.push_back(c->name());
+  for (const RefusedCollector& r : exporter.refused()) names.push_back(r.name);
+  std::sort(names.begin(), names.end());
+  std::cout << "configuration OK: " << names.size() << " collector(s) enabled";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::cout << (i == 0 ? ": " : ", ") << names[i];
+  }
+  std::cout << "\n";
+  if (PrintCollectorVerdicts(exporter, std::cout) == 0) return 0;
+  std::string failed;
+  for (const RefusedCollector& r : exporter.refused()) {
+    failed += (failed.empty() ? "" : ", ") + r.name;
+  }
+  std::cerr << "sysmetrics: " << exporter.refused().size()
+            << " enabled collector(s) would be reported failed "
+               "(sysmetrics_collector_success 0): "
+            << failed << "\n";
+  return kExitRuntime;
+}
+
 // SIGHUP: read the configuration again and swap in a new set of collectors.
 // Scrapes in flight finish with the old set; a configuration with errors is
 // logged and the running one kept. The listen address cannot change.
-void Reload(const CommandLine& cl, const Config& running,
+void Reload(const CommandLine& cl, const Config& running, bool record_crashes,
             ExporterHolder* holder, HttpServer* server) {
   Log(LogLevel::kInfo, "reload requested (SIGHUP)");
   auto config = LoadConfig(cl);
@@ -99,20 +127,24 @@ void Reload(const CommandLine& cl, const Config& running,
         {{"error", config.error()}});
     return;
   }
-  const Config& next = config.value();
+  Config& next = config.value();
   if (next.listen != running.listen ||
       next.metrics_path != running.metrics_path ||
       next.max_requests != running.max_requests ||
       next.max_connections != running.max_connections ||
       next.timeout_margin_seconds != running.timeout_margin_seconds ||
       next.default_timeout_seconds != running.default_timeout_seconds ||
-      next.log_format != running.log_format) {
+      next.log_format != running.log_format ||
+      next.state_dir != running.state_dir) {
     Log(LogLevel::kWarn,
         "changes to server.listen, server.metrics_path, server.max_requests, "
         "server.max_connections, "
-        "scrape.timeout_margin_seconds, scrape.default_timeout_seconds and "
-        "log.format need a restart; keeping the running ones");
+        "scrape.timeout_margin_seconds, scrape.default_timeout_seconds, "
+        "log.format and plugins.state_dir need a restart; keeping the "
+        "running ones");
   }
+  // Crash records were prepared for the running state directory.
+  next.state_dir = running.state_dir;
   auto web = BuildWeb(config.value());
   if (!web.ok()) {
     Log(LogLevel::kError, "reload failed; keeping the running configuration",
@@ -120,7 +152,7 @@ void Reload(const CommandLine& cl, const Config& running,
     return;
   }
   SetLogLevel(config.value().log_level);
-  auto exporter = BuildExporter(config.value(), false);
+  auto exporter = BuildExporter(config.value(), record_crashes);
   if (!exporter.ok()) {
     Log(LogLevel::kError, "reload failed; keeping the running configuration",
         {{"error", exporter.error()}});
@@ -204,7 +236,20 @@ int Main(int argc, char** argv) {
        {"config", cfg.files.empty() ? "(defaults)" : cfg.files.front()},
        {"plugin_dir", PluginDir(cfg)},
        {"procfs", cfg.procfs}});
-  auto exporter = BuildExporter(cfg, cl.check_config);
+  // Only the serving process writes quarantine records; --check-config
+  // reads them, as a start would.
+  bool record_crashes = false;
+  if (!cl.check_config) {
+    const Status quarantine = PrepareQuarantine(cfg.state_dir);
+    record_crashes = quarantine.ok();
+    if (!quarantine.ok()) {
+      Log(LogLevel::kWarn,
+          "quarantine is off: a plugin that crashes the exporter will be "
+          "loaded again by the next start",
+          {{"reason", quarantine.message()}});
+    }
+  }
+  auto exporter = BuildExporter(cfg, record_crashes);
   if (!exporter.ok()) {
     Log(LogLevel::kError, "configuration error", {{"error", exporter.error()}});
     if (cl.check_config) {
@@ -221,16 +266,7 @@ int Main(int argc, char** argv) {
     }
     return kExitUsage;
   }
-  if (cl.check_config) {
-    std::cout << "configuration OK: " << exporter.value()->collectors().size()
-              << " collector(s) enabled";
-    for (const auto& c : exporter.value()->collectors()) {
-      std::cout << (&c == &exporter.value()->collectors().front() ? ": " : ", ")
-                << c->name();
-    }
-    std::cout << "\n";
-    return 0;
-  }
+  if (cl.check_config) return ReportCheck(*exporter.value());
   ExporterHolder holder;
   holder.Set(exporter.take());
 
@@ -262,7 +298,7 @@ int Main(int argc, char** argv) {
       continue;
     }
     if (sig == SIGHUP) {
-      Reload(cl, cfg, &holder, &server);
+      Reload(cl, cfg, record_crashes, &holder, &server);
       holder.Reap();
       continue;
     }

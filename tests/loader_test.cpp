@@ -26,6 +26,7 @@
 #include "log.hpp"
 #include "metric_set.hpp"
 #include "plugin_loader.hpp"
+#include "quarantine.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -758,7 +759,7 @@ TEST_CASE(
        {"wrong_abi", "no_entry", "create_fails", "c_plugin", "name_mismatch"}) {
     config.collectors[name].enabled = true;
   }
-  auto e = BuildExporter(config, /*strict=*/false);
+  auto e = BuildExporter(config, /*record_crashes=*/false);
   REQUIRE(e.ok());
   REQUIRE(e.value()->collectors().size() == 1);
   CHECK(e.value()->collectors()[0]->name() == "c_plugin");
@@ -786,10 +787,79 @@ TEST_CASE(
   ScrapeReport report;
   CHECK(Contains(Scrape(*e.value(), &report),
                  "sysmetrics_c_plugin_answer{greeting=\"hello\"} 42\n"));
-  // --check-config is strict: the first refusal fails it.
-  auto strict = BuildExporter(config, /*strict=*/true);
-  REQUIRE_FALSE(strict.ok());
-  CHECK(Contains(strict.error(), "create_fails.so: create failed"));
+  // --check-config prints the same verdicts, one per enabled collector.
+  std::ostringstream verdicts;
+  CHECK(PrintCollectorVerdicts(*e.value(), verdicts) == 4);
+  const std::string text = verdicts.str();
+  CHECK(Contains(text, "c_plugin: loaded (" + Path("c_plugin") + ")\n"));
+  CHECK(Contains(text, "create_fails: refused (" + Path("create_fails") +
+                           "): create failed (status 1): create_fails: "
+                           "intentional failure\n"));
+  CHECK(text.find("c_plugin") < text.find("create_fails: "));
+  CHECK(text.find("create_fails: ") < text.find("wrong_abi: "));
+}
+
+TEST_CASE("BuildExporter leaves a quarantined plugin unloaded, reported") {
+  LogCapture log;
+  TempDir state;
+  Config config;
+  config.plugin_dir = kDir;
+  config.state_dir = state.File("");
+  config.collectors["c_plugin"].enabled = true;
+  // In this process: only there can it crash the exporter.
+  config.collectors["c_plugin"].isolate = false;
+  REQUIRE(PrepareQuarantine(config.state_dir).ok());
+  const std::string record = state.File("quarantine/c_plugin");
+  QuarantineRecord r;
+  r.collector = "c_plugin";
+  r.file = Path("c_plugin");
+  r.identity = IdentityOf(Path("c_plugin")).value();
+  r.call = "create";
+  r.signal = "SIGBUS";
+  r.time = "2026-12-01T10:00:00.123Z";
+  {
+    std::ofstream out(record);
+    out << FormatQuarantineRecord(r);
+  }
+  for (const bool serving : {false, true}) {
+    auto e = BuildExporter(config, serving);
+    REQUIRE(e.ok());
+    CHECK(e.value()->collectors().empty());
+    REQUIRE(e.value()->refused().size() == 1);
+    CHECK(e.value()->refused()[0].reason ==
+          "quarantined: crashed the exporter (SIGBUS in create) at "
+          "2026-12-01T10:00:00.123Z; fix or replace the plugin file, or "
+          "remove " +
+              record + " to try it again");
+  }
+  CHECK_FALSE(Contains(log.text(), "plugin loaded"));
+
+  // Isolated, it cannot crash the exporter: the record does not keep it
+  // out, and stays.
+  config.collectors["c_plugin"].isolate = true;
+  auto isolated = BuildExporter(config, /*record_crashes=*/true);
+  REQUIRE(isolated.ok());
+  REQUIRE(isolated.value()->collectors().size() == 1);
+  CHECK(isolated.value()->collectors()[0]->isolated());
+  CHECK(std::filesystem::exists(record));
+  config.collectors["c_plugin"].isolate = false;
+
+  // The file changed since: --check-config (not serving) loads it and
+  // leaves the record; a start removes it.
+  r.identity.mtime_ns += 1;
+  {
+    std::ofstream out(record);
+    out << FormatQuarantineRecord(r);
+  }
+  auto checked = BuildExporter(config, /*record_crashes=*/false);
+  REQUIRE(checked.ok());
+  CHECK(checked.value()->collectors().size() == 1);
+  CHECK(std::filesystem::exists(record));
+  auto started = BuildExporter(config, /*record_crashes=*/true);
+  REQUIRE(started.ok());
+  CHECK(started.value()->collectors().size() == 1);
+  CHECK_FALSE(std::filesystem::exists(record));
+  CHECK(LinesWith(log.text(), "quarantine lifted").size() == 1);
 }
 
 TEST_CASE("configuration errors about plugins name file and line") {
@@ -803,7 +873,7 @@ TEST_CASE("configuration errors about plugins name file and line") {
     auto config = LoadConfig(cl);
     if (!config.ok()) return config.status();
     config.value().plugin_dir = kDir;
-    return BuildExporter(config.value(), /*strict=*/false);
+    return BuildExporter(config.value(), /*record_crashes=*/false);
   };
 
   auto e = build("[collectors.c_plugin]\nenabled = true\nanswr = 1\n");

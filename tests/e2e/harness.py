@@ -116,12 +116,21 @@ def run(*args, **kwargs):
 class Exporter:
     """One sysmetrics process; use as a context manager."""
 
-    def __init__(self, *args, config=os.devnull, procfs=None, env=None):
+    def __init__(self, *args, config=os.devnull, procfs=None, env=None,
+                 state_dir=None):
         # --config /dev/null by default: a test must not read a packaged
         # /etc/sysmetrics/sysmetrics.toml that may exist on the machine.
         self.args = [BIN, "--listen", "127.0.0.1:0"]
         if config is not None:
             self.args += ["--config", config]
+        # Nor read or write the machine's /var/lib/sysmetrics: quarantine
+        # records go to state_dir, else to a directory of this exporter's
+        # own, removed when it is.
+        self._own_state_dir = None
+        if state_dir is None:
+            state_dir = self._own_state_dir = tempfile.mkdtemp(
+                prefix="sysmetrics-state-")
+        self.args += ["--state-dir", state_dir]
         if procfs is not None:
             self.args += ["--procfs", procfs]
         self.args += list(args)
@@ -206,6 +215,8 @@ class Exporter:
             self._reader.join(2)
         if self.proc is not None and self.proc.stderr is not None:
             self.proc.stderr.close()
+        if self._own_state_dir is not None:
+            shutil.rmtree(self._own_state_dir, ignore_errors=True)
         self.check_sanitizers()
 
     def check_sanitizers(self):

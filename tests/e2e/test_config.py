@@ -1,6 +1,7 @@
 """Configuration end to end: the file, conf.d drop-ins, flags, exit statuses
 and messages, --check-config, --help and --version, the shipped config."""
 
+import json
 import os
 import re
 import shutil
@@ -169,6 +170,49 @@ class ConfigTest(harness.TempDirTestCase):
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("configuration OK: 4 collector(s) enabled: cpu, disk, "
                       "memory, network", res.stdout)
+
+    def test_check_config_reports_what_a_start_reports(self):
+        # One setup with plugins that cannot start: the check and a real
+        # start name the same collectors as failed, for the same reasons.
+        plugins = harness.plugin_dir(
+            os.path.join(self.tmp, "plugins"),
+            test_plugins=("wrong_abi", "create_fails", "c_plugin"))
+        args = ("--plugin-dir", plugins, "--collector.wrong_abi",
+                "--collector.create_fails", "--collector.c_plugin")
+        res = run("--config", os.devnull, *args, "--check-config")
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+        self.assertIn("configuration OK: 7 collector(s) enabled: c_plugin, "
+                      "cpu, create_fails, disk, memory, network, wrong_abi\n",
+                      res.stdout)
+        verdicts = dict(re.findall(r"(?m)^(\w+): (loaded|refused) ",
+                                   res.stdout))
+        self.assertEqual(verdicts, {
+            "c_plugin": "loaded", "cpu": "loaded", "disk": "loaded",
+            "memory": "loaded", "network": "loaded",
+            "wrong_abi": "refused", "create_fails": "refused"})
+        checked = dict(re.findall(r"(?m)^(\w+): refused \(\S+\): (.*)$",
+                                  res.stdout))
+        self.assertIn("would be reported failed (sysmetrics_collector_success"
+                      " 0): create_fails, wrong_abi", res.stderr)
+
+        with harness.Exporter(*args, "--log-format", "json",
+                              procfs=self.procfs) as e:
+            s = harness.samples(e.metrics())
+            _, _, page = e.get("/")
+            log = e.log()
+        started = {}
+        for line in log:
+            record = json.loads(line)
+            if record["msg"] == "plugin refused":
+                started[record["collector"]] = record["reason"]
+        self.assertEqual(started, checked)
+        self.assertEqual(set(started), {"wrong_abi", "create_fails"})
+        for name, reason in started.items():
+            self.assertIn(reason, page.decode())
+        failed = {k for k, v in s.items()
+                  if k.startswith("sysmetrics_collector_success") and v == "0"}
+        self.assertEqual(failed, {f'sysmetrics_collector_success{{collector="{n}"}}'
+                                  for n in checked})
 
     def test_shipped_config_is_valid_and_at_defaults(self):
         res = run("--config", SHIPPED, "--check-config")

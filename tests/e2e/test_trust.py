@@ -107,14 +107,21 @@ class TrustTest(harness.TempDirTestCase):
             self.assertNotIn(link, line)
 
     def test_check_config_names_file_and_reason(self):
+        # A start would run without cpu and report it failed: the check
+        # says so, with the same reason, and exits 1 (the configuration
+        # itself is valid).
         os.chmod(self.plugin("cpu"), 0o666)
         res = harness.run("--config", self.config(),
                               "--plugin-dir", self.plugins, "--check-config",
                              capture_output=True, text=True, timeout=30,
                              check=False)
-        self.assertEqual(res.returncode, 2, res.stdout + res.stderr)
-        self.assertIn(self.plugin("cpu") + ": not trusted: " + self.plugin("cpu") +
-                      " is writable by everyone (mode 0666)", res.stderr)
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+        self.assertIn("cpu: refused (" + self.plugin("cpu") + "): not trusted: " +
+                      self.plugin("cpu") + " is writable by everyone (mode 0666)",
+                      res.stdout)
+        self.assertRegex(res.stdout, r"(?m)^memory: loaded ")
+        self.assertIn("would be reported failed (sysmetrics_collector_success "
+                      "0): cpu\n", res.stderr)
 
     def test_development_override(self):
         os.chmod(self.plugins, 0o777)

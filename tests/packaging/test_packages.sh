@@ -70,6 +70,11 @@ grep -q 'useradd -r' <<<"$scripts" || fail "rpm %pre does not create the user"
 grep -q 'systemctl' <<<"$scripts" || fail "rpm scripts do not handle the unit"
 rpm -qlp "$rpm" | grep -x /lib/systemd/system/sysmetrics.service >/dev/null ||
   fail "rpm lacks the unit"
+rpm -qp --qf '[%{FILEUSERNAME} %{FILENAMES}\n]' "$rpm" |
+  grep -x 'sysmetrics /var/lib/sysmetrics/quarantine' >/dev/null ||
+  fail "rpm quarantine directory not owned by the service user"
+dpkg-deb -c "$deb" | grep ' ./var/lib/sysmetrics/quarantine/$' >/dev/null ||
+  fail "deb lacks the quarantine directory"
 
 echo "== install the .deb (no systemd here: scripts must cope)"
 dpkg -i "$deb" "$devdeb" >/dev/null
@@ -79,13 +84,19 @@ getent passwd sysmetrics >/dev/null || fail "system user not created"
 grep -qx /etc/sysmetrics/sysmetrics.toml /var/lib/dpkg/info/sysmetrics.conffiles ||
   fail "config is not a conffile"
 [[ -d /var/lib/sysmetrics/textfile ]] || fail "textfile directory not created"
+[[ $(stat -c %U:%G /var/lib/sysmetrics/quarantine) == sysmetrics:sysmetrics ]] ||
+  fail "quarantine directory not owned by the service user"
 [[ -f /usr/libexec/sysmetrics/tls.so ]] || fail "TLS module not installed"
 unit=/lib/systemd/system/sysmetrics.service
 for key in User=sysmetrics NoNewPrivileges=yes ProtectSystem=strict \
   PrivateTmp=yes ProtectHome=yes RestrictAddressFamilies= \
-  Restart=on-failure ExecReload= EnvironmentFile=-/etc/default/sysmetrics; do
+  Restart=on-failure ExecReload= EnvironmentFile=-/etc/default/sysmetrics \
+  "StateDirectory=sysmetrics sysmetrics/quarantine"; do
   grep -q "^$key" "$unit" || fail "unit lacks $key"
 done
+if command -v systemd-analyze >/dev/null; then
+  systemd-analyze verify "$unit" || fail "systemd-analyze verify: unit problems"
+fi
 dpkg-deb -c "$deb" | grep ' ./usr/share/man/man1/sysmetrics.1.gz$' >/dev/null ||
   fail "man page not in the package"
 /usr/bin/sysmetrics --check-config >/dev/null || fail "--check-config failed"
@@ -121,6 +132,8 @@ for c in cpu memory disk network; do
     fail "collector $c not succeeding in the packaged exporter"
 done
 stop
+! grep 'quarantine is off' "$work/exporter.log" ||
+  fail "quarantine is off in the packaged exporter"
 
 echo "== build the examples from the installed SDK only"
 cp -r /usr/share/doc/sysmetrics-dev/examples "$work/examples"
@@ -158,6 +171,8 @@ grep -q '# operator edit' /etc/sysmetrics/sysmetrics.toml ||
 echo "== purge removes what the packages created"
 rm -f /usr/lib/sysmetrics/uptime.so /usr/lib/sysmetrics/loadavg.so \
   /etc/sysmetrics/conf.d/50-examples.toml
+# A quarantine record (as a crash would leave) goes with the purge.
+echo 'format=sysmetrics-quarantine-1' >/var/lib/sysmetrics/quarantine/example
 dpkg --purge sysmetrics-dev sysmetrics >/dev/null
 for path in /usr/bin/sysmetrics /usr/lib/sysmetrics /etc/sysmetrics \
   /etc/default/sysmetrics /lib/systemd/system/sysmetrics.service \
