@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr Clock::duration kMaxBackoff = std::chrono::seconds(60);
 constexpr Clock::duration kStopGrace = std::chrono::seconds(1);
+// How much earlier than the scrape a collect gives up on its helper (at
+// most a tenth of the time left).
+constexpr Clock::duration kDeadlineMargin = std::chrono::milliseconds(20);
 
 const char* LevelName(LogLevel level) {
   switch (level) {
@@ -194,6 +198,16 @@ int RunPluginHost(int argc, char** argv) {
                  kPluginHostFlag);
     return 2;
   }
+  // The exporter decides when a helper ends: it closes the pipe (the helper
+  // then exits) or kills it. Signals meant for the exporter (a terminal's
+  // Ctrl-C, systemd's SIGTERM to the whole unit) must not end helpers under
+  // a draining exporter; and a helper must not outlive the exporter, even
+  // one stuck in plugin code that never reads its pipe again.
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGTERM, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) return 1;  // the exporter is already gone
   HelperFds fds;
   if (!SetUpFds(&fds)) return 1;
   LogFormat format = LogFormat::kText;
@@ -486,13 +500,18 @@ sm_status PluginHelper::Collect(sm_emitter* em, Clock::time_point deadline,
       return SM_ERR;
     }
   }
+  // Give up a little before the scrape does, so that the scrape reports
+  // what happened to the helper, not only that the deadline passed.
+  const Clock::duration margin =
+      std::clamp<Clock::duration>((deadline - Clock::now()) / 10,
+                                  Clock::duration::zero(), kDeadlineMargin);
   wire::Kind kind{};
   bool timed_out = false;
   Status s =
       wire::WriteFrame(process_->in.writeHandle(), wire::Kind::kCollect, {});
   if (s.ok()) {
-    s = wire::ReadFrame(process_->out.readHandle(), deadline, wire::kMaxFrame,
-                        &kind, &payload_, &timed_out);
+    s = wire::ReadFrame(process_->out.readHandle(), deadline - margin,
+                        wire::kMaxFrame, &kind, &payload_, &timed_out);
   }
   std::string what;
   bool ok = false;
@@ -501,7 +520,8 @@ sm_status PluginHelper::Collect(sm_emitter* em, Clock::time_point deadline,
     what = timed_out ? "collect() did not return by its deadline; the helper "
                        "process was killed"
                      : "the helper process " + how + " in collect()";
-  } else if (kind != wire::Kind::kResult || !ReplayResult(payload_, em, &ok, error)) {
+  } else if (kind != wire::Kind::kResult ||
+             !ReplayResult(payload_, em, &ok, error)) {
     Kill();
     what = "the helper process sent a malformed result and was killed";
   }

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 import time
 import unittest
 
@@ -167,6 +168,47 @@ class IsolatedCrashTest(harness.TempDirTestCase):
                 e, "aborts",
                 "the helper process was killed by signal 6 (SIGABRT) in "
                 "collect()")
+
+    def helpers(self):
+        """Pids of the helper processes serving plugins in this test's
+        directory."""
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if (b"--plugin-host" in argv and
+                    any(a.startswith(self.plugins.encode()) for a in argv)):
+                pids.append(int(pid))
+        return pids
+
+    def test_helpers_do_not_outlive_the_exporter(self):
+        # A helper stuck in plugin code never reads its pipe again: when
+        # the exporter dies (here SIGKILL, no clean-up at all), the kernel
+        # ends it too.
+        block = os.path.join(self.tmp, "block")
+        open(block, "w", encoding="utf-8").close()
+        e = self.start("blocks_inline",
+                       f"block_while = \"{block}\"\n").start()
+        try:
+            self.assertEqual(len(self.helpers()), 1)
+            t = threading.Thread(target=lambda: e.get(
+                headers={"X-Prometheus-Scrape-Timeout-Seconds": "60"},
+                timeout=60), daemon=True)
+            t.start()
+            self.assertTrue(e.wait_for_log("blocks_inline: blocking"))
+            e.proc.kill()
+            e.proc.wait(10)
+        finally:
+            e.kill()
+            os.remove(block)
+        for _ in range(500):
+            if not self.helpers():
+                break
+            time.sleep(0.02)
+        self.assertEqual(self.helpers(), [])
 
     def test_leak_is_bounded_by_the_memory_limit(self):
         with self.start("leaks", "memory_limit_mib = 64\n") as e:
