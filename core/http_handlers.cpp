@@ -79,7 +79,7 @@ std::string IndexPage(std::string_view metrics_path, const Exporter* current) {
   page +=
       "<table><tr><th>Plugin</th><th>Version</th><th>ABI</th><th>File</th>"
       "<th>Last scrape</th><th>Took</th><th>Errors since start</th>"
-      "</tr>\n";
+      "<th>Runs in</th></tr>\n";
   for (const auto& col : current->collectors()) {
     const PluginInfo& p = col->info();
     const Collector::LastScrape last = col->last_scrape();
@@ -101,14 +101,18 @@ std::string IndexPage(std::string_view metrics_path, const Exporter* current) {
             HtmlEscape(p.version) + "</td><td>" + std::to_string(p.abi_major) +
             "." + std::to_string(p.abi_minor) + "</td><td>" +
             HtmlEscape(p.file) + "</td><td>" + status + "</td><td>" + took +
-            "</td><td>" + std::to_string(col->errors()) + "</td></tr>\n";
+            "</td><td>" + std::to_string(col->errors()) + "</td><td>" +
+            (col->isolated() ? "helper process, " +
+                                   std::to_string(col->restarts()) + " restarts"
+                             : std::string("the exporter")) +
+            "</td></tr>\n";
   }
   // Enabled, but never started: why, in place of the last scrape.
   for (const RefusedCollector& r : current->refused()) {
     page += "<tr><td>" + HtmlEscape(r.name) + "</td><td></td><td></td><td>" +
             HtmlEscape(r.file) +
             "</td><td><span class=\"failed\">not loaded</span>: " +
-            HtmlEscape(r.reason) + "</td><td></td><td></td></tr>\n";
+            HtmlEscape(r.reason) + "</td><td></td><td></td><td></td></tr>\n";
   }
   return page + "</table>\n</body></html>\n";
 }

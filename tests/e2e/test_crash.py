@@ -154,6 +154,12 @@ class IsolatedCrashTest(harness.TempDirTestCase):
         self.assertIn(what, failed[0])
         self.assertFalse([l for l in e.log() if "plugin crashed" in l])
         self.assertIsNone(e.proc.poll())
+        # The landing page says where each collector runs.
+        page = e.get("/")[2].decode()
+        self.assertRegex(page, rf"<tr><td>{plugin}</td>.*<td>helper "
+                               r"process, [1-9]\d* restarts</td></tr>")
+        self.assertRegex(page, r"<tr><td>cpu</td>.*<td>the exporter</td>"
+                               r"</tr>")
 
     def test_null_dereference(self):
         with self.start("crashes") as e:
