@@ -105,16 +105,8 @@ void ReportProblem(sm_emitter* em, const Status& status) {
       {{"collector", em->host->plugin_name}, {"reason", status.message()}});
 }
 
-// Ends the family in progress, reporting the duplicate series it dropped.
-void EndFamily(sm_emitter* em) {
-  const std::size_t dropped = em->set->Finish();
-  if (dropped == 0) return;
-  ReportProblem(
-      em,
-      Status::Error(std::to_string(dropped) + " duplicate series in '" +
-                    std::string(em->set->str(em->set->families().back().name)) +
-                    "' dropped; the first of each was kept"));
-}
+// Ends the family in progress (a duplicate series is refused as it arrives).
+void EndFamily(sm_emitter* em) { em->set->Finish(); }
 
 sm_status BeginFamily(sm_emitter* em, const sm_family* f) {
   if (em == nullptr || em->set == nullptr) return SM_ERR_INVALID;

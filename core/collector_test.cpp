@@ -74,23 +74,24 @@ TEST_CASE("samples after a malformed family never land in the previous one") {
   InitLogging(LogFormat::kText, LogLevel::kOff);
 }
 
-TEST_CASE("dropped duplicate series are reported") {
+TEST_CASE("a duplicate series is refused as it is emitted") {
   std::ostringstream log;
   InitLoggingToStream(log, LogFormat::kText, LogLevel::kDebug);
   const sm_host_api& api = HostApi();
   Emitter e;
-  sm_family f = Family("sysmetrics_dups");
+  sm_family f = Family("sysmetrics_test_dups");
   const sm_label l[] = {{"k", "v"}};
   sm_sample s = Sample(1, l, 1);
   REQUIRE(api.begin_family(&e.em, &f) == SM_OK);
   REQUIRE(api.emit_sample(&e.em, &s) == SM_OK);
-  REQUIRE(api.emit_sample(&e.em, &s) == SM_OK);
-  sm_family next = Family("sysmetrics_next");
-  REQUIRE(api.begin_family(&e.em, &next) == SM_OK);  // ends the first
+  s.value = 2;
+  CHECK(api.emit_sample(&e.em, &s) == SM_ERR_INVALID);
   InitLogging(LogFormat::kText, LogLevel::kOff);
-  CHECK(log.str().find("reason=\"1 duplicate series in 'sysmetrics_dups' "
-                       "dropped; the first of each was kept\"") !=
-        std::string::npos);
+  CHECK(log.str().find("reason=\"duplicate series in 'sysmetrics_test_dups' "
+                       "refused; the first was kept\"") != std::string::npos);
+  CHECK(e.Text() ==
+        "# HELP sysmetrics_test_dups Help.\n"
+        "# TYPE sysmetrics_test_dups gauge\nsysmetrics_test_dups{k=\"v\"} 1\n");
 }
 
 TEST_CASE("dlopen's own reason reaches the refusal message") {

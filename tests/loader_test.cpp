@@ -370,8 +370,8 @@ TEST_CASE("invalid names, bad UTF-8 and duplicates are refused or repaired") {
       {"sample without a valid current family", 2},  // after each refusal
       {"invalid label name '__x' in 'sysmetrics_bad_names_ok'", 1},
       {"label value is not UTF-8; invalid bytes replaced", 1},
-      {"1 duplicate series in 'sysmetrics_bad_names_ok' dropped; the first "
-       "of each was kept",
+      {"duplicate series in 'sysmetrics_bad_names_ok' refused; the first "
+       "was kept",
        1},
       {"family 'sysmetrics_bad_names_type' has unknown type", 1},
       {"metric family 'sysmetrics_bad_names_ok' emitted twice", 1},
