@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <ostream>
 #include <system_error>
@@ -206,12 +205,8 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
          {"file", info.file}});
     collectors.push_back(collector.take());
   }
-  // Name clashes go to the collector merged first. Files written by other
-  // programs (textfile) never displace a plugin's family: merge them last.
-  std::stable_partition(collectors.begin(), collectors.end(),
-                        [](const std::unique_ptr<Collector>& c) {
-                          return c->name() != "textfile";
-                        });
+  // The Exporter decides who owns which names and merges in that order
+  // (name_ownership.hpp), whatever the order here.
   return std::make_shared<Exporter>(std::move(collectors), std::move(refused));
 }
 

@@ -19,6 +19,8 @@
 //    (values UTF-8-repaired) and its value (same bits, or both NaN); a
 //    repeat of an earlier series of its family is refused (SM_ERR_INVALID)
 //    and nowhere; nothing else is.
+// The session's plugin counts as shipped, so any valid name is its own
+// (name ownership has its own tests: core/name_ownership_test.cpp).
 // The log lines the host writes about refused calls carry plugin text, so
 // each string of the input is also rendered as a log line, which must stay
 // one line of valid UTF-8.
@@ -188,6 +190,7 @@ class Session {
  public:
   explicit Session(std::size_t sample_limit) : sample_limit_(sample_limit) {
     host_.plugin_name = "fuzz";
+    host_.shipped = true;
     emitter_.host = &host_;
     emitter_.set = &set_;
     set_.set_sample_limit(sample_limit);
