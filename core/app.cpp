@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -372,12 +371,8 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
          {"isolated", collector->isolated() ? "true" : "false"}});
     collectors.push_back(std::move(collector));
   }
-  // Name clashes go to the collector merged first. Files written by other
-  // programs (textfile) never displace a plugin's family: merge them last.
-  std::stable_partition(collectors.begin(), collectors.end(),
-                        [](const std::unique_ptr<Collector>& c) {
-                          return c->name() != "textfile";
-                        });
+  // The Exporter decides who owns which names and merges in that order
+  // (name_ownership.hpp), whatever the order here.
   return std::make_shared<Exporter>(std::move(collectors), std::move(refused));
 }
 

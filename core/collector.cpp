@@ -106,29 +106,58 @@ void ReportProblem(sm_emitter* em, const Status& status) {
       {{"collector", em->host->plugin_name}, {"reason", status.message()}});
 }
 
-// Ends the family in progress, reporting the duplicate series it dropped.
-void EndFamily(sm_emitter* em) {
-  const std::size_t dropped = em->set->Finish();
-  if (dropped == 0) return;
-  ReportProblem(
-      em,
-      Status::Error(std::to_string(dropped) + " duplicate series in '" +
-                    std::string(em->set->str(em->set->families().back().name)) +
-                    "' dropped; the first of each was kept"));
+// Reports a family refused for a reason other than its owner.
+void RefuseFamily(sm_emitter* em, const Status& status) {
+  ++em->refused_families;
+  ReportProblem(em, status);
+}
+
+// Refuses a family the plugin does not own (name_ownership.hpp), logged at
+// warn once per family for the life of the instance (at most
+// kMaxLoggedLines families), at debug after that: the refused-families
+// counter says it goes on.
+void RefuseNotOwned(sm_emitter* em, std::string_view family,
+                    const FamilyOwner& owner) {
+  ++em->refused_families;
+  em->not_owned = true;
+  sm_host& host = *em->host;
+  const bool first = host.logged_families.size() < sm_host::kMaxLoggedLines &&
+                     host.logged_families.emplace(family).second;
+  Log(first ? LogLevel::kWarn : LogLevel::kDebug,
+      "metric family refused: the collector does not own its name",
+      {{"collector", host.plugin_name},
+       {"family", family},
+       {"reason", DescribeRefusal(owner, family, host.plugin_name)}});
+}
+
+// Whether this third-party plugin may serve family (a valid name); if not,
+// refuses it.
+bool Owns(sm_emitter* em, std::string_view family) {
+  const sm_host& host = *em->host;
+  if (em->reserved == nullptr) {
+    em->reserved = host.reserved != nullptr ? host.reserved->Snapshot()
+                                            : HostReservedNames();
+  }
+  const FamilyOwner owner = CheckFamilyOwner(family, host.plugin_name,
+                                             host.longer_names, *em->reserved);
+  if (owner.verdict == OwnerVerdict::kOwned) return true;
+  RefuseNotOwned(em, family, owner);
+  return false;
 }
 
 sm_status BeginFamily(sm_emitter* em, const sm_family* f) {
   if (em == nullptr || em->set == nullptr) return SM_ERR_INVALID;
   // First, so that a family refused below also ends the previous one: its
   // samples must not land in that one.
-  EndFamily(em);
+  em->set->Finish();
+  em->not_owned = false;
   // Past the limit every call is refused at once, whatever it holds: a
   // runaway plugin costs no more per call than this.
   if (em->set->limit_reached()) return SM_ERR_LIMIT;
   if (f == nullptr ||
       f->struct_size < offsetof(sm_family, unit) + sizeof(f->unit) ||
       f->name == nullptr) {
-    ReportProblem(em, Status::Error("malformed sm_family"));
+    RefuseFamily(em, Status::Error("malformed sm_family"));
     return SM_ERR_INVALID;
   }
   // Read as an integer: a plugin may store any value there, and loading an
@@ -137,16 +166,21 @@ sm_status BeginFamily(sm_emitter* em, const sm_family* f) {
   static_assert(sizeof type == sizeof f->type);
   std::memcpy(&type, &f->type, sizeof type);
   if (type < SM_METRIC_COUNTER || type > SM_METRIC_SUMMARY) {
-    ReportProblem(em, Status::Error("family '" + std::string(f->name) +
-                                    "' has unknown type"));
+    RefuseFamily(em, Status::Error("family '" + std::string(f->name) +
+                                   "' has unknown type"));
     return SM_ERR_INVALID;
   }
-  Status s = em->set->BeginFamily(f->name, f->help != nullptr ? f->help : "",
+  // An invalid name is left to the model, which says so.
+  const std::string_view name = f->name;
+  if (!em->host->shipped && IsValidMetricName(name) && !Owns(em, name)) {
+    return SM_ERR_INVALID;
+  }
+  Status s = em->set->BeginFamily(name, f->help != nullptr ? f->help : "",
                                   static_cast<MetricType>(type),
                                   f->unit != nullptr ? f->unit : "");
   if (!s.ok()) {
     if (em->set->limit_reached()) return SM_ERR_LIMIT;
-    ReportProblem(em, s);
+    RefuseFamily(em, s);
     return SM_ERR_INVALID;
   }
   if (em->set->repaired()) {
@@ -158,6 +192,7 @@ sm_status BeginFamily(sm_emitter* em, const sm_family* f) {
 
 sm_status EmitSample(sm_emitter* em, const sm_sample* s) {
   if (em == nullptr || em->set == nullptr) return SM_ERR_INVALID;
+  if (em->not_owned) return SM_ERR_INVALID;  // the family was reported
   if (s == nullptr ||
       s->struct_size < offsetof(sm_sample, value) + sizeof(s->value) ||
       (s->n_labels != 0 && s->labels == nullptr)) {
@@ -254,6 +289,7 @@ Result<std::unique_ptr<Collector>> Collector::Create(
   std::unique_ptr<Collector> c(
       new Collector(std::move(plugin), nullptr, settings));
   c->host_.plugin_name = c->plugin_->info().name;
+  c->host_.shipped = c->plugin_->info().shipped;
   c->host_.options = std::move(options);
   c->host_.procfs_root = settings.procfs_root;
   c->host_.sysfs_root = settings.sysfs_root;
@@ -293,6 +329,7 @@ Result<std::unique_ptr<Collector>> Collector::CreateIsolated(
   std::unique_ptr<Collector> c(
       new Collector(nullptr, std::move(helper), std::move(isolated)));
   c->host_.plugin_name = c->info_->name;
+  c->host_.shipped = c->info_->shipped;
   return c;
 }
 
@@ -328,6 +365,7 @@ std::shared_ptr<Run> Collector::NewRun() {
   run->error.clear();
   run->seconds = 0;
   run->skipped_lines = 0;
+  run->refused_families = 0;
   run->done.store(false, std::memory_order_relaxed);
   run->waiters.clear();
   return {run.release(), [this](Run* r) {
@@ -383,6 +421,22 @@ std::uint64_t Collector::skipped_lines() const {
   return skipped_lines_;
 }
 
+std::uint64_t Collector::refused_families() const {
+  std::lock_guard lock(mu_);
+  return refused_families_;
+}
+
+void Collector::CountRefusedFamilies(std::uint64_t n) {
+  std::lock_guard lock(mu_);
+  refused_families_ += n;
+}
+
+void Collector::ShareNames(std::vector<std::string> longer_names,
+                           std::shared_ptr<ReservedNameBoard> reserved) {
+  host_.longer_names = std::move(longer_names);
+  host_.reserved = std::move(reserved);
+}
+
 void Collector::RecordScrape(bool success, double seconds,
                              const std::string& error) {
   const auto now = std::chrono::system_clock::now();
@@ -423,6 +477,15 @@ void Collector::NoteFamilies(const MetricSet& set) {
     }
   }
   if (fresh.empty() || known->size() >= kMaxKnownFamilies) return;
+  if (host_.reserved != nullptr &&
+      RankOf(name(), info().shipped) == MergeRank::kShipped) {
+    // Names a shipped collector has served are refused to third parties
+    // from now on, at begin_family (name_ownership.hpp).
+    std::vector<std::string> names;
+    names.reserve(fresh.size());
+    for (const KnownFamily& k : fresh) names.push_back(k.name);
+    host_.reserved->Add(names);
+  }
   auto next = std::make_shared<std::vector<KnownFamily>>(*known);
   const std::size_t room = kMaxKnownFamilies - next->size();
   if (fresh.size() > room) fresh.resize(room);
@@ -467,7 +530,8 @@ void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
   const sm_status st = CallCollect(&em, run, &error);
   run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   run.skipped_lines = em.skipped;
-  EndFamily(&em);
+  run.refused_families = em.refused_families;
+  em.set->Finish();
   if (run.metrics.limit_reached()) {
     // Truncated output is wrong output: fail the collector for this scrape.
     run.ok = false;
@@ -483,6 +547,7 @@ void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
   }
   std::lock_guard lock(mu_);
   skipped_lines_ += run.skipped_lines;
+  refused_families_ += run.refused_families;
   run.done.store(true, std::memory_order_release);
   current_.reset();
   for (const std::shared_ptr<RunWaiter>& w : run.waiters) {

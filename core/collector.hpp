@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "metric_set.hpp"
+#include "name_ownership.hpp"
 #include "plugin_loader.hpp"
 #include "plugin_options.hpp"
 #include "status.hpp"
@@ -44,6 +45,17 @@ struct sm_host {
   // itself (plugin.h, 3).
   static constexpr std::size_t kMaxLoggedLines = 100;
   std::set<std::string, std::less<>> logged_lines;
+  // What the name-ownership check needs (name_ownership.hpp), as plain
+  // data so it can run wherever begin_family runs. A shipped plugin owns
+  // what it emits; a third-party one its namespace, less the namespaces of
+  // the enabled collectors whose names extend its own (longer_names) and
+  // the names reserved (null: the host's own names only). Set before the
+  // first collect, read-only after.
+  bool shipped = false;
+  std::vector<std::string> longer_names;
+  std::shared_ptr<sysmetrics::ReservedNameBoard> reserved;
+  // The refused families already logged, like logged_lines.
+  std::set<std::string, std::less<>> logged_families;
 };
 
 struct sm_emitter {
@@ -51,6 +63,12 @@ struct sm_emitter {
   sysmetrics::MetricSet* set = nullptr;
   std::size_t problems = 0;   // refused families/samples in this collect
   std::uint64_t skipped = 0;  // lines reported through skip_line
+  std::uint64_t refused_families = 0;  // in this collect
+  // The family begun last was refused for its name's owner: its samples
+  // are refused without a log line each.
+  bool not_owned = false;
+  // host->reserved as of the first check in this collect.
+  std::shared_ptr<const sysmetrics::ReservedNames> reserved;
 };
 
 namespace sysmetrics {
@@ -92,8 +110,9 @@ struct Run {
   std::string error;
   Clock::time_point started;
   Clock::time_point deadline;
-  double seconds = 0;               // duration of collect()
-  std::uint64_t skipped_lines = 0;  // reported through skip_line
+  double seconds = 0;                  // duration of collect()
+  std::uint64_t skipped_lines = 0;     // reported through skip_line
+  std::uint64_t refused_families = 0;  // refused at begin_family
   // Set (release) after every other member; read (acquire) before them.
   std::atomic<bool> done{false};
   // Scrapes to wake when done; guarded by the collector's mutex.
@@ -151,6 +170,18 @@ class Collector {
   // Input lines the plugin skipped since start (each run counts once, even
   // when several scrapes share it).
   std::uint64_t skipped_lines() const;
+  // Families refused from this collector since start: at begin_family
+  // (each run counts once) and by the merge (each scrape that drops one).
+  std::uint64_t refused_families() const;
+  // Counts families of this collector's run that a scrape's merge dropped.
+  void CountRefusedFamilies(std::uint64_t n);
+
+  // Gives the name-ownership check what it needs beyond this plugin's own
+  // name (sm_host): the enabled collectors whose names extend this one's
+  // (LongerCollectorNames), and the exporter's reserved names, which the
+  // families a shipped collector serves join. Call before the first Start.
+  void ShareNames(std::vector<std::string> longer_names,
+                  std::shared_ptr<ReservedNameBoard> reserved);
 
   // How the collector fared in the latest scrape that ran it (the landing
   // page shows it).
@@ -200,6 +231,7 @@ class Collector {
   std::vector<std::unique_ptr<Run>> spare_;  // recycled runs
   std::uint64_t errors_ = 0;
   std::uint64_t skipped_lines_ = 0;
+  std::uint64_t refused_families_ = 0;
   LastScrape last_;
   std::shared_ptr<const std::vector<KnownFamily>> known_ =
       std::make_shared<const std::vector<KnownFamily>>();

@@ -17,18 +17,6 @@
 namespace sysmetrics {
 namespace {
 
-// Family names the host emits itself; a plugin family with one is dropped.
-constexpr std::string_view kSelfFamilies[] = {
-    "sysmetrics_collector_success",
-    "sysmetrics_scrape_duration_seconds",
-    "sysmetrics_collector_errors_total",
-    "sysmetrics_collector_skipped_lines_total",
-    "sysmetrics_collector_restarts_total",
-    "sysmetrics_build_info",
-    "sysmetrics_plugin_info",
-    "sysmetrics_scrape_collect_seconds",
-};
-
 // One family in merge order; order 0 is reserved for the host's own names.
 struct FamilyRef {
   std::string_view name;
@@ -164,6 +152,7 @@ Exporter::Exporter(std::vector<std::unique_ptr<Collector>> collectors,
       refused_(std::move(refused)),
       pool_(std::make_unique<CollectorPool>(collectors_.size())),
       build_(CurrentBuildInfo()) {
+  ShareNames();
   MetricSet info;
   info.BeginFamily("sysmetrics_build_info",
                    "Build of the running exporter; always 1.",
@@ -189,6 +178,24 @@ Exporter::Exporter(std::vector<std::unique_ptr<Collector>> collectors,
   info.Finish();
   AppendSetText(info_text_, info);
   AppendSetOpenMetrics(info_openmetrics_, info);
+}
+
+void Exporter::ShareNames() {
+  std::vector<std::string> enabled;
+  for (const auto& c : collectors_) enabled.push_back(c->name());
+  for (const RefusedCollector& r : refused_) enabled.push_back(r.name);
+  auto reserved = std::make_shared<ReservedNameBoard>();
+  for (const auto& c : collectors_) {
+    c->ShareNames(LongerCollectorNames(c->name(), enabled), reserved);
+  }
+  merge_order_.resize(collectors_.size());
+  for (std::size_t i = 0; i < merge_order_.size(); ++i) merge_order_[i] = i;
+  const auto rank = [&](std::size_t i) {
+    return RankOf(collectors_[i]->name(), collectors_[i]->info().shipped);
+  };
+  std::stable_sort(
+      merge_order_.begin(), merge_order_.end(),
+      [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
 }
 
 bool Exporter::StopRuns(Clock::duration bound) {
@@ -374,10 +381,11 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     }
   }
 
-  // Merge: order 0 is the host, then each family in collector order.
+  // Merge: order 0 is the host, then each family in merge order (shipped
+  // collectors, third-party ones, textfile; name_ownership.hpp).
   thread_local std::vector<FamilyRef> refs;
   refs.clear();
-  for (const std::string_view name : kSelfFamilies) {
+  for (const std::string_view name : kHostFamilies) {
     refs.push_back({name, 0, MetricType::kGauge});
   }
   // A collector that failed or was not asked for in this scrape still
@@ -391,7 +399,7 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     }
   }
   std::uint32_t order = 1;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (const std::size_t i : merge_order_) {
     if (served[i] != nullptr) {
       const MetricSet& set = *served[i];
       for (const MetricSet::Family& f : set.families()) {
@@ -409,24 +417,30 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   thread_local ClashCache clashes;
   clashes.Mark(refs, dropped);
 
+  // A dropped family is charged to the collector that emitted it, never to
+  // the owner of the name.
   order = 1;
   std::size_t next_held = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (const std::size_t i : merge_order_) {
     if (served[i] == nullptr) {
       order += static_cast<std::uint32_t>(held[next_held++]->size());
       continue;
     }
     const MetricSet& set = *served[i];
+    std::uint64_t refused = 0;
     for (const MetricSet::Family& f : set.families()) {
       if (!dropped[order++]) {
         AppendFamily(*out, set, f, options.format);
         continue;
       }
+      ++refused;
       Log(LogLevel::kWarn,
-          "metric family dropped: its name is already used by the host, an "
-          "earlier collector, or a collector that served it before",
+          "metric family dropped: its name is already used by the host, a "
+          "collector merged before this one, or a collector that served it "
+          "before",
           {{"collector", collectors_[i]->name()}, {"family", set.str(f.name)}});
     }
+    if (refused != 0) collectors_[i]->CountRefusedFamilies(refused);
   }
 
   // The host's own metrics; build and plugin info never change and were
@@ -454,34 +468,35 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     LabelView l{"collector", r.name};
     self.AddSample({}, {&l, 1}, r.seconds);
   }
-  self.BeginFamily("sysmetrics_collector_errors_total",
-                   "Scrapes in which the collector failed, since start.",
-                   MetricType::kCounter);
-  for (const std::size_t i : index) {
-    LabelView l{"collector", collectors_[i]->name()};
-    self.AddSample({}, {&l, 1}, static_cast<double>(collectors_[i]->errors()));
-  }
-  self.BeginFamily("sysmetrics_collector_skipped_lines_total",
-                   "Input lines the collector could not read and skipped, "
-                   "since start.",
-                   MetricType::kCounter);
-  for (const std::size_t i : index) {
-    LabelView l{"collector", collectors_[i]->name()};
-    self.AddSample({}, {&l, 1},
-                   static_cast<double>(collectors_[i]->skipped_lines()));
-  }
-  self.BeginFamily("sysmetrics_collector_restarts_total",
-                   "Helper processes of an isolated collector started again "
-                   "after a crash, hang, protocol error or memory limit, "
-                   "since start.",
-                   MetricType::kCounter);
-  for (const std::size_t i : index) {
-    // 0 for a collector in this process: the same series for every
-    // collector, so one alert covers them all.
-    LabelView l{"collector", collectors_[i]->name()};
-    self.AddSample({}, {&l, 1},
-                   static_cast<double>(collectors_[i]->restarts()));
-  }
+  // A counter per collector that ran, read through count.
+  const auto per_collector = [&](std::string_view name, std::string_view help,
+                                 std::uint64_t (Collector::*count)() const) {
+    self.BeginFamily(name, help, MetricType::kCounter);
+    for (const std::size_t i : index) {
+      LabelView l{"collector", collectors_[i]->name()};
+      self.AddSample({}, {&l, 1},
+                     static_cast<double>((*collectors_[i].*count)()));
+    }
+  };
+  per_collector("sysmetrics_collector_errors_total",
+                "Scrapes in which the collector failed, since start.",
+                &Collector::errors);
+  per_collector("sysmetrics_collector_skipped_lines_total",
+                "Input lines the collector could not read and skipped, since "
+                "start.",
+                &Collector::skipped_lines);
+  per_collector("sysmetrics_collector_refused_families_total",
+                "Metric families refused from the collector since start: "
+                "names it does not own, invalid or repeated families, and "
+                "families dropped because another collector serves the name.",
+                &Collector::refused_families);
+  // 0 for a collector in this process: the same series for every
+  // collector, so one alert covers them all.
+  per_collector("sysmetrics_collector_restarts_total",
+                "Helper processes of an isolated collector started again "
+                "after a crash, hang, protocol error or memory limit, since "
+                "start.",
+                &Collector::restarts);
   report->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   self.BeginFamily("sysmetrics_scrape_collect_seconds",
                    "Time this whole scrape took to collect, all collectors.",

@@ -3,12 +3,15 @@
 //
 // Every scrape starts (or joins) a run of each collector on its worker and
 // waits for all of them until the scrape deadline; a collector that fails or
-// is late costs only its own families. Families are merged in collector
-// order: a family whose name (or a name its histogram/summary samples would
-// use) was already emitted by an earlier collector is dropped and logged, so
-// the output never has two TYPE lines for one name, in either format (a
-// counter "x_total" also takes OpenMetrics' family name "x", and a counter
-// "x" the sample name "x_total").
+// is late costs only its own families. A third-party plugin's family whose
+// name it does not own is refused as it is emitted (name_ownership.hpp).
+// The rest are merged after the host's own names, shipped collectors first,
+// then third-party ones, then textfile (each group in collector order): a
+// family whose name (or a name its histogram/summary samples would use) was
+// already taken is dropped, logged and counted against the collector that
+// emitted it, so the output never has two TYPE lines for one name, in
+// either format (a counter "x_total" also takes OpenMetrics' family name
+// "x", and a counter "x" the sample name "x_total").
 //
 // Thread-safe: any number of scrapes may run at once.
 #pragma once
@@ -91,8 +94,14 @@ class Exporter {
   const std::vector<RefusedCollector>& refused() const { return refused_; }
 
  private:
+  // Gives each collector what the name-ownership check needs and sets
+  // merge_order_.
+  void ShareNames();
+
   std::vector<std::unique_ptr<Collector>> collectors_;
   std::vector<RefusedCollector> refused_;
+  // Indexes into collectors_ in the order their families are merged.
+  std::vector<std::size_t> merge_order_;
   std::unique_ptr<CollectorPool> pool_;
   bool runs_stopped_ = false;  // StopRuns was called
   BuildInfo build_;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
-#include <limits>
 
 namespace sysmetrics {
 namespace {
@@ -72,10 +72,36 @@ std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
   return n;
 }
 
+// Hashes s from seed h, its length first so that ("ab", "c") and
+// ("a", "bc") differ: every sample of every scrape is hashed as it is
+// added, and FNV-1a's byte at a time was then the largest cost of adding
+// one. Loads are of a fixed size (a variable one is a call); the last,
+// short word overlaps the one before it, which the length makes
+// unambiguous. Callers finish with Mix.
 std::uint64_t HashBytes(std::string_view s, std::uint64_t h) {
-  for (const char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;  // FNV-1a
+  constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+  const auto step = [&](std::uint64_t word) {
+    h = (h ^ word) * kMul;
+    h ^= h >> 29;
+  };
+  const auto load = [](const char* at, auto word) {
+    std::memcpy(&word, at, sizeof word);
+    return static_cast<std::uint64_t>(word);
+  };
+  const auto byte = [](char c) {
+    return std::uint64_t{static_cast<unsigned char>(c)};
+  };
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  h ^= n;
+  if (n >= 8) {
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) step(load(p + i, std::uint64_t{}));
+    if (i < n) step(load(p + n - 8, std::uint64_t{}));
+  } else if (n >= 4) {
+    step(load(p, std::uint32_t{}) | load(p + n - 4, std::uint32_t{}) << 32);
+  } else if (n > 0) {
+    step(byte(p[0]) | byte(p[n / 2]) << 8 | byte(p[n - 1]) << 16);
   }
   return h;
 }
@@ -89,7 +115,7 @@ std::uint64_t Mix(std::uint64_t x) {  // splitmix64 finalizer
   return x;
 }
 
-constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
+constexpr std::uint64_t kHashSeed = 0xcbf29ce484222325ULL;
 
 bool SuffixAllowed(MetricType type, std::string_view suffix) {
   switch (type) {
@@ -205,8 +231,14 @@ void MetricSet::Clear() {
   }
   ClearAndTrim(samples_);
   ClearAndTrim(labels_);
+  // The series table keeps its size unless the fill just ended needed
+  // under a quarter of it (and it holds over 256 KiB).
+  if (table_.size() * sizeof(SeriesSlot) > (256u << 10) &&
+      table_.size() / 8 > series_peak_) {
+    std::vector<SeriesSlot>().swap(table_);
+  }
+  series_peak_ = 0;
   open_ = false;
-  finished_ = true;
   repaired_ = false;
   limit_reached_ = false;
 }
@@ -272,8 +304,13 @@ Status MetricSet::BeginFamily(std::string_view name, std::string_view help,
     family_index_.emplace(std::hash<std::string_view>{}(name),
                           static_cast<std::uint32_t>(families_.size() - 1));
   }
+  hashes_.clear();
+  // A new family: the table's entries of the one before are empty now.
+  if (++family_tag_ == 0) {
+    std::fill(table_.begin(), table_.end(), SeriesSlot{});
+    family_tag_ = 1;
+  }
   open_ = true;
-  finished_ = false;
   return Status::Ok();
 }
 
@@ -309,6 +346,10 @@ Status MetricSet::AddSample(std::string_view suffix,
       }
     }
   }
+  // Stored before the duplicate check, which compares what would be
+  // served (label values after repair); taken back if it is a duplicate.
+  const std::size_t arena_mark = arena_.size();
+  const bool repaired_before = repaired_;
   Sample s;
   s.suffix = Store(suffix);
   s.first_label = static_cast<std::uint32_t>(labels_.size());
@@ -321,74 +362,101 @@ Status MetricSet::AddSample(std::string_view suffix,
     labels_.push_back(stored);
   }
   samples_.push_back(s);
+  if (RepeatsSeries(SeriesHash(s))) {
+    samples_.pop_back();
+    labels_.resize(s.first_label);
+    arena_.resize(arena_mark);
+    repaired_ = repaired_before;
+    return Status::Error("duplicate series in '" + std::string(str(f.name)) +
+                         "' refused; the first was kept");
+  }
   ++f.sample_count;
   return Status::Ok();
 }
 
-std::size_t MetricSet::Finish() {
-  if (finished_) return 0;
-  finished_ = true;
-  open_ = false;
-  if (families_.empty()) return 0;
-  return DropDuplicates(families_.back());
+void MetricSet::Finish() { open_ = false; }
+
+// An order-independent hash of (suffix, label set): the label pairs' hashes
+// are added, so the same set in another order hashes the same. A pair's name
+// and value are hashed apart, so the two chains of multiplications overlap.
+std::uint64_t MetricSet::SeriesHash(const Sample& s) const {
+  constexpr std::uint64_t kValueSeed = 0x9e3779b97f4a7c15ULL;
+  std::uint64_t h =
+      s.suffix.size == 0 ? 0 : Mix(HashBytes(str(s.suffix), kHashSeed));
+  for (std::uint32_t j = 0; j < s.label_count; ++j) {
+    const Label& l = labels_[s.first_label + j];
+    h += Mix(HashBytes(str(l.name), kHashSeed) ^
+             std::rotl(HashBytes(str(l.value), kValueSeed), 31));
+  }
+  return h;
 }
 
-std::size_t MetricSet::DropDuplicates(Family& family) {
-  const std::uint32_t n = family.sample_count;
-  if (n < 2) return 0;
-  // An order-independent hash of (suffix, label set) per sample, in an
-  // open-addressing table of sample indexes: linear in the family's size and
-  // allocation-free once the scratch vectors have grown.
-  auto series_hash = [&](const Sample& s) {
-    std::uint64_t h = Mix(HashBytes(str(s.suffix), kFnvBasis));
-    for (std::uint32_t j = 0; j < s.label_count; ++j) {
-      const Label& l = labels_[s.first_label + j];
-      h += Mix(HashBytes(str(l.value), HashBytes(str(l.name), kFnvBasis) ^
-                                           0x9e3779b97f4a7c15ULL));
+bool MetricSet::SameSeries(const Sample& a, const Sample& b) const {
+  if (str(a.suffix) != str(b.suffix) || a.label_count != b.label_count) {
+    return false;
+  }
+  // Label names are unique within a sample (AddSample), so a match for
+  // each of a's labels in b means the same set.
+  for (std::uint32_t i = 0; i < a.label_count; ++i) {
+    const Label& la = labels_[a.first_label + i];
+    bool found = false;
+    for (std::uint32_t j = 0; j < b.label_count && !found; ++j) {
+      const Label& lb = labels_[b.first_label + j];
+      found = str(la.name) == str(lb.name) && str(la.value) == str(lb.value);
     }
-    return h;
+    if (!found) return false;
+  }
+  return true;
+}
+
+bool MetricSet::RepeatsSeries(std::uint64_t h) {
+  // A scan of the few hashes of a small family; for a larger one, an
+  // open-addressing table (at most half full) whose slots carry the tag of
+  // the family that filled them, so a new family needs no clearing and the
+  // table, once grown, serves every later family and fill without
+  // allocating or clearing.
+  const Family& family = families_.back();
+  const Sample& s = samples_.back();
+  const auto k = static_cast<std::uint32_t>(hashes_.size());
+  const auto earlier = [&](std::uint32_t i) -> const Sample& {
+    return samples_[family.first_sample + i];
   };
-  auto same_series = [&](const Sample& a, const Sample& b) {
-    if (str(a.suffix) != str(b.suffix) || a.label_count != b.label_count) {
+  if (k < kSeriesTableFrom) {
+    for (std::uint32_t i = 0; i < k; ++i) {
+      if (hashes_[i] == h && SameSeries(earlier(i), s)) return true;
+    }
+    hashes_.push_back(h);
+    return false;
+  }
+  series_peak_ = std::max<std::size_t>(series_peak_, k + 1);
+  const std::size_t need = 2 * (static_cast<std::size_t>(k) + 1);
+  const bool grow = table_.size() < need;
+  if (grow) {
+    std::size_t buckets =
+        std::max<std::size_t>(4 * kSeriesTableFrom, 2 * table_.size());
+    while (buckets < need) buckets *= 2;
+    table_.assign(buckets, SeriesSlot{});
+  }
+  const std::size_t mask = table_.size() - 1;
+  const auto insert = [&](std::uint32_t i) {
+    std::size_t b = hashes_[i] & mask;
+    while (table_[b].tag == family_tag_) b = (b + 1) & mask;
+    table_[b] = SeriesSlot{i, family_tag_};
+  };
+  if (grow || k == kSeriesTableFrom) {
+    for (std::uint32_t i = 0; i < k; ++i) insert(i);
+  }
+  for (std::size_t b = h & mask;; b = (b + 1) & mask) {
+    const SeriesSlot slot = table_[b];
+    if (slot.tag != family_tag_) {
+      table_[b] = SeriesSlot{k, family_tag_};
+      hashes_.push_back(h);
       return false;
     }
-    for (std::uint32_t i = 0; i < a.label_count; ++i) {
-      const Label& la = labels_[a.first_label + i];
-      bool found = false;
-      for (std::uint32_t j = 0; j < b.label_count && !found; ++j) {
-        const Label& lb = labels_[b.first_label + j];
-        found = str(la.name) == str(lb.name) && str(la.value) == str(lb.value);
-      }
-      if (!found) return false;
-    }
-    return true;
-  };
-  std::size_t buckets = 4;
-  while (buckets < 2 * static_cast<std::size_t>(n)) buckets *= 2;
-  constexpr std::uint32_t kEmpty = std::numeric_limits<std::uint32_t>::max();
-  table_.assign(buckets, kEmpty);
-  hashes_.resize(n);
-  std::size_t dropped = 0;
-  for (std::uint32_t k = 0; k < n; ++k) {
-    Sample& s = samples_[family.first_sample + k];
-    const std::uint64_t h = series_hash(s);
-    hashes_[k] = h;
-    std::size_t b = h & (buckets - 1);
-    for (;; b = (b + 1) & (buckets - 1)) {
-      const std::uint32_t other = table_[b];
-      if (other == kEmpty) {
-        table_[b] = k;
-        break;
-      }
-      if (hashes_[other] == h &&
-          same_series(samples_[family.first_sample + other], s)) {
-        s.dropped = true;
-        ++dropped;
-        break;
-      }
+    if (hashes_[slot.index] == h && SameSeries(earlier(slot.index), s)) {
+      return true;
     }
   }
-  return dropped;
 }
 
 }  // namespace sysmetrics

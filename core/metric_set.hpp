@@ -10,7 +10,7 @@
 // Everything added is validated: metric and label names against the
 // exposition grammar, help and label values as UTF-8 (invalid bytes are
 // replaced with U+FFFD and reported), one family per name, no duplicate
-// series within a family (the later one is dropped and reported).
+// series within a family (the later one is refused as it arrives).
 //
 // Not thread-safe: one writer at a time; readers after the writer is done.
 #pragma once
@@ -74,7 +74,6 @@ class MetricSet {
     std::uint32_t first_label = 0;
     std::uint32_t label_count = 0;
     double value = 0;
-    bool dropped = false;  // a duplicate series; serializers skip it
   };
 
   // Forgets the contents, keeps the capacity.
@@ -90,16 +89,18 @@ class MetricSet {
   Status BeginFamily(std::string_view name, std::string_view help,
                      MetricType type, std::string_view unit = {});
 
-  // Adds a sample to the current family. Fails if there is no current family,
-  // the suffix does not fit the family type, a label name is invalid or
-  // repeated, or the sample limit is reached (limit_reached() then true).
+  // Adds a sample to the current family. Fails (and the sample is not
+  // added) if there is no current family, the suffix does not fit the
+  // family type, a label name is invalid or repeated, the family already
+  // has a sample with the same suffix and label set (in any order; label
+  // values compared after UTF-8 repair), or the sample limit is reached
+  // (limit_reached() then true).
   Status AddSample(std::string_view suffix, std::span<const LabelView> labels,
                    double value);
 
-  // Ends the current family: finds duplicate series and drops all but the
-  // first of each. Returns how many were dropped. Called by BeginFamily and
-  // by Finish; call Finish once after the last sample.
-  std::size_t Finish();
+  // Ends the current family. Called by BeginFamily; call it once after the
+  // last sample.
+  void Finish();
 
   // True if the last BeginFamily/AddSample had to repair invalid UTF-8.
   bool repaired() const { return repaired_; }
@@ -116,23 +117,38 @@ class MetricSet {
  private:
   StrRef Store(std::string_view s);
   StrRef StoreRepaired(std::string_view s);
-  std::size_t DropDuplicates(Family& family);
+  std::uint64_t SeriesHash(const Sample& s) const;
+  bool SameSeries(const Sample& a, const Sample& b) const;
+  // Whether the current family's last sample (hash h) repeats an earlier
+  // series; if not, records it for the samples after it.
+  bool RepeatsSeries(std::uint64_t h);
   bool HasFamily(std::string_view name) const;
 
   // Families are found by a scan while few (the usual plugin), by a hash
   // index from this many on (a plugin emitting thousands).
   static constexpr std::size_t kIndexFamiliesFrom = 32;
+  // A family's series are compared by a scan of their hashes while few, by
+  // an open-addressing table from this many on.
+  static constexpr std::size_t kSeriesTableFrom = 8;
 
   std::string arena_;
   std::vector<Family> families_;
   std::unordered_multimap<std::size_t, std::uint32_t> family_index_;
   std::vector<Sample> samples_;
   std::vector<Label> labels_;
-  std::vector<std::uint64_t> hashes_;  // scratch for DropDuplicates
-  std::vector<std::uint32_t> table_;   // scratch for DropDuplicates
+  // The series hashes of the current family's samples, in order, and (from
+  // kSeriesTableFrom samples on) a table of indexes into it. A slot is
+  // empty unless its tag is the current family's.
+  struct SeriesSlot {
+    std::uint32_t index = 0;
+    std::uint32_t tag = 0;
+  };
+  std::vector<std::uint64_t> hashes_;
+  std::vector<SeriesSlot> table_;
+  std::uint32_t family_tag_ = 0;  // never 0 while a family is open
+  std::size_t series_peak_ = 0;   // most slots used in this fill
   std::size_t sample_limit_ = 0;
   bool open_ = false;  // a family is current and accepting samples
-  bool finished_ = true;
   bool repaired_ = false;
   bool limit_reached_ = false;
 };

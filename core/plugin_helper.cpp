@@ -112,6 +112,7 @@ void EncodeResult(wire::Writer& w, const Run& run) {
   w.Str(run.error);
   w.F64(run.seconds);
   w.U64(run.skipped_lines);
+  w.U64(run.refused_families);
   if (!run.ok) return;
   const MetricSet& set = run.metrics;
   w.U32(static_cast<std::uint32_t>(set.families().size()));
@@ -120,14 +121,9 @@ void EncodeResult(wire::Writer& w, const Run& run) {
     w.Str(set.str(f.help));
     w.Str(set.str(f.unit));
     w.U8(static_cast<std::uint8_t>(f.type));
-    std::uint32_t kept = 0;
-    for (std::uint32_t i = 0; i < f.sample_count; ++i) {
-      if (!set.sample(f.first_sample + i).dropped) ++kept;
-    }
-    w.U32(kept);
+    w.U32(f.sample_count);
     for (std::uint32_t i = 0; i < f.sample_count; ++i) {
       const MetricSet::Sample& s = set.sample(f.first_sample + i);
-      if (s.dropped) continue;
       w.Str(set.str(s.suffix));
       w.U32(s.label_count);
       for (std::uint32_t k = 0; k < s.label_count; ++k) {
@@ -450,6 +446,9 @@ bool ReplayResult(std::string_view payload, sm_emitter* em, bool* ok,
   const char* err = r.Str();
   (void)r.F64();  // the helper's own timing; the exporter measures its own
   em->skipped += r.U64();
+  // Families the helper's own checks refused (the plugin was told); those
+  // the exporter refuses on replay add to this.
+  em->refused_families += r.U64();
   if (!*ok) {
     *error = err[0] != '\0' ? err : "collect failed without a reason";
     return r.ok() && r.at_end();
@@ -502,9 +501,8 @@ sm_status PluginHelper::Collect(sm_emitter* em, Clock::time_point deadline,
   }
   // Give up a little before the scrape does, so that the scrape reports
   // what happened to the helper, not only that the deadline passed.
-  const Clock::duration margin =
-      std::clamp<Clock::duration>((deadline - Clock::now()) / 10,
-                                  Clock::duration::zero(), kDeadlineMargin);
+  const Clock::duration margin = std::clamp<Clock::duration>(
+      (deadline - Clock::now()) / 10, Clock::duration::zero(), kDeadlineMargin);
   wire::Kind kind{};
   bool timed_out = false;
   Status s =

@@ -73,7 +73,8 @@ struct HelperInstance {
 };
 
 // Replays a helper's result payload into em through the host API (every
-// check of the host runs on it), adding its skipped lines to em->skipped.
+// check of the host runs on it), adding its skipped lines to em->skipped
+// and the families it refused to em->refused_families.
 // *ok is the plugin's verdict; when false, *error is its reason and nothing
 // is emitted. Returns false if the payload is malformed (em may then hold
 // part of it: the caller fails the run, which discards it).

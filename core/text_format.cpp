@@ -106,7 +106,6 @@ void AppendSamples(std::string& out, const MetricSet& set,
   const std::uint32_t end = family.first_sample + family.sample_count;
   for (std::uint32_t i = family.first_sample; i < end; ++i) {
     const MetricSet::Sample& s = set.sample(i);
-    if (s.dropped) continue;
     out.append(prefix).append(set.str(s.suffix));
     if (s.label_count != 0) {
       out.push_back('{');
@@ -123,14 +122,6 @@ void AppendSamples(std::string& out, const MetricSet& set,
     AppendValue(out, s.value);
     out.push_back('\n');
   }
-}
-
-bool AnySample(const MetricSet& set, const MetricSet::Family& family) {
-  const std::uint32_t end = family.first_sample + family.sample_count;
-  for (std::uint32_t i = family.first_sample; i < end; ++i) {
-    if (!set.sample(i).dropped) return true;
-  }
-  return false;
 }
 
 // OpenMetrics HELP: \\, \n and \" escaped.
@@ -168,7 +159,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 void AppendFamilyText(std::string& out, const MetricSet& set,
                       const MetricSet::Family& family) {
-  if (!AnySample(set, family)) return;
+  if (family.sample_count == 0) return;
   const std::string_view name = set.str(family.name);
   out.append("# HELP ").append(name).push_back(' ');
   AppendEscapedHelp(out, set.str(family.help));
@@ -186,7 +177,7 @@ std::string_view OpenMetricsFamilyName(std::string_view name, MetricType type) {
 
 void AppendFamilyOpenMetrics(std::string& out, const MetricSet& set,
                              const MetricSet::Family& family) {
-  if (!AnySample(set, family)) return;
+  if (family.sample_count == 0) return;
   const std::string_view name =
       OpenMetricsFamilyName(set.str(family.name), family.type);
   out.append("# HELP ").append(name).push_back(' ');

@@ -66,8 +66,8 @@ std::unique_ptr<Collector> MakeIsolated(
   PluginOptions options =
       PluginOptions::Defaults(helper.value()->info().schema);
   if (edit != nullptr) edit(&options);
-  auto c = Collector::CreateIsolated(helper.take(), std::move(options),
-                                     settings);
+  auto c =
+      Collector::CreateIsolated(helper.take(), std::move(options), settings);
   if (!c.ok()) throw std::runtime_error(c.error());
   return c.take();
 }
@@ -148,8 +148,9 @@ TEST_CASE("a crash in an isolated collect costs that collector only") {
     const std::string out = Scrape(e, &report);
     const CollectorReport& r = Report(report, "crashes");
     CHECK_FALSE(r.success);
-    CHECK(Contains(r.error, "the helper process was killed by signal 11 "
-                            "(SIGSEGV) in collect()"));
+    CHECK(Contains(r.error,
+                   "the helper process was killed by signal 11 "
+                   "(SIGSEGV) in collect()"));
     CHECK(Report(report, "c_plugin").success);
     CHECK(Contains(out, "sysmetrics_c_plugin_answer{greeting=\"hello\"} 42\n"));
     // The first scrape used the helper started with it; each later one
@@ -228,20 +229,19 @@ TEST_CASE("an isolated plugin that cannot load says why, as in process") {
     REQUIRE_FALSE(in_process.ok());
     CHECK(helper.error() == in_process.error());
   }
-  auto missing = PluginHelper::Start(kDir + "/nosuch.so", "nosuch",
-                                     TestSettings());
+  auto missing =
+      PluginHelper::Start(kDir + "/nosuch.so", "nosuch", TestSettings());
   REQUIRE_FALSE(missing.ok());
   CHECK(Contains(missing.error(), "cannot load"));
 }
 
 TEST_CASE("an isolated create that fails is refused with its reason") {
-  auto helper = PluginHelper::Start(Path("create_fails"), "create_fails",
-                                    TestSettings());
+  auto helper =
+      PluginHelper::Start(Path("create_fails"), "create_fails", TestSettings());
   REQUIRE(helper.ok());
   sm_status status = SM_OK;
-  auto c = Collector::CreateIsolated(
-      helper.take(),
-      PluginOptions::Defaults({}), {}, &status);
+  auto c = Collector::CreateIsolated(helper.take(), PluginOptions::Defaults({}),
+                                     {}, &status);
   REQUIRE_FALSE(c.ok());
   CHECK(status != SM_OK);
   CHECK(Contains(c.error(), "create failed"));
@@ -279,11 +279,12 @@ TEST_CASE("a malformed result is refused before anything is served") {
   bool ok = false;
   std::string error;
   wire::Writer w;
-  w.U8(1);       // ok
-  w.Str("");     // error
-  w.F64(0);      // seconds
-  w.U64(0);      // skipped
-  w.U32(1000);   // families: more than the bytes left could hold
+  w.U8(1);      // ok
+  w.Str("");    // error
+  w.F64(0);     // seconds
+  w.U64(0);     // skipped
+  w.U64(0);     // refused families
+  w.U32(1000);  // families: more than the bytes left could hold
   CHECK_FALSE(ReplayResult(w.buffer(), &em, &ok, &error));
   CHECK(set.families().empty());
 
@@ -292,6 +293,7 @@ TEST_CASE("a malformed result is refused before anything is served") {
   w.Str("");
   w.F64(0);
   w.U64(3);
+  w.U64(0);
   w.U32(1);
   w.Str("sysmetrics_x_value");
   w.Str("help");
@@ -307,11 +309,13 @@ TEST_CASE("a malformed result is refused before anything is served") {
   w.Str("/proc/x: gone");
   w.F64(0);
   w.U64(2);
+  w.U64(5);
   em.skipped = 0;
   CHECK(ReplayResult(w.buffer(), &em, &ok, &error));
   CHECK_FALSE(ok);
   CHECK(error == "/proc/x: gone");
   CHECK(em.skipped == 2);
+  CHECK(em.refused_families == 5);
 }
 
 }  // namespace

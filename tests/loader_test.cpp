@@ -87,6 +87,7 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   std::string File(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
 
  private:
   std::string path_;
@@ -115,22 +116,11 @@ std::unique_ptr<Collector> MakeCollector(
   return c.take();
 }
 
-// The textfile collector reading the .prom files in directory.
-std::unique_ptr<Collector> MakeTextfile(const std::string& directory) {
-  auto textfile = LoadPlugin(SYSMETRICS_PLUGIN_BUILD_DIR "/textfile.so");
-  if (!textfile.ok()) throw std::runtime_error(textfile.error());
-  CollectorConfig cc;
-  RawOption dirs;
-  dirs.key = "directories";
-  dirs.kind = RawOption::Kind::kStringList;
-  dirs.value.type = OptionType::kStringList;
-  dirs.value.list = {directory};
-  cc.options.push_back(dirs);
-  auto options = ResolveOptions(textfile.value()->info(), cc);
-  if (!options.ok()) throw std::runtime_error(options.error());
-  auto c = Collector::Create(textfile.value(), options.take(), {});
-  if (!c.ok()) throw std::runtime_error(c.error());
-  return c.take();
+// An exporter of one test plugin's collector, with default options.
+std::unique_ptr<Exporter> ExporterOf(const std::string& name) {
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(MakeCollector(name));
+  return std::make_unique<Exporter>(std::move(cs));
 }
 
 std::string Scrape(Exporter& e, ScrapeReport* report,
@@ -371,8 +361,8 @@ TEST_CASE("invalid names, bad UTF-8 and duplicates are refused or repaired") {
       {"sample without a valid current family", 2},  // after each refusal
       {"invalid label name '__x' in 'sysmetrics_bad_names_ok'", 1},
       {"label value is not UTF-8; invalid bytes replaced", 1},
-      {"1 duplicate series in 'sysmetrics_bad_names_ok' dropped; the first "
-       "of each was kept",
+      {"duplicate series in 'sysmetrics_bad_names_ok' refused; the first "
+       "was kept",
        1},
       {"family 'sysmetrics_bad_names_type' has unknown type", 1},
       {"metric family 'sysmetrics_bad_names_ok' emitted twice", 1},
@@ -397,7 +387,7 @@ TEST_CASE("the sample limit bounds a runaway plugin and fails it") {
     const char* leaked;  // what must not reach the output
   };
   for (const Case& c : {Case{"flood", "sysmetrics_flood{"},
-                        Case{"flood_families", "thirdparty_flood_family_"}}) {
+                        Case{"flood_families", "sysmetrics_flood_families_"}}) {
     CAPTURE(c.plugin);
     LogCapture log;
     CollectorSettings settings;
@@ -418,66 +408,309 @@ TEST_CASE("the sample limit bounds a runaway plugin and fails it") {
   }
 }
 
-TEST_CASE(
-    "a family another collector has served stays refused while it fails") {
-  // textfile is merged last; a .prom file must not take over a family of a
-  // collector that failed (or was not asked for) in this scrape.
-  LogCapture log;
-  TempDir dir;
-  std::filesystem::create_directory(dir.File("prom"));
-  std::ofstream(dir.File("prom/x.prom"))
-      << "# TYPE thirdparty_flaky_value gauge\nthirdparty_flaky_value 999\n"
-         "# TYPE own_value gauge\nown_value 7\n";
-  std::vector<std::unique_ptr<Collector>> cs;
-  cs.push_back(MakeCollector("flaky"));
-  cs.push_back(MakeTextfile(dir.File("prom")));
-  Exporter e(std::move(cs));
-  for (int i = 1; i <= 4; ++i) {
-    CAPTURE(i);
-    const bool flaky_ok = i % 2 == 1;
-    ScrapeReport report;
-    const std::string out = Scrape(e, &report);
-    CHECK(ExpositionProblems(out).empty());
-    REQUIRE(report.collectors.size() == 2);
-    CHECK(report.collectors[0].success == flaky_ok);
-    CHECK(report.collectors[1].success);
-    CHECK_FALSE(Contains(out, "thirdparty_flaky_value 999"));
-    CHECK(Contains(out, "thirdparty_flaky_value 1\n") == flaky_ok);
-    CHECK(Contains(out, "own_value 7\n"));
-  }
-  CHECK(LinesWith(log.text(), "metric family dropped").size() == 4);
-  CHECK(LinesWith(log.text(),
-                  "collector=textfile "
-                  "family=thirdparty_flaky_value")
-            .size() == 4);
+std::string Counter(const std::string& family, const std::string& collector,
+                    int value) {
+  return family + "{collector=\"" + collector + "\"} " + std::to_string(value) +
+         "\n";
+}
+
+std::string Refused(const std::string& collector, int value) {
+  return Counter("sysmetrics_collector_refused_families_total", collector,
+                 value);
+}
+
+std::string Success(const std::string& collector, int value) {
+  return Counter("sysmetrics_collector_success", collector, value);
 }
 
 // Each scrape decides clashes for its own names: a thread reuses the last
 // scrape's answer only for the same names, so a name that starts or stops
-// clashing between scrapes is decided afresh.
+// clashing between scrapes is decided afresh. The family dropped is charged
+// to the collector that emitted it.
 TEST_CASE("a family that starts and stops clashing is dropped only then") {
   LogCapture log;
-  TempDir dir;
-  std::filesystem::create_directory(dir.File("prom"));
+  const auto e = ExporterOf("alternates");
+  // The gauge is named like the histogram's _sum series in even scrapes.
+  int refused = 0;
+  for (int i = 1; i <= 4; ++i) {
+    CAPTURE(i);
+    const bool clash = i % 2 == 0;
+    ScrapeReport report;
+    const std::string out = Scrape(*e, &report);
+    CHECK(ExpositionProblems(out).empty());
+    CHECK(report.collectors[0].success);
+    CHECK(Contains(out, "sysmetrics_alternates_h_sum 1\n"));
+    CHECK(Contains(out, "sysmetrics_alternates_g 7\n") == !clash);
+    CHECK_FALSE(Contains(out, "sysmetrics_alternates_h_sum 7"));
+    if (clash) ++refused;
+    CHECK(Contains(out, Refused("alternates", refused)));
+  }
+  CHECK(LinesWith(log.text(),
+                  "metric family dropped: its name is already used by the "
+                  "host, a collector merged before this one, or a collector "
+                  "that served it before collector=alternates "
+                  "family=sysmetrics_alternates_h_sum")
+            .size() == 2);
+}
+
+// --- Name ownership ----------------------------------------------------------
+
+// A procfs tree with a /proc/stat of two CPUs: cpu serves
+// sysmetrics_cpus_online 2.
+class TwoCpus {
+ public:
+  TwoCpus() {
+    std::ofstream(dir_.File("stat"))
+        << "cpu  300 5 80 4000 12 0 3 1 0 0\n"
+           "cpu0 150 2 40 2000 6 0 1 0 0 0\n"
+           "cpu1 150 3 40 2000 6 0 2 1 0 0\n"
+           "intr 1 0\nctxt 7\nbtime 1700000000\nprocesses 9\n"
+           "procs_running 1\nprocs_blocked 0\n";
+  }
+  CollectorSettings Settings() const {
+    CollectorSettings settings;
+    settings.procfs_root = dir_.path();
+    return settings;
+  }
+
+ private:
+  TempDir dir_;
+};
+
+std::unique_ptr<Collector> MakeBuiltIn(const std::string& name,
+                                       const CollectorSettings& settings) {
+  auto plugin =
+      LoadPlugin(std::string(SYSMETRICS_PLUGIN_BUILD_DIR "/") + name + ".so");
+  if (!plugin.ok()) throw std::runtime_error(plugin.error());
+  auto c = Collector::Create(
+      plugin.value(), PluginOptions::Defaults(plugin.value()->info().schema),
+      settings);
+  if (!c.ok()) throw std::runtime_error(c.error());
+  return c.take();
+}
+
+// An exporter of cpu (reading procfs), c_plugin, and offender at index
+// place among them.
+std::unique_ptr<Exporter> OwnersAnd(const std::string& offender,
+                                    std::size_t place, const TwoCpus& procfs) {
   std::vector<std::unique_ptr<Collector>> cs;
-  cs.push_back(MakeCollector("flaky"));
-  cs.push_back(MakeTextfile(dir.File("prom")));
+  cs.push_back(MakeBuiltIn("cpu", procfs.Settings()));
+  cs.push_back(MakeCollector("c_plugin"));
+  cs.insert(cs.begin() + static_cast<std::ptrdiff_t>(place),
+            MakeCollector(offender));
+  return std::make_unique<Exporter>(std::move(cs));
+}
+
+// What every scrape with cpu, c_plugin and plugins stealing their names
+// (collectors in all) must show: the owners' series and success untouched,
+// nothing stolen.
+void CheckOwnersKept(const std::string& out, std::size_t collectors = 3) {
+  CHECK(ExpositionProblems(out).empty());
+  CHECK(Contains(out, "\nsysmetrics_cpus_online 2\n"));
+  CHECK(Contains(out, "sysmetrics_c_plugin_answer{greeting=\"hello\"} 42\n"));
+  CHECK_FALSE(Contains(out, " 999\n"));
+  CHECK_FALSE(Contains(out, "\nnode_load1"));
+  CHECK(LinesWith(out, "sysmetrics_collector_success{").size() == collectors);
+  CHECK(Contains(out, Success("cpu", 1)));
+  CHECK(Contains(out, Success("c_plugin", 1)));
+  CHECK(Contains(out, Refused("cpu", 0)));
+  CHECK(Contains(out, Refused("c_plugin", 0)));
+}
+
+TEST_CASE(
+    "a plugin sorting first cannot take a built-in's or a plugin's name") {
+  const TwoCpus procfs;
+  // The offender's place in the order must not matter: first (its file
+  // name sorts before cpu's), in the middle, last.
+  for (const std::size_t place : {0, 1, 2}) {
+    CAPTURE(place);
+    LogCapture log;
+    const auto e = OwnersAnd("aaa_steal", place, procfs);
+    for (int i = 1; i <= 3; ++i) {
+      CAPTURE(i);
+      ScrapeReport report;
+      const std::string out = Scrape(*e, &report);
+      CheckOwnersKept(out);
+      // Refused as emitted, every time: all four names lie outside
+      // sysmetrics_aaa_steal_*, so this does not wait for cpu to serve.
+      CHECK(Contains(out, Refused("aaa_steal", 4 * i)));
+      for (const char* family :
+           {"sysmetrics_cpus_online", "sysmetrics_c_plugin_answer",
+            "node_load1", "sysmetrics_collector_success"}) {
+        CAPTURE(family);
+        for (const char* call : {"begin_family", "emit_sample"}) {
+          CHECK(
+              Contains(out, std::string("sysmetrics_aaa_steal_status{call=\"") +
+                                call + "\",family=\"" + family + "\"} 5\n"));
+        }
+      }
+    }
+    // Logged once per family, naming the offender; never the owners.
+    const std::string text = log.text();
+    CHECK(LinesWith(text, "warning metric family refused").size() == 4);
+    CHECK(LinesWith(text, "metric family refused").size() == 12);
+    CHECK(LinesWith(text,
+                    "warning metric family refused: the collector does not "
+                    "own its name collector=aaa_steal "
+                    "family=sysmetrics_cpus_online reason=")
+              .size() == 1);
+    const std::string warning =
+        "warning metric family refused: the collector does not own its name "
+        "collector=aaa_steal ";
+    CHECK(LinesWith(text, warning +
+                              "family=node_load1 reason=\"'node_load1' is "
+                              "outside the collector's namespace")
+              .size() == 1);
+    CHECK(LinesWith(text, warning +
+                              "family=sysmetrics_collector_success reason=\"'"
+                              "sysmetrics_collector_success' is a name of the "
+                              "exporter's own metrics")
+              .size() == 1);
+    CHECK(LinesWith(text, "collector=cpu family=").empty());
+    CHECK(LinesWith(text, "collector=c_plugin family=").empty());
+  }
+}
+
+TEST_CASE("a name a built-in serves is refused inside a plugin's namespace") {
+  // cpus owns sysmetrics_cpus_* but cpu, shipped, serves
+  // sysmetrics_cpus_online: before cpu has served it the merge drops it
+  // (shipped collectors merge first), after that begin_family refuses it.
+  // Either way cpu's value stays and cpus is charged once per scrape.
+  const TwoCpus procfs;
+  for (const bool cpus_first : {true, false}) {
+    CAPTURE(cpus_first);
+    LogCapture log;
+    const auto e = OwnersAnd("cpus", cpus_first ? 0 : 2, procfs);
+    for (int i = 1; i <= 3; ++i) {
+      CAPTURE(i);
+      ScrapeReport report;
+      const std::string out = Scrape(*e, &report);
+      CheckOwnersKept(out);
+      CHECK(Contains(out, Refused("cpus", 4 * i)));
+      // cpu served its name in the scrape before: refused as emitted.
+      if (i > 1) {
+        CHECK(Contains(out,
+                       "sysmetrics_cpus_status{call=\"begin_family\",family=\""
+                       "sysmetrics_cpus_online\"} 5\n"));
+      }
+    }
+    CHECK(Contains(log.text(),
+                   "collector=cpus family=sysmetrics_cpus_online "
+                   "reason=\"'sysmetrics_cpus_online' is served by a plugin "
+                   "shipped with sysmetrics\""));
+    CHECK(LinesWith(log.text(), "collector=cpu family=").empty());
+  }
+}
+
+TEST_CASE("a built-in's name stays its own while the built-in fails") {
+  // cpu fails in even scrapes (its stat file is empty then); cpus may not
+  // take sysmetrics_cpus_online over in those.
+  LogCapture log;
+  const TwoCpus procfs;
+  const std::string stat = procfs.Settings().procfs_root + "/stat";
+  std::string good;
+  {
+    std::ifstream in(stat);
+    std::getline(in, good, '\0');
+  }
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(MakeCollector("cpus"));
+  cs.push_back(MakeBuiltIn("cpu", procfs.Settings()));
   Exporter e(std::move(cs));
-  // flaky's family in the middle scrapes (refused whether flaky succeeds
-  // or not); the same number of families, of the same type, every time.
-  const char* const names[] = {"own_value", "thirdparty_flaky_value",
-                               "thirdparty_flaky_value", "own_value"};
-  for (const char* name : names) {
-    CAPTURE(name);
-    std::ofstream(dir.File("prom/x.prom")) << "# TYPE " << name << " gauge\n"
-                                           << name << " 999\n";
+  for (int i = 1; i <= 4; ++i) {
+    CAPTURE(i);
+    const bool cpu_ok = i % 2 == 1;
+    std::ofstream(stat) << (cpu_ok ? good : "");
     ScrapeReport report;
     const std::string out = Scrape(e, &report);
     CHECK(ExpositionProblems(out).empty());
-    CHECK(Contains(out, std::string(name) + " 999\n") ==
-          (std::string_view(name) == "own_value"));
+    CHECK(Contains(out, Success("cpu", cpu_ok ? 1 : 0)));
+    CHECK(Contains(out, "\nsysmetrics_cpus_online 2\n") == cpu_ok);
+    CHECK_FALSE(Contains(out, " 999\n"));
+    CHECK(Contains(out, Refused("cpus", 4 * i)));
+    CHECK(Contains(out, Refused("cpu", 0)));
   }
-  CHECK(LinesWith(log.text(), "metric family dropped").size() == 2);
+}
+
+TEST_CASE("a rebuilt exporter (SIGHUP) keeps every name with its owner") {
+  // The order of the files and the moment a plugin is added do not matter:
+  // an exporter built afresh with the offenders (a reload) serves the same
+  // series as before, from its first scrape, and charges the offenders.
+  LogCapture log;
+  const TwoCpus procfs;
+  TempDir dir;
+  for (const char* name : {"aaa_steal", "cpus", "c_plugin"}) {
+    std::filesystem::copy_file(Path(name), dir.File(std::string(name) + ".so"));
+  }
+  std::filesystem::copy_file(SYSMETRICS_PLUGIN_BUILD_DIR "/cpu.so",
+                             dir.File("cpu.so"));
+  Config config;
+  config.plugin_dir = dir.path();
+  config.procfs = procfs.Settings().procfs_root;
+  config.check_plugin_permissions = false;
+  config.collectors["c_plugin"].enabled = true;
+  const auto scrape = [&](Exporter& e) {
+    ScrapeReport report;
+    return Scrape(e, &report);
+  };
+  // HELP, TYPE and the sample.
+  const auto cpus_online = [](const std::string& out) {
+    return LinesWith(out, "sysmetrics_cpus_online ");
+  };
+  auto before = BuildExporter(config, /*record_crashes=*/false);
+  REQUIRE(before.ok());
+  const std::string first = scrape(*before.value());
+  CHECK(Contains(first, "\nsysmetrics_cpus_online 2\n"));
+  // The reload adds both offenders, which sort before and after cpu: in
+  // helper processes (their default), then in this process, where the
+  // refusals are logged here too.
+  for (const bool isolate : {true, false}) {
+    CAPTURE(isolate);
+    config.collectors["aaa_steal"].enabled = true;
+    config.collectors["aaa_steal"].isolate = isolate;
+    config.collectors["cpus"].enabled = true;
+    config.collectors["cpus"].isolate = isolate;
+    auto after = BuildExporter(config, /*record_crashes=*/false);
+    REQUIRE(after.ok());
+    REQUIRE(after.value()->collectors().size() == 4);
+    for (int i = 1; i <= 3; ++i) {
+      CAPTURE(i);
+      const std::string out = scrape(*after.value());
+      CheckOwnersKept(out, 4);
+      CHECK(cpus_online(out).size() == 3);
+      CHECK(cpus_online(out) == cpus_online(first));
+      CHECK(Contains(out, Success("aaa_steal", 1)));
+      CHECK(Contains(out, Success("cpus", 1)));
+      CHECK(Contains(out, Refused("aaa_steal", 4 * i)));
+      CHECK(Contains(out, Refused("cpus", 4 * i)));
+    }
+  }
+  CHECK(LinesWith(log.text(), "collector=cpu family=").empty());
+  CHECK_FALSE(LinesWith(log.text(), "collector=aaa_steal family=").empty());
+}
+
+TEST_CASE("a repeated series is refused to the plugin as it is emitted") {
+  LogCapture log;
+  const auto e = ExporterOf("repeats_series");
+  ScrapeReport report;
+  const std::string out = Scrape(*e, &report);
+  CHECK(report.collectors[0].success);
+  CHECK(ExpositionProblems(out).empty());
+  CHECK(Contains(out,
+                 "sysmetrics_repeats_series_value{a=\"1\",b=\"2\"} 1\n"
+                 "sysmetrics_repeats_series_value{a=\"1\",b=\"3\"} 3\n"));
+  CHECK_FALSE(Contains(out, "sysmetrics_repeats_series_value{b=\"2\""));
+  CHECK(Contains(out,
+                 "sysmetrics_repeats_series_status{sample=\"first\"} 0\n"
+                 "sysmetrics_repeats_series_status{sample=\"repeat\"} 5\n"
+                 "sysmetrics_repeats_series_status{sample=\"other\"} 0\n"));
+  CHECK(Contains(out, Refused("repeats_series", 0)));  // a sample, not a family
+  CHECK(LinesWith(log.text(),
+                  "plugin output refused collector=repeats_series "
+                  "reason=\"duplicate series in "
+                  "'sysmetrics_repeats_series_value' refused; the first was "
+                  "kept\"")
+            .size() == 1);
 }
 
 TEST_CASE("a slow collector misses its deadline and is not started twice") {

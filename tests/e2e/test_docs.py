@@ -311,7 +311,7 @@ class DocsTest(harness.TempDirTestCase):
         with harness.Exporter(*args, config=None) as e:
             s = harness.samples(e.metrics())
         self.assertEqual(s['sysmetrics_collector_success{collector="loadavg"}'], "1")
-        self.assertIn("sysmetrics_load1", s)
+        self.assertIn("sysmetrics_loadavg_load1", s)
 
     def test_changelog_names_the_abi_version(self):
         with open(CHANGELOG, encoding="utf-8") as f:

@@ -217,6 +217,48 @@ class ProductionTest(harness.TempDirTestCase):
             self.assertIn("sysmetrics_memory_total_bytes", text)
             self.assertIsNone(e.proc.poll())
 
+    def test_plugins_cannot_take_a_builtins_series(self):
+        """aaa_steal (its file sorts before cpu.so) and cpus (cpu's
+        sysmetrics_cpus_online lies in its namespace) emit 999 under cpu's,
+        c_plugin's, the host's and a foreign name, added by a reload: cpu's
+        value is served all along and only the offenders are charged."""
+        for name in ("aaa_steal", "cpus", "c_plugin"):
+            self.add_plugin(name)
+        cfg = self.write("steal.toml", "[collectors.c_plugin]\nenabled = true\n")
+        owners = BUILTIN + ("c_plugin",)
+        with self.exporter(config=cfg) as e:
+            self.assertEqual(harness.samples(e.metrics())["sysmetrics_cpus_online"], "2")
+            self.write("steal.toml", "[collectors.c_plugin]\nenabled = true\n"
+                                     "[collectors.aaa_steal]\nenabled = true\n"
+                                     "[collectors.cpus]\nenabled = true\n")
+            e.send_signal(signal.SIGHUP)
+            self.assertTrue(e.wait_for_log("configuration reloaded"))
+            for i in (1, 2, 3):
+                text = e.metrics()
+                s = harness.samples(text)
+                self.assertEqual(s["sysmetrics_cpus_online"], "2")
+                self.assertEqual(s['sysmetrics_c_plugin_answer{greeting="hello"}'], "42")
+                self.assertNotIn("999", s.values())
+                self.assertFalse([k for k in s if k.startswith("node_load1")])
+                for c in owners + ("aaa_steal", "cpus"):
+                    self.assertEqual(s[f'sysmetrics_collector_success{{collector="{c}"}}'], "1")
+                for c in owners:
+                    self.assertEqual(
+                        s[f'sysmetrics_collector_refused_families_total{{collector="{c}"}}'], "0")
+                for c in ("aaa_steal", "cpus"):
+                    self.assertEqual(
+                        s[f'sysmetrics_collector_refused_families_total{{collector="{c}"}}'],
+                        str(4 * i))
+            harness.promtool_check(self, text)
+            blamed = [l for l in e.log()
+                      if "metric family refused" in l or "metric family dropped" in l]
+            self.assertTrue(any("collector=aaa_steal family=sysmetrics_cpus_online" in l
+                                for l in blamed), blamed)
+            self.assertTrue(any("collector=cpus family=sysmetrics_cpus_online" in l
+                                for l in blamed), blamed)
+            self.assertFalse([l for l in blamed
+                              if re.search(r"collector=(cpu|c_plugin) ", l)], blamed)
+
     def test_sighup_says_which_changes_need_a_restart(self):
         cfg = self.write("r.toml", "[server]\nmax_requests = 40\n")
         with self.exporter(config=cfg) as e:

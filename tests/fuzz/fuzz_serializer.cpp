@@ -16,8 +16,11 @@
 //    (plugin.h, metric_set.hpp) allows, judged by a model built here from
 //    the calls, not by MetricSet;
 //  - every accepted sample must be in the text, in order, with its labels
-//    (values UTF-8-repaired) and its value (same bits, or both NaN), except
-//    repeats of an earlier series, which are dropped; nothing else is.
+//    (values UTF-8-repaired) and its value (same bits, or both NaN); a
+//    repeat of an earlier series of its family is refused (SM_ERR_INVALID)
+//    and nowhere; nothing else is.
+// The session's plugin counts as shipped, so any valid name is its own
+// (name ownership has its own tests: core/name_ownership_test.cpp).
 // The log lines the host writes about refused calls carry plugin text, so
 // each string of the input is also rendered as a log line, which must stay
 // one line of valid UTF-8.
@@ -187,6 +190,7 @@ class Session {
  public:
   explicit Session(std::size_t sample_limit) : sample_limit_(sample_limit) {
     host_.plugin_name = "fuzz";
+    host_.shipped = true;
     emitter_.host = &host_;
     emitter_.set = &set_;
     set_.set_sample_limit(sample_limit);
@@ -295,7 +299,13 @@ class Session {
         (flags & kFlagShortStruct) != 0 ||
         (n != 0 &&
          (flags & (kFlagNullLabels | kFlagNullName | kFlagNullValue)) != 0);
-    const sm_status want = Expected(malformed, real_suffix, names_ok);
+    ExpectedSample e;
+    e.suffix = std::string(real_suffix);
+    for (std::size_t i = 0; i < n; ++i) {
+      e.labels.emplace_back(names[i], Repaired(values[i]));
+    }
+    e.value = value;
+    const sm_status want = Expected(malformed, real_suffix, names_ok, e);
     limit_hit_ = limit_hit_ || want == SM_ERR_LIMIT;
     const sm_status st = HostApi().emit_sample(&emitter_, &s);
     FUZZ_CHECK(st == want, "emit_sample(suffix " + Show(real_suffix) + ", " +
@@ -305,12 +315,6 @@ class Session {
                                std::to_string(want));
     if (st != SM_OK) return;
     ++accepted_;
-    ExpectedSample e;
-    e.suffix = std::string(real_suffix);
-    for (std::size_t i = 0; i < n; ++i) {
-      e.labels.emplace_back(names[i], Repaired(values[i]));
-    }
-    e.value = value;
     families_.back().samples.push_back(std::move(e));
   }
 
@@ -332,8 +336,8 @@ class Session {
 
  private:
   // What emit_sample must return, in the order the host checks.
-  sm_status Expected(bool malformed, std::string_view suffix,
-                     bool names_ok) const {
+  sm_status Expected(bool malformed, std::string_view suffix, bool names_ok,
+                     const ExpectedSample& sample) const {
     if (malformed) return SM_ERR_INVALID;
     // Once the limit is reached every sample is refused as over it, as
     // plugin.h says, whatever else is wrong with it.
@@ -343,6 +347,12 @@ class Session {
     if (!SuffixFits(families_.back().type, suffix) || !names_ok) {
       return SM_ERR_INVALID;
     }
+    const auto& earlier = families_.back().samples;
+    if (std::any_of(
+            earlier.begin(), earlier.end(),
+            [&](const ExpectedSample& x) { return SameSeries(x, sample); })) {
+      return SM_ERR_INVALID;
+    }
     return SM_OK;
   }
 
@@ -350,7 +360,7 @@ class Session {
     if (remembered_.size() < 8) remembered_.push_back(s);
   }
 
-  // The MetricSet holds what the model holds, with repeats marked dropped.
+  // The MetricSet holds what the model holds.
   void CheckSet() {
     const auto& fams = set_.families();
     FUZZ_CHECK(fams.size() == families_.size(),
@@ -367,16 +377,6 @@ class Session {
                  "family " + Show(e.name) + " holds " +
                      std::to_string(f.sample_count) + " samples, want " +
                      std::to_string(e.samples.size()));
-      for (std::size_t k = 0; k < e.samples.size(); ++k) {
-        bool repeat = false;
-        for (std::size_t j = 0; j < k && !repeat; ++j) {
-          repeat = SameSeries(e.samples[j], e.samples[k]);
-        }
-        FUZZ_CHECK(set_.sample(f.first_sample + k).dropped == repeat,
-                   "sample " + std::to_string(k) + " of " + Show(e.name) +
-                       (repeat ? " repeats a series but was kept"
-                               : " was dropped but repeats no series"));
-      }
     }
   }
 
@@ -402,13 +402,7 @@ class Session {
     for (std::size_t i = 0; i < families_.size(); ++i) {
       const ExpectedFamily& e = families_[i];
       std::vector<const ExpectedSample*> want;
-      for (std::size_t k = 0; k < e.samples.size(); ++k) {
-        bool repeat = false;
-        for (std::size_t j = 0; j < k && !repeat; ++j) {
-          repeat = SameSeries(e.samples[j], e.samples[k]);
-        }
-        if (!repeat) want.push_back(&e.samples[k]);
-      }
+      for (const ExpectedSample& sample : e.samples) want.push_back(&sample);
       if (!kept[i] || want.empty()) continue;  // left out: not in the text
       FUZZ_CHECK(next < parsed.families.size(),
                  "family " + Show(e.name) + " missing from:\n" + text);

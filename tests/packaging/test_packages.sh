@@ -153,7 +153,7 @@ processes = true
 TOML
 start
 body=$(curl -sf "http://127.0.0.1:$port/metrics")
-for m in sysmetrics_uptime_seconds sysmetrics_load1 sysmetrics_sched_entities; do
+for m in sysmetrics_uptime_seconds sysmetrics_loadavg_load1 sysmetrics_loadavg_sched_entities; do
   grep -q "^$m " <<<"$body" || fail "example metric $m missing"
 done
 for c in uptime loadavg; do

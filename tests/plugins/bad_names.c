@@ -11,10 +11,7 @@ static sm_status collect(void* instance, sm_emitter* em, char* err,
   (void)instance;
   (void)err;
   (void)err_len;
-  memset(&f, 0, sizeof f);
-  memset(&s, 0, sizeof s);
-  f.struct_size = sizeof f;
-  s.struct_size = sizeof s;
+  test_init(&f, &s);
   f.type = SM_METRIC_GAUGE;
 
   f.name = "bad-name";

@@ -16,7 +16,7 @@ static sm_status collect(void* instance, sm_emitter* em, char* err,
   f.help = "One of too many families.";
   f.type = SM_METRIC_GAUGE;
   for (i = 0; i < 1000000; ++i) {
-    snprintf(name, sizeof name, "thirdparty_flood_family_%d", i);
+    snprintf(name, sizeof name, "sysmetrics_flood_families_%d", i);
     test_api->begin_family(em, &f);
   }
   return SM_OK;

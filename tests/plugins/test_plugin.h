@@ -67,16 +67,22 @@ static inline sm_status test_noop_collect(void* instance, sm_emitter* em,
   return SM_OK;
 }
 
+/* A family and a sample of the current ABI with their sizes set and every
+ * other member zero. */
+static inline void test_init(sm_family* f, sm_sample* s) {
+  memset(f, 0, sizeof *f);
+  memset(s, 0, sizeof *s);
+  f->struct_size = sizeof *f;
+  s->struct_size = sizeof *s;
+}
+
 static inline sm_status test_gauge(sm_emitter* em, const char* name, double v) {
   sm_family f;
   sm_sample s;
-  memset(&f, 0, sizeof f);
-  memset(&s, 0, sizeof s);
-  f.struct_size = sizeof f;
+  test_init(&f, &s);
   f.name = name;
   f.help = "Test gauge.";
   f.type = SM_METRIC_GAUGE;
-  s.struct_size = sizeof s;
   s.value = v;
   if (test_api->begin_family(em, &f) != SM_OK) return SM_ERR_INVALID;
   return test_api->emit_sample(em, &s);

@@ -89,14 +89,16 @@ static sm_status loadavg_collect(void* instance, sm_emitter* em, char* err,
     set_error(err, err_len, msg);
     return SM_ERR_PARSE;
   }
-  gauge(self, em, "sysmetrics_load1", "1-minute load average.", l1);
-  gauge(self, em, "sysmetrics_load5", "5-minute load average.", l5);
-  gauge(self, em, "sysmetrics_load15", "15-minute load average.", l15);
+  /* A plugin owns the names under its own: sysmetrics_loadavg and
+   * sysmetrics_loadavg_*. The exporter refuses any other. */
+  gauge(self, em, "sysmetrics_loadavg_load1", "1-minute load average.", l1);
+  gauge(self, em, "sysmetrics_loadavg_load5", "5-minute load average.", l5);
+  gauge(self, em, "sysmetrics_loadavg_load15", "15-minute load average.", l15);
   if (self->processes) {
-    gauge(self, em, "sysmetrics_sched_entities_runnable",
+    gauge(self, em, "sysmetrics_loadavg_sched_entities_runnable",
           "Runnable scheduling entities (processes and threads).",
           (double)runnable);
-    gauge(self, em, "sysmetrics_sched_entities",
+    gauge(self, em, "sysmetrics_loadavg_sched_entities",
           "Scheduling entities (processes and threads) in existence.",
           (double)total);
   }

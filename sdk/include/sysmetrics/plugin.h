@@ -43,7 +43,7 @@
  *     everything at each entry point; sysmetrics/plugin.hpp does it for you),
  *     no C++ types, no longjmp across host frames.
  *  6. Versioning. Every struct that crosses starts with its size (struct_size)
- *     and only ever grows at the end. A reader checks struct_size before
+ *     and only ever grows at the end; sm_label, frozen, is the exception. A reader checks struct_size before
  *     reading a member added in a later minor version (SM_HAS_MEMBER); a NULL
  *     function pointer or member means the feature is absent. A new minor
  *     version only appends members and enum values; anything else is a new
@@ -147,7 +147,13 @@ typedef struct sm_option {
 } sm_option;
 
 /* A label pair. Names match [a-zA-Z_][a-zA-Z0-9_]* and do not start with
- * "__"; values are any UTF-8 text (the host escapes them). */
+ * "__"; values are any UTF-8 text (the host escapes them).
+ *
+ * Frozen: sm_label is the one struct that crosses without a struct_size
+ * (an exception to contract 6). It is two pointers in every 1.x version and
+ * never grows; arrays of it are indexed by the host with this size. A label
+ * that needs more would be a new struct, reached through a new member of
+ * sm_sample. */
 typedef struct sm_label {
   const char* name;
   const char* value;
@@ -212,13 +218,24 @@ typedef struct sm_host_api {
 
   /* Begins a metric family; the samples emitted after it belong to it until
    * the next begin_family. Returns SM_ERR_INVALID for a bad name, type, unit
-   * or a family name this instance already emitted in this collect (the
-   * family is then ignored, with its samples, and a log line says why). */
+   * or a family name this instance already emitted in this collect, and
+   * (1.2) for a name this plugin does not own: a plugin NAME not shipped
+   * with sysmetrics owns sysmetrics_NAME and sysmetrics_NAME_* only, less
+   * the exporter's own names, the names a shipped plugin serves, and the
+   * namespace of any enabled plugin whose name extends NAME ("NAME_x"):
+   * the longest matching plugin name owns a family (the plugin guide,
+   * "Who owns a name"). A refused family is ignored with its samples, a log
+   * line says why, and it counts in
+   * sysmetrics_collector_refused_families_total. */
   sm_status (*begin_family)(sm_emitter* em, const sm_family* family);
 
   /* Adds a sample to the current family. Returns SM_ERR_INVALID for a bad
-   * label name, a wrong suffix, or no current family (the sample is ignored),
-   * and SM_ERR_LIMIT once the instance's sample limit is reached. */
+   * label name, a wrong suffix, no current family (a refused one included),
+   * or (1.2) a series the family already has: the same suffix and label
+   * set, in any order, label values compared after UTF-8 repair (the first
+   * is kept; a 1.1 host returned SM_OK and dropped it at the family's end).
+   * The sample is then ignored. Returns SM_ERR_LIMIT once the instance's
+   * sample limit is reached. */
   sm_status (*emit_sample)(sm_emitter* em, const sm_sample* sample);
 
   /* --- Added in 1.2 (read only if struct_size covers it) --------------- */
