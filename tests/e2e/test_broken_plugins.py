@@ -39,7 +39,22 @@ BROKEN = {
     # create() fails
     "create_fails": r"plugin refused file=\S+/create_fails\.so "
                     r"reason=\"create failed.*collector=create_fails",
+    # emits a built-in's name (cpu's sysmetrics_cpus_online), another
+    # plugin's, the host's and a foreign one, with 999; sorts before cpu
+    "aaa_steal": r"metric family refused: the collector does not own its "
+                 r"name collector=aaa_steal family=sysmetrics_cpus_online",
+    # the same, named so that cpu's name is in its own namespace
+    "cpus": r"(metric family refused: the collector does not own its name "
+            r"collector=cpus family=sysmetrics_cpus_online|metric family "
+            r"dropped.*collector=cpus family=sysmetrics_cpus_online)",
+    # emits one series twice
+    "repeats_series": r"plugin output refused collector=repeats_series "
+                      r"reason=\"duplicate series",
 }
+
+# Their collect succeeds; what they emitted wrongly is refused and counted.
+SUCCEED = {"leaks", "aaa_steal", "cpus", "repeats_series"}
+REFUSED_FAMILIES = {"aaa_steal": 4, "cpus": 4}
 
 
 def builtin_series(text):
@@ -48,7 +63,10 @@ def builtin_series(text):
     return {k: v for k, v in harness.samples(text).items()
             if not k.startswith(("sysmetrics_collector_", "sysmetrics_scrape_",
                                  "sysmetrics_plugin_info",
-                                 "sysmetrics_leaks_", "sysmetrics_blocks_"))}
+                                 "sysmetrics_leaks_", "sysmetrics_blocks_",
+                                 "sysmetrics_aaa_steal_", "sysmetrics_cpus_",
+                                 "sysmetrics_repeats_series"))
+            or k.startswith("sysmetrics_cpus_online")}
 
 
 class BrokenPluginsTest(harness.TempDirTestCase):
@@ -85,9 +103,22 @@ class BrokenPluginsTest(harness.TempDirTestCase):
                     self.assertEqual(got['sysmetrics_collector_success'
                                          f'{{collector="{c}"}}'], "1", c)
                 for p in BROKEN:
-                    want = "1" if p == "leaks" else "0"
+                    want = "1" if p in SUCCEED else "0"
                     self.assertEqual(got['sysmetrics_collector_success'
                                          f'{{collector="{p}"}}'], want, p)
+                for p, n in REFUSED_FAMILIES.items():
+                    self.assertGreaterEqual(
+                        float(got['sysmetrics_collector_refused_families_'
+                                  f'total{{collector="{p}"}}']), n, p)
+                for c in harness.BUILTIN_PLUGINS:
+                    self.assertEqual(
+                        got['sysmetrics_collector_refused_families_total'
+                            f'{{collector="{c}"}}'], "0", c)
+                # The refusals were told to the plugins (SM_ERR_INVALID).
+                self.assertEqual(got['sysmetrics_repeats_series_status'
+                                     '{sample="repeat"}'], "5")
+                self.assertEqual(got['sysmetrics_repeats_series_status'
+                                     '{sample="other"}'], "0")
             self.assertIsNone(e.proc.poll(), "the exporter died")
             log = "\n".join(e.log())
             for p, pattern in BROKEN.items():
