@@ -43,11 +43,12 @@
  *     everything at each entry point; sysmetrics/plugin.hpp does it for you),
  *     no C++ types, no longjmp across host frames.
  *  6. Versioning. Every struct that crosses starts with its size (struct_size)
- *     and only ever grows at the end; sm_label, frozen, is the exception. A reader checks struct_size before
- *     reading a member added in a later minor version (SM_HAS_MEMBER); a NULL
- *     function pointer or member means the feature is absent. A new minor
- *     version only appends members and enum values; anything else is a new
- *     major version, and the host refuses a plugin built for another major.
+ *     and only ever grows at the end; sm_label, frozen, is the exception. A
+ *     reader checks struct_size before reading a member added in a later
+ *     minor version (SM_HAS_MEMBER); a NULL function pointer or member means
+ *     the feature is absent. A new minor version only appends members and
+ *     enum values; anything else is a new major version, and the host
+ *     refuses a plugin built for another major.
  *  7. Deadlines. The host may stop waiting for a collect() that takes too long
  *     and report it failed; it will not start that instance again until the
  *     call returns, and discards what the late call emits. Plugins should not
