@@ -165,6 +165,12 @@ class Collector {
   // waiters. Runs on a CollectorPool thread.
   void Execute(const std::shared_ptr<Run>& run);
 
+  // Whether a run is in flight (started and not yet done, or queued).
+  bool running() const {
+    std::lock_guard lock(mu_);
+    return current_ != nullptr;
+  }
+
   // Failures since start (each scrape that saw this collector fail counts).
   std::uint64_t errors() const;
   // Input lines the plugin skipped since start (each run counts once, even

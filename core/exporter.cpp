@@ -208,8 +208,12 @@ Exporter::~Exporter() {
                                     ? Clock::duration::zero()
                                     : Clock::duration(std::chrono::seconds(5));
   if (pool_->Stop(bound)) return;  // members destroyed next
+  // Only the collectors still inside a plugin call are left; the others
+  // are destroyed as usual (an isolated one's helper process is ended, not
+  // left to pile up with each reload).
   std::string stuck;
   for (auto& c : collectors_) {
+    if (!c->running()) continue;
     stuck += (stuck.empty() ? "" : ",") + c->name();
     (void)c.release();  // NOLINT(bugprone-unused-return-value): leaked
   }

@@ -6,18 +6,20 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "collector.hpp"
+#include "name_ownership.hpp"
 #include "plugin_wire.hpp"
 
 namespace sysmetrics {
@@ -27,6 +29,11 @@ using Clock = std::chrono::steady_clock;
 
 constexpr Clock::duration kMaxBackoff = std::chrono::seconds(60);
 constexpr Clock::duration kStopGrace = std::chrono::seconds(1);
+// The frame buffer kept between collects; a larger one is given back.
+constexpr std::size_t kKeepPayload = std::size_t{1} << 20;
+// Labels in one sample of a replayed result: more is malformed (a real
+// series has a handful; the host's label check is quadratic in them).
+constexpr std::uint32_t kMaxReplayLabels = 1024;
 // How much earlier than the scrape a collect gives up on its helper (at
 // most a tenth of the time left).
 constexpr Clock::duration kDeadlineMargin = std::chrono::milliseconds(20);
@@ -50,6 +57,39 @@ const char* LevelName(LogLevel level) {
 std::string Seconds(Clock::duration d) {
   return std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(d).count());
+}
+
+// How often a helper checks that the exporter is still its parent.
+constexpr std::chrono::milliseconds kWatchInterval{100};
+
+// How long Kill waits for a killed helper to exit before leaving it to
+// ReapStragglers.
+constexpr Clock::duration kReapWait = std::chrono::milliseconds(500);
+
+// Killed helpers that had not exited when Kill gave up waiting: reaped by
+// a later Kill, so that none stays a zombie for long. Shared by every
+// helper of the process.
+std::mutex& StragglersMutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::vector<Poco::ProcessHandle>& Stragglers() {
+  static std::vector<Poco::ProcessHandle> handles;
+  return handles;
+}
+
+void ReapStragglers() {
+  const std::lock_guard lock(StragglersMutex());
+  auto& handles = Stragglers();
+  handles.erase(std::remove_if(handles.begin(), handles.end(),
+                               [](const Poco::ProcessHandle& h) {
+                                 try {
+                                   return h.tryWait() >= 0;
+                                 } catch (const Poco::Exception&) {
+                                   return true;  // not ours to wait for
+                                 }
+                               }),
+                handles.end());
 }
 
 // How a helper ended, from Poco's wait() code (256 + signal when killed).
@@ -136,10 +176,33 @@ void EncodeResult(wire::Writer& w, const Run& run) {
   }
 }
 
+// A collect request carries, when they changed since the last one, the
+// data of the name-ownership check the exporter runs (collector.hpp,
+// sm_host): the longer enabled collector names and the reserved names. The
+// helper runs the same check, so begin_family tells the plugin what the
+// exporter would. False if the request is malformed.
+bool ApplyNames(std::string_view payload, Collector* collector,
+                std::shared_ptr<ReservedNameBoard>* board) {
+  if (payload.empty()) return true;
+  wire::Reader r(payload);
+  if (r.U8() == 0) return r.ok() && r.at_end();
+  std::vector<std::string> longer(r.Count(5));
+  for (std::string& name : longer) name = r.Str();
+  std::vector<std::string> reserved(r.Count(5));
+  for (std::string& name : reserved) name = r.Str();
+  if (!r.ok() || !r.at_end()) return false;
+  if (*board == nullptr) *board = std::make_shared<ReservedNameBoard>();
+  (*board)->Add(reserved);
+  collector->ShareNames(std::move(longer), *board);
+  return true;
+}
+
 // Serves create and collect requests until the exporter closes the pipe.
 int ServeRequests(const HelperFds& fds,
                   const std::shared_ptr<LoadedPlugin>& plugin) {
   std::unique_ptr<Collector> collector;
+  // The names reserved against this plugin, as the exporter last sent them.
+  std::shared_ptr<ReservedNameBoard> board;
   wire::Writer w;
   std::string payload;
   for (;;) {
@@ -171,6 +234,7 @@ int ServeRequests(const HelperFds& fds,
       w.Str(error);
       if (!Send(fds.out, wire::Kind::kCreated, w)) return 1;
     } else if (kind == wire::Kind::kCollect && collector != nullptr) {
+      if (!ApplyNames(payload, collector.get(), &board)) return 1;
       Collector::StartKind start{};
       std::shared_ptr<Run> run =
           collector->Start(Clock::time_point::max(), &start, nullptr);
@@ -184,10 +248,24 @@ int ServeRequests(const HelperFds& fds,
   }
 }
 
+// Ends this helper within kWatchInterval of the exporter's death, even
+// while the plugin holds the main thread and the pipe is never read again.
+// (PR_SET_PDEATHSIG would follow the exporter's thread that started the
+// helper, not the exporter: a restart's pool thread ends with a reload.)
+void WatchExporter(pid_t exporter) {
+  if (::getppid() != exporter) ::_exit(1);  // already gone
+  std::thread([exporter] {
+    for (;;) {
+      std::this_thread::sleep_for(kWatchInterval);
+      if (::getppid() != exporter) ::_exit(1);
+    }
+  }).detach();  // lives as long as the helper; _exit or exit ends it
+}
+
 }  // namespace
 
 int RunPluginHost(int argc, char** argv) {
-  if (argc != 6) {
+  if (argc != 7) {
     std::fprintf(stderr,
                  "%s is started by sysmetrics for an isolated collector, not "
                  "by hand\n",
@@ -202,8 +280,7 @@ int RunPluginHost(int argc, char** argv) {
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGTERM, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() == 1) return 1;  // the exporter is already gone
+  WatchExporter(static_cast<pid_t>(std::strtol(argv[6], nullptr, 10)));
   HelperFds fds;
   if (!SetUpFds(&fds)) return 1;
   LogFormat format = LogFormat::kText;
@@ -260,16 +337,25 @@ Status PluginHelper::Spawn(Clock::time_point deadline) {
   // A helper that died must cost a failed write (EPIPE), not the exporter.
   static std::once_flag sigpipe;
   std::call_once(sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
+  names_sent_ = false;  // a new helper knows none of them
   Poco::Pipe in;
   Poco::Pipe out;
   const Poco::Process::Args args = {
-      kPluginHostFlag, file_, name_,
+      kPluginHostFlag,
+      file_,
+      name_,
       settings_.log_format == LogFormat::kJson ? "json" : "text",
-      LevelName(settings_.log_level)};
+      LevelName(settings_.log_level),
+      std::to_string(::getpid())};
   try {
     const Poco::ProcessHandle handle =
         Poco::Process::launch(settings_.command, args, &in, &out, nullptr);
     process_ = std::make_unique<Process>(handle, in, out);
+    // Poco's pipes are not close-on-exec: a later helper closes what it
+    // inherits, but a plugin in this process that runs a program must not
+    // hold this helper's pipe open.
+    ::fcntl(in.writeHandle(), F_SETFD, FD_CLOEXEC);
+    ::fcntl(out.readHandle(), F_SETFD, FD_CLOEXEC);
   } catch (const Poco::Exception& e) {
     return Status::Error("cannot start a helper process: " + e.displayText());
   }
@@ -299,7 +385,23 @@ Status PluginHelper::Spawn(Clock::time_point deadline) {
   }
   info.file = file_;
   info.shipped = IsShippedPlugin(info.name, info.version);
-  info_ = std::move(info);
+  if (!started_) {
+    info_ = std::move(info);
+    started_ = true;
+    return Status::Ok();
+  }
+  // A restart: other threads read info_ (the landing page, the scrape's
+  // labels), so it never changes; a file that now holds another plugin
+  // needs a reload, which checks its options again.
+  if (info.version != info_.version || info.abi_major != info_.abi_major ||
+      info.abi_minor != info_.abi_minor ||
+      info.schema.size() != info_.schema.size()) {
+    Kill();
+    return Status::Error(
+        "the plugin file changed since the exporter loaded "
+        "it (now version " +
+        info.version + "); reload the exporter to use it");
+  }
   return Status::Ok();
 }
 
@@ -355,13 +457,28 @@ Status PluginHelper::CreateInHelper(Clock::time_point deadline,
 }
 
 std::string PluginHelper::Kill() {
+  ReapStragglers();
   if (process_ == nullptr) return "was not running";
   std::string how;
   try {
     // A helper that already died is a zombie until waited for: the signal
-    // is harmless, and wait() reports how it really ended.
+    // is harmless, and tryWait() reports how it really ended. One in
+    // uninterruptible sleep (a hung NFS read) dies only when that returns:
+    // it is not waited for here, but reaped later (ReapStragglers).
     ::kill(process_->handle.id(), SIGKILL);
-    how = DescribeExit(process_->handle.wait());
+    const Clock::time_point give_up = Clock::now() + kReapWait;
+    int code = process_->handle.tryWait();
+    while (code < 0 && Clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      code = process_->handle.tryWait();
+    }
+    if (code >= 0) {
+      how = DescribeExit(code);
+    } else {
+      how = "was killed and has not exited yet (uninterruptible sleep?)";
+      const std::lock_guard lock(StragglersMutex());
+      Stragglers().push_back(process_->handle);
+    }
   } catch (const Poco::Exception& e) {
     how = "could not be waited for: " + e.displayText();
   }
@@ -408,9 +525,14 @@ Status PluginHelper::Restart(Clock::time_point deadline) {
                          " s");
   }
   restarts_.fetch_add(1, std::memory_order_relaxed);
-  Status s = Spawn(deadline);
+  // As long as a start may take, whatever the scrape's deadline: a plugin
+  // slow to load would otherwise never come back after one failure. A
+  // scrape that gives up meanwhile sees a late run, as with any collector.
+  const Clock::time_point start_by =
+      std::max(deadline, now + settings_.start_timeout);
+  Status s = Spawn(start_by);
   sm_status create_status = SM_OK;
-  if (s.ok()) s = CreateInHelper(deadline, &create_status);
+  if (s.ok()) s = CreateInHelper(start_by, &create_status);
   if (!s.ok()) {
     Kill();
     Failed("restart failed: " + s.message());
@@ -419,6 +541,27 @@ Status PluginHelper::Restart(Clock::time_point deadline) {
   Log(LogLevel::kInfo, "plugin helper restarted",
       {{"collector", name_}, {"after", last_failure_}});
   return Status::Ok();
+}
+
+std::string PluginHelper::CollectRequest(const sm_host& host) {
+  std::shared_ptr<const ReservedNames> reserved =
+      host.reserved != nullptr ? host.reserved->Snapshot() : nullptr;
+  wire::Writer w;
+  if (names_sent_ && reserved == sent_reserved_ &&
+      host.longer_names == sent_longer_) {
+    w.U8(0);
+    return std::move(w.buffer());
+  }
+  w.U8(1);
+  w.U32(static_cast<std::uint32_t>(host.longer_names.size()));
+  for (const std::string& name : host.longer_names) w.Str(name);
+  const std::size_t n = reserved != nullptr ? reserved->names().size() : 0;
+  w.U32(static_cast<std::uint32_t>(n));
+  for (std::size_t i = 0; i < n; ++i) w.Str(reserved->names()[i]);
+  names_sent_ = true;
+  sent_reserved_ = std::move(reserved);
+  sent_longer_ = host.longer_names;
+  return std::move(w.buffer());
 }
 
 bool PluginHelper::OverMemoryLimit(std::size_t* rss) const {
@@ -445,13 +588,21 @@ bool ReplayResult(std::string_view payload, sm_emitter* em, bool* ok,
   *ok = r.U8() != 0;
   const char* err = r.Str();
   (void)r.F64();  // the helper's own timing; the exporter measures its own
-  em->skipped += r.U64();
+  const std::uint64_t skipped = r.U64();
   // Families the helper's own checks refused (the plugin was told); those
   // the exporter refuses on replay add to this.
-  em->refused_families += r.U64();
+  const std::uint64_t refused = r.U64();
+  // Counted only from a result that is whole: a corrupted helper's numbers
+  // must not reach the counters.
+  const auto count = [&] {
+    em->skipped += skipped;
+    em->refused_families += refused;
+  };
   if (!*ok) {
     *error = err[0] != '\0' ? err : "collect failed without a reason";
-    return r.ok() && r.at_end();
+    if (!r.ok() || !r.at_end()) return false;
+    count();
+    return true;
   }
   const sm_host_api& api = HostApi();
   thread_local std::vector<sm_label> labels;
@@ -476,6 +627,7 @@ bool ReplayResult(std::string_view payload, sm_emitter* em, bool* ok,
       const char* suffix = r.Str();
       s.suffix = suffix[0] != '\0' ? suffix : nullptr;
       const std::uint32_t n = r.Count(std::size_t{2} * 5);
+      if (n > kMaxReplayLabels) return false;
       labels.resize(n);
       for (std::uint32_t l = 0; l < n; ++l) {
         labels[l].name = r.Str();
@@ -488,7 +640,9 @@ bool ReplayResult(std::string_view payload, sm_emitter* em, bool* ok,
       api.emit_sample(em, &s);
     }
   }
-  return r.ok() && r.at_end();
+  if (!r.ok() || !r.at_end()) return false;
+  count();
+  return true;
 }
 
 sm_status PluginHelper::Collect(sm_emitter* em, Clock::time_point deadline,
@@ -500,13 +654,18 @@ sm_status PluginHelper::Collect(sm_emitter* em, Clock::time_point deadline,
     }
   }
   // Give up a little before the scrape does, so that the scrape reports
-  // what happened to the helper, not only that the deadline passed.
-  const Clock::duration margin = std::clamp<Clock::duration>(
-      (deadline - Clock::now()) / 10, Clock::duration::zero(), kDeadlineMargin);
+  // what happened to the helper, not only that the deadline passed. No time
+  // left at all (a restart took it): not the helper's fault, not killed.
+  const Clock::duration left = deadline - Clock::now();
+  if (left <= Clock::duration::zero()) {
+    *error = "no time left before the deadline to collect";
+    return SM_ERR;
+  }
+  const Clock::duration margin = std::min(left / 10, kDeadlineMargin);
   wire::Kind kind{};
   bool timed_out = false;
-  Status s =
-      wire::WriteFrame(process_->in.writeHandle(), wire::Kind::kCollect, {});
+  Status s = wire::WriteFrame(process_->in.writeHandle(), wire::Kind::kCollect,
+                              CollectRequest(*em->host));
   if (s.ok()) {
     s = wire::ReadFrame(process_->out.readHandle(), deadline - margin,
                         wire::kMaxFrame, &kind, &payload_, &timed_out);
@@ -529,15 +688,20 @@ sm_status PluginHelper::Collect(sm_emitter* em, Clock::time_point deadline,
     return SM_ERR;
   }
   backoff_ = Clock::duration::zero();  // it works again
+  if (payload_.capacity() > kKeepPayload) {
+    std::string().swap(payload_);  // one huge result is not kept for good
+  }
   std::size_t rss = 0;
   if (OverMemoryLimit(&rss)) {
     Log(LogLevel::kWarn,
-        "plugin helper uses more memory than its limit; it is restarted for "
-        "the next scrape",
+        "plugin helper uses more memory than its limit; it is killed and a "
+        "new one starts for the next scrape",
         {{"collector", name_},
          {"resident_bytes", std::to_string(rss)},
          {"memory_limit_bytes", std::to_string(settings_.memory_limit_bytes)}});
-    Stop(kStopGrace);
+    // Killed, not asked to exit: the result is already in hand, and this
+    // scrape must not wait for a leaking plugin's destroy().
+    Kill();
     last_failure_ = "over its memory limit";
     next_start_ = Clock::now();
   }

@@ -2,22 +2,25 @@
 // crash, hang, leak or memory corruption costs that collector only.
 //
 // The helper is this same executable started as `EXE --plugin-host FILE NAME
-// FORMAT LEVEL` (RunPluginHost). It loads the plugin through the same C ABI
-// and checks as the exporter would (LoadPlugin), reports the descriptor,
-// creates the instance with the options the exporter resolved, and runs
-// collect() on request with the host's own emit checks; the exporter then
+// FORMAT LEVEL EXPORTER_PID` (RunPluginHost). It loads the plugin through the
+// same C ABI and checks as the exporter would (LoadPlugin), reports the
+// descriptor, creates the instance with the options the exporter resolved, and
+// runs collect() on request with the host's own emit checks; the exporter then
 // replays what came back through the host API (HostApi()), so every check
 // runs again on its side: nothing the helper sends is trusted. The helper's
 // stdin and stdout carry the frames (plugin_wire.hpp); its stdout is
 // pointed at stderr before the plugin loads, so a plugin that prints cannot
 // corrupt them. It logs to the exporter's stderr in the exporter's format.
 //
-// When the helper dies, overstays a deadline (it is killed), sends
-// something malformed (killed) or grows past its memory limit (stopped
-// after a successful collect), the collect fails with what happened, and
-// the next one starts a new helper: at once after the memory limit,
-// otherwise after a back-off that doubles from 1 s up to 60 s while
-// failures repeat and resets after a successful collect.
+// When the helper dies, overstays a deadline (it is killed) or sends
+// something malformed (killed), the collect fails with what happened, and a
+// later one starts a new helper after a back-off that doubles from 1 s up
+// to 60 s while failures repeat and resets after a successful collect. One
+// that grows past its memory limit is killed after a successful collect and
+// replaced at the next one, without back-off. A restart may take as long as
+// a start (start_timeout), past the scrape's deadline. The plugin's info is
+// fixed at start: a restart that finds another version in the file fails
+// (a reload loads it).
 //
 // Thread-compatible: Collect is called by one run at a time (plugin.h
 // contract 3); restarts() may be read from any thread.
@@ -33,6 +36,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "log.hpp"
 #include "plugin_loader.hpp"
@@ -40,6 +44,8 @@
 #include "status.hpp"
 
 namespace sysmetrics {
+
+class ReservedNames;
 
 // argv[1] of a helper process.
 inline constexpr const char* kPluginHostFlag = "--plugin-host";
@@ -137,6 +143,9 @@ class PluginHelper {
   // Records a failure that ended the helper and sets the back-off.
   void Failed(const std::string& what);
   bool OverMemoryLimit(std::size_t* rss) const;
+  // The collect request: the name-ownership data of host when the helper
+  // does not have it yet (ApplyNames in the helper), else nothing new.
+  std::string CollectRequest(const sm_host& host);
 
   const std::string file_;
   const std::string name_;
@@ -145,10 +154,15 @@ class PluginHelper {
   std::unique_ptr<Process> process_;  // null while none runs
   HelperInstance instance_;
   bool created_ = false;  // instance_ is set
+  bool started_ = false;  // info_ is set (immutable from then on)
   Clock::time_point next_start_{};
   Clock::duration backoff_{};
   std::string last_failure_;
   std::string payload_;  // scratch for frames
+  // The ownership data the running helper has (CollectRequest).
+  bool names_sent_ = false;
+  std::shared_ptr<const ReservedNames> sent_reserved_;
+  std::vector<std::string> sent_longer_;
   std::atomic<std::uint64_t> restarts_{0};
 };
 

@@ -15,6 +15,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kHeader = 5;  // u32 length, u8 kind
+constexpr std::size_t kReadChunk = std::size_t{1} << 20;
 
 // The smallest encoding of an OptionValue: its type and a bool.
 constexpr std::size_t kMinOption = 2;
@@ -230,8 +231,20 @@ Status ReadFrame(int fd, Clock::time_point deadline, std::size_t max,
                          " bytes, over the limit of " + std::to_string(max));
   }
   *kind = static_cast<Kind>(static_cast<std::uint8_t>(header[4]));
-  payload->resize(size);
-  return ReadExactly(fd, deadline, payload->data(), size, timed_out);
+  // Grown as the bytes arrive: a header alone must not make the reader
+  // allocate what it announces.
+  payload->clear();
+  while (payload->size() < size) {
+    const std::size_t done = payload->size();
+    const std::size_t chunk = std::min<std::size_t>(size - done, kReadChunk);
+    payload->resize(done + chunk);
+    if (Status s =
+            ReadExactly(fd, deadline, payload->data() + done, chunk, timed_out);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace sysmetrics::wire

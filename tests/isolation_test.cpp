@@ -269,6 +269,67 @@ TEST_CASE("a helper that speaks garbage is refused and killed") {
   CHECK(Contains(helper.error(), "exited with status 0"));
 }
 
+TEST_CASE("a collect with no time left fails without killing the helper") {
+  auto helper =
+      PluginHelper::Start(Path("c_plugin"), "c_plugin", TestSettings());
+  REQUIRE(helper.ok());
+  sm_status status = SM_ERR;
+  REQUIRE(helper.value()
+              ->Create(HelperInstance{PluginOptions::Defaults(
+                                          helper.value()->info().schema),
+                                      "/proc", "/sys", 0},
+                       &status)
+              .ok());
+  const pid_t pid = helper.value()->pid();
+  REQUIRE(pid > 0);
+  MetricSet set;
+  sm_host host;
+  host.plugin_name = "c_plugin";
+  sm_emitter em;
+  em.host = &host;
+  em.set = &set;
+  std::string error;
+  CHECK(helper.value()->Collect(&em, Clock::now(), &error) == SM_ERR);
+  CHECK(error == "no time left before the deadline to collect");
+  CHECK(helper.value()->pid() == pid);
+  CHECK(helper.value()->restarts() == 0);
+  error.clear();
+  CHECK(helper.value()->Collect(&em, Clock::now() + std::chrono::seconds(5),
+                                &error) == SM_OK);
+  CHECK(helper.value()->pid() == pid);
+}
+
+TEST_CASE("a restart that finds another plugin in the file fails, named") {
+  LogCapture log;
+  TempDir dir;
+  const std::string file = dir.File("crashes.so");
+  std::filesystem::copy_file(Path("crashes"), file);
+  LetCrashesBeSignals();
+  auto helper = PluginHelper::Start(file, "crashes", TestSettings());
+  REQUIRE(helper.ok());
+  auto c =
+      Collector::CreateIsolated(helper.take(), PluginOptions::Defaults({}), {});
+  REQUIRE(c.ok());
+  Collector* crashes = c.value().get();
+  std::vector<std::unique_ptr<Collector>> cs;
+  cs.push_back(c.take());
+  Exporter e(std::move(cs));
+  ScrapeReport first;
+  Scrape(e, &first);
+  CHECK(Contains(first.collectors[0].error, "SIGSEGV"));
+  // Another plugin now under that name: the restart refuses it, and the
+  // collector keeps the info it started with.
+  std::filesystem::remove(file);
+  std::filesystem::copy_file(Path("c_plugin"), file);
+  ScrapeReport second;
+  Scrape(e, &second);
+  CHECK_FALSE(second.collectors[0].success);
+  CHECK(Contains(second.collectors[0].error, "restart failed"));
+  CHECK(Contains(second.collectors[0].error, "does not match the file name"));
+  CHECK(crashes->info().name == "crashes");
+  CHECK(crashes->restarts() == 1);
+}
+
 TEST_CASE("a malformed result is refused before anything is served") {
   MetricSet set;
   sm_host host;
@@ -303,6 +364,33 @@ TEST_CASE("a malformed result is refused before anything is served") {
   em.skipped = 0;
   CHECK_FALSE(ReplayResult(w.buffer(), &em, &ok, &error));
   CHECK(set.families().empty());
+
+  // Too many labels in one sample; and counts from a result cut short are
+  // not counted.
+  w.Clear();
+  w.U8(1);
+  w.Str("");
+  w.F64(0);
+  w.U64(7);
+  w.U64(7);
+  w.U32(1);
+  w.Str("sysmetrics_x_value");
+  w.Str("help");
+  w.Str("");
+  w.U8(1);
+  w.U32(1);
+  w.Str("");
+  w.U32(2000);
+  for (int i = 0; i < 2000; ++i) {
+    w.Str("l" + std::to_string(i));
+    w.Str("v");
+  }
+  w.F64(1);
+  em.skipped = 0;
+  em.refused_families = 0;
+  CHECK_FALSE(ReplayResult(w.buffer(), &em, &ok, &error));
+  CHECK(em.skipped == 0);
+  CHECK(em.refused_families == 0);
 
   w.Clear();
   w.U8(0);
