@@ -343,6 +343,11 @@ Status ApplyCollector(const std::string& name, const Value& table,
       if (Status s = ApplyKey(v, where, {"memory_limit_mib", &mib}); !s.ok()) {
         return s;
       }
+      if (mib > kMaxHelperMemoryLimitMib) {
+        return ErrorAt(v, where + " must be at most " +
+                              std::to_string(kMaxHelperMemoryLimitMib) +
+                              " (1 TiB)");
+      }
       c->memory_limit_mib = mib;
       continue;
     }

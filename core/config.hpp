@@ -54,6 +54,7 @@ inline constexpr const char* kHostCollectorKeys[] = {
 // The memory an isolated collector's helper may use before it is restarted,
 // unless [collectors.NAME] memory_limit_mib says otherwise.
 inline constexpr std::int64_t kDefaultHelperMemoryLimitMib = 256;
+inline constexpr std::int64_t kMaxHelperMemoryLimitMib = 1 << 20;
 
 struct CollectorConfig {
   std::optional<bool> enabled;  // unset: the default for that collector

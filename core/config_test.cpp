@@ -232,6 +232,33 @@ TEST_CASE("deadlines, limits and max_requests, global and per collector") {
         "--max-requests must be a whole number of at least 1, not 'x'");
 }
 
+TEST_CASE("isolation settings per collector: host keys, checked") {
+  TempConfig t;
+  t.Write("sysmetrics.toml",
+          "[collectors.disk]\nisolate = true\nmemory_limit_mib = 64\n"
+          "[collectors.cpu]\nisolate = false\n");
+  auto c = Load(t.main());
+  REQUIRE(c.ok());
+  CHECK(*c.value().collectors.at("disk").isolate);
+  CHECK(*c.value().collectors.at("disk").memory_limit_mib == 64);
+  CHECK_FALSE(*c.value().collectors.at("cpu").isolate);
+  CHECK_FALSE(c.value().collectors.at("cpu").memory_limit_mib.has_value());
+  CHECK(c.value().collectors.at("disk").options.empty());
+
+  t.Write("sysmetrics.toml", "[collectors.disk]\nisolate = \"yes\"\n");
+  CHECK(Load(t.main()).error() ==
+        t.main() +
+            ":2: collectors.disk.isolate must be true or false, not a string");
+  t.Write("sysmetrics.toml", "[collectors.disk]\nmemory_limit_mib = 0\n");
+  CHECK(Load(t.main()).error() ==
+        t.main() + ":2: collectors.disk.memory_limit_mib must be at least 1");
+  t.Write("sysmetrics.toml", "[collectors.disk]\nmemory_limit_mib = 1048577\n");
+  CHECK(Load(t.main()).error() ==
+        t.main() +
+            ":2: collectors.disk.memory_limit_mib must be at most 1048576 "
+            "(1 TiB)");
+}
+
 TEST_CASE("what toml11 cannot survive is refused first, by line") {
   // Both found by fuzz_config: an out-of-bounds read in toml11's error path
   // for a literal string holding invalid UTF-8, and a stack overflow on deep
