@@ -25,7 +25,8 @@ BROKEN = {
                      r"what=\"collect\(\) did not return by its deadline",
     # 16 MiB more every collect
     "leaks": r"plugin helper uses more memory than its limit; it is "
-             r"restarted for the next scrape collector=leaks",
+             r"killed and a new one starts for the next scrape "
+             r"collector=leaks",
     # built for another ABI major
     "wrong_abi": r"plugin refused file=\S+/wrong_abi\.so reason=\"built "
                  r"for plugin ABI 2\.0, this host speaks ABI 1\.\d+.*"
