@@ -634,8 +634,9 @@ TEST_CASE("a rebuilt exporter (SIGHUP) keeps every name with its owner") {
       // Once cpu has served its name, begin_family refuses it to the
       // offender as it is emitted, in a helper process as in this one.
       if (i >= 2) {
-        CHECK(Contains(out, "sysmetrics_cpus_status{call=\"begin_family\","
-                            "family=\"sysmetrics_cpus_online\"} 5\n"));
+        CHECK(Contains(out,
+                       "sysmetrics_cpus_status{call=\"begin_family\","
+                       "family=\"sysmetrics_cpus_online\"} 5\n"));
       }
     }
   }
