@@ -36,13 +36,16 @@ const std::string kDir = SYSMETRICS_TEST_PLUGIN_DIR;
 std::string Path(const std::string& name) { return kDir + "/" + name + ".so"; }
 
 // A helper that crashes must die of its signal, not of a sanitizer report
-// (under AddressSanitizer, its SEGV handler would exit with status 1).
+// (AddressSanitizer's and ThreadSanitizer's SEGV handlers would exit with
+// a status of their own).
 void LetCrashesBeSignals() {
   static const bool once = [] {
-    const char* old = getenv("ASAN_OPTIONS");  // NOLINT(concurrency-mt-unsafe)
-    const std::string value =
-        std::string(old != nullptr ? old : "") + ":handle_segv=0";
-    setenv("ASAN_OPTIONS", value.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
+    for (const char* name : {"ASAN_OPTIONS", "TSAN_OPTIONS"}) {
+      const char* old = getenv(name);  // NOLINT(concurrency-mt-unsafe)
+      const std::string value =
+          std::string(old != nullptr ? old : "") + ":handle_segv=0";
+      setenv(name, value.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
+    }
     return true;
   }();
   (void)once;

@@ -22,12 +22,14 @@ import harness
 
 
 def crash_env():
-    """The environment for an exporter that is meant to crash: under
-    AddressSanitizer (tests/sanitize.sh), ASan's own SEGV report would
-    follow ours (the handler hands the signal on); these tests are about
-    ours."""
+    """The environment for an exporter or helper that is meant to crash:
+    under AddressSanitizer or ThreadSanitizer (tests/sanitize.sh), the
+    sanitizer's own SEGV report would follow ours (the handler hands the
+    signal on) or end a helper with its own exit status; these tests are
+    about ours."""
     env = dict(os.environ)
-    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":handle_segv=0"
+    for name in ("ASAN_OPTIONS", "TSAN_OPTIONS"):
+        env[name] = env.get(name, "") + ":handle_segv=0"
     return env
 
 
