@@ -306,10 +306,7 @@ Status MetricSet::BeginFamily(std::string_view name, std::string_view help,
   }
   hashes_.clear();
   // A new family: the table's entries of the one before are empty now.
-  if (++family_tag_ == 0) {
-    std::fill(table_.begin(), table_.end(), SeriesSlot{});
-    family_tag_ = 1;
-  }
+  NextFamilyTag();
   open_ = true;
   return Status::Ok();
 }
@@ -409,6 +406,13 @@ bool MetricSet::SameSeries(const Sample& a, const Sample& b) const {
   return true;
 }
 
+void MetricSet::NextFamilyTag() {
+  if (++family_tag_ == 0) {
+    std::fill(table_.begin(), table_.end(), SeriesSlot{});
+    family_tag_ = 1;
+  }
+}
+
 bool MetricSet::RepeatsSeries(std::uint64_t h) {
   // A scan of the few hashes of a small family; for a larger one, an
   // open-addressing table (at most half full) whose slots carry the tag of
@@ -444,6 +448,10 @@ bool MetricSet::RepeatsSeries(std::uint64_t h) {
     table_[b] = SeriesSlot{i, family_tag_};
   };
   if (grow || k == kSeriesTableFrom) {
+    // A fresh tag first: a rebuild at kSeriesTableFrom recurs for every
+    // repeat refused at that size, and must not add the family's entries
+    // again each time (the table filled up and insert never ended).
+    NextFamilyTag();
     for (std::uint32_t i = 0; i < k; ++i) insert(i);
   }
   for (std::size_t b = h & mask;; b = (b + 1) & mask) {

@@ -122,6 +122,9 @@ class MetricSet {
   // Whether the current family's last sample (hash h) repeats an earlier
   // series; if not, records it for the samples after it.
   bool RepeatsSeries(std::uint64_t h);
+  // Makes every slot of the series table empty for what comes next (a new
+  // family, or a rebuild of the current one's entries).
+  void NextFamilyTag();
   bool HasFamily(std::string_view name) const;
 
   // Families are found by a scan while few (the usual plugin), by a hash

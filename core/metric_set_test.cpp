@@ -169,6 +169,30 @@ TEST_CASE("duplicates are found in large families, and only within one") {
   CHECK_FALSE(set.AddSample("_count", {}, 2).ok());
 }
 
+TEST_CASE("repeats refused at the size where the table starts never hang") {
+  // Found by fuzz_serializer: each repeat refused with exactly 8 series
+  // in the family rebuilt the table's entries on top of the old ones,
+  // until the table was full and the next insert looped for ever.
+  MetricSet set;
+  REQUIRE(set.BeginFamily("x", "", MetricType::kGauge).ok());
+  for (int i = 0; i < 8; ++i) {
+    const std::string v = std::to_string(i);
+    const LabelView l{"i", v};
+    REQUIRE(set.AddSample({}, {&l, 1}, i).ok());
+  }
+  const LabelView first{"i", "0"};
+  for (int round = 0; round < 100; ++round) {
+    CHECK_FALSE(set.AddSample({}, {&first, 1}, 1).ok());
+  }
+  for (int i = 8; i < 40; ++i) {
+    const std::string v = std::to_string(i);
+    const LabelView l{"i", v};
+    CHECK(set.AddSample({}, {&l, 1}, i).ok());
+    CHECK_FALSE(set.AddSample({}, {&l, 1}, i).ok());
+  }
+  CHECK(set.families()[0].sample_count == 40);
+}
+
 TEST_CASE("the sample limit stops a runaway plugin") {
   MetricSet set;
   set.set_sample_limit(3);

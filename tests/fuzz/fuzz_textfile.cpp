@@ -6,6 +6,7 @@
 // into a MetricSet the way the plugin hands them over, merged by name as
 // the plugin merges files, and none is refused or repaired), and the
 // exposition rendered from it passes the strict 0.0.4 parser.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -50,13 +51,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                            "' the parser accepted: " + s.message());
     FUZZ_CHECK(!set.repaired(),
                "the host repaired the help of '" + f.name + "'");
+    // The series added so far (suffix, then the sorted label pairs): the
+    // host refuses a repeat, and only a repeat.
+    std::set<std::vector<std::string>> series;
     for (const tf::Family& g : parsed.families) {
       if (g.name != f.name) continue;
       for (const tf::Sample& sample : g.samples) {
         std::vector<LabelView> labels;
-        for (const auto& [k, v] : sample.labels) labels.push_back({k, v});
+        std::vector<std::string> key{sample.suffix};
+        for (const auto& [k, v] : sample.labels) {
+          labels.push_back({k, v});
+          key.push_back(k + '\0' + v);
+        }
+        std::sort(key.begin() + 1, key.end());
+        const bool repeat = !series.insert(key).second;
         const sysmetrics::Status a =
             set.AddSample(sample.suffix, labels, sample.value);
+        if (repeat) {
+          FUZZ_CHECK(!a.ok(),
+                     "the host accepts a repeated series of '" + f.name + "'");
+          continue;
+        }
         FUZZ_CHECK(a.ok(), "the host refuses a sample of '" + f.name +
                                "' the parser accepted: " + a.message());
         FUZZ_CHECK(!set.repaired(),
