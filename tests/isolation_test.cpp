@@ -115,6 +115,32 @@ const CollectorReport& Report(const ScrapeReport& r, const std::string& name) {
   throw std::runtime_error("no report for " + name);
 }
 
+// Where a collect's output goes: a MetricSet behind the emitter a plugin
+// (or a replay) writes to.
+struct Sink {
+  explicit Sink(const std::string& name) {
+    host.plugin_name = name;
+    em.host = &host;
+    em.set = &set;
+  }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+  MetricSet set;
+  sm_host host;
+  sm_emitter em;
+};
+
+// The head of a result frame, as a helper writes it (EncodeResult).
+void ResultHead(wire::Writer& w, bool ok, const std::string& error,
+                std::uint64_t skipped, std::uint64_t refused) {
+  w.Clear();
+  w.U8(ok ? 1 : 0);
+  w.Str(error);
+  w.F64(0);  // seconds
+  w.U64(skipped);
+  w.U64(refused);
+}
+
 TEST_CASE("an isolated plugin serves exactly what it serves in process") {
   std::vector<std::unique_ptr<Collector>> in, iso;
   in.push_back(MakeInProcess("c_plugin", &Configure));
@@ -285,12 +311,8 @@ TEST_CASE("a collect with no time left fails without killing the helper") {
               .ok());
   const pid_t pid = helper.value()->pid();
   REQUIRE(pid > 0);
-  MetricSet set;
-  sm_host host;
-  host.plugin_name = "c_plugin";
-  sm_emitter em;
-  em.host = &host;
-  em.set = &set;
+  Sink sink("c_plugin");
+  sm_emitter& em = sink.em;
   std::string error;
   CHECK(helper.value()->Collect(&em, Clock::now(), &error) == SM_ERR);
   CHECK(error == "no time left before the deadline to collect");
@@ -334,48 +356,29 @@ TEST_CASE("a restart that finds another plugin in the file fails, named") {
 }
 
 TEST_CASE("a malformed result is refused before anything is served") {
-  MetricSet set;
-  sm_host host;
-  host.plugin_name = "x";
-  sm_emitter em;
-  em.host = &host;
-  em.set = &set;
+  Sink sink("x");
+  sm_emitter& em = sink.em;
   bool ok = false;
   std::string error;
   wire::Writer w;
-  w.U8(1);      // ok
-  w.Str("");    // error
-  w.F64(0);     // seconds
-  w.U64(0);     // skipped
-  w.U64(0);     // refused families
+  ResultHead(w, true, "", 0, 0);
   w.U32(1000);  // families: more than the bytes left could hold
   CHECK_FALSE(ReplayResult(w.buffer(), &em, &ok, &error));
-  CHECK(set.families().empty());
+  CHECK(sink.set.families().empty());
 
-  w.Clear();
-  w.U8(1);
-  w.Str("");
-  w.F64(0);
-  w.U64(3);
-  w.U64(0);
+  ResultHead(w, true, "", 3, 0);
   w.U32(1);
   w.Str("sysmetrics_x_value");
   w.Str("help");
   w.Str("");
   w.U8(99);  // no such type
   w.U32(0);
-  em.skipped = 0;
   CHECK_FALSE(ReplayResult(w.buffer(), &em, &ok, &error));
-  CHECK(set.families().empty());
+  CHECK(sink.set.families().empty());
 
   // Too many labels in one sample; and counts from a result cut short are
   // not counted.
-  w.Clear();
-  w.U8(1);
-  w.Str("");
-  w.F64(0);
-  w.U64(7);
-  w.U64(7);
+  ResultHead(w, true, "", 7, 7);
   w.U32(1);
   w.Str("sysmetrics_x_value");
   w.Str("help");
@@ -395,13 +398,7 @@ TEST_CASE("a malformed result is refused before anything is served") {
   CHECK(em.skipped == 0);
   CHECK(em.refused_families == 0);
 
-  w.Clear();
-  w.U8(0);
-  w.Str("/proc/x: gone");
-  w.F64(0);
-  w.U64(2);
-  w.U64(5);
-  em.skipped = 0;
+  ResultHead(w, false, "/proc/x: gone", 2, 5);
   CHECK(ReplayResult(w.buffer(), &em, &ok, &error));
   CHECK_FALSE(ok);
   CHECK(error == "/proc/x: gone");
