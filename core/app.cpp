@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -10,6 +11,8 @@
 
 #include "fatal_signal.hpp"
 #include "log.hpp"
+#include "name_ownership.hpp"
+#include "node_names.hpp"
 #include "plugin_helper.hpp"
 #include "plugin_loader.hpp"
 #include "quarantine.hpp"
@@ -202,6 +205,22 @@ struct Started {
   std::string refused;
 };
 
+// In node mode, a built-in's options the operator did not set take
+// node_exporter's defaults (node_names.hpp).
+void ApplyNodeDefaults(const std::string& name, const CollectorConfig& cc,
+                       PluginOptions* options) {
+  for (const NodeOptionDefault& d : NodeOptionDefaults()) {
+    if (d.collector != name) continue;
+    const bool set =
+        std::any_of(cc.options.begin(), cc.options.end(),
+                    [&](const RawOption& o) { return o.key == d.key; });
+    OptionValue* v = options->FindMutable(d.key);
+    if (!set && v != nullptr && v->type == OptionType::kString) {
+      v->s = d.value;
+    }
+  }
+}
+
 // Where a plugin's options were set, for an error about them.
 std::string OptionsOrigin(const CollectorConfig& cc) {
   std::string where;
@@ -235,6 +254,10 @@ Result<Started> StartCollector(const Config& config,
   const PluginInfo& info = isolate ? helper->info() : plugin->info();
   auto options = ResolveOptions(info, cc);
   if (!options.ok()) return options.status();
+  const bool node_names = config.metric_names == MetricNames::kNode &&
+                          RankOf(name, info.shipped) == MergeRank::kShipped;
+  if (node_names) ApplyNodeDefaults(name, cc, &options.value());
+  settings.node_names = node_names;
   // Only a built-in is trusted to keep its promise never to block; any
   // other collector runs on the pool, where a late run costs only itself.
   settings.run_inline =

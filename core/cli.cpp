@@ -31,6 +31,10 @@ const std::vector<FlagSpec>& Flags() {
       {"max-requests", "N",
        "Scrapes served at once; more get 503 at once (default 40).",
        &CL::max_requests},
+      {"metric-names", "sysmetrics|node",
+       "Serve the built-in collectors' metrics under sysmetrics_ names or "
+       "node_exporter's (default sysmetrics).",
+       &CL::metric_names},
       {"collector.NAME", "", "Enable the collector NAME.", nullptr, nullptr,
        true},
       {"no-collector.NAME", "", "Disable the collector NAME.", nullptr, nullptr,
@@ -47,6 +51,10 @@ const std::vector<FlagSpec>& Flags() {
        "List the plugins in the plugin directory with their options, "
        "types, defaults and help, then exit.",
        nullptr, &CL::help_plugins},
+      {"node-name-table", "",
+       "Print the table of sysmetrics and node_exporter names (Markdown), "
+       "exit.",
+       nullptr, &CL::node_name_table},
       {"version", "", "Print the version and the plugin ABI version, exit.",
        nullptr, &CL::version},
   };

@@ -43,12 +43,14 @@ struct CommandLine {
   std::optional<std::string> log_format;
   std::optional<std::string> log_level;
   std::optional<std::string> max_requests;
+  std::optional<std::string> metric_names;
   // --collector.NAME (true) and --no-collector.NAME (false), in order given.
   std::vector<std::pair<std::string, bool>> collectors;
   bool check_config = false;
   bool hash_password = false;
   bool help = false;
   bool help_plugins = false;
+  bool node_name_table = false;
   bool version = false;
 };
 

@@ -175,9 +175,20 @@ sm_status BeginFamily(sm_emitter* em, const sm_family* f) {
   if (!em->host->shipped && IsValidMetricName(name) && !Owns(em, name)) {
     return SM_ERR_INVALID;
   }
-  Status s = em->set->BeginFamily(name, f->help != nullptr ? f->help : "",
-                                  static_cast<MetricType>(type),
-                                  f->unit != nullptr ? f->unit : "");
+  std::string_view served = name;
+  std::string_view unit = f->unit != nullptr ? f->unit : "";
+  em->node_row = nullptr;
+  if (em->host->node_names != nullptr) {
+    // node_exporter's name, without a unit (node declares none).
+    em->node_row = em->host->node_names->Find(name);
+    if (em->node_row != nullptr) {
+      em->node_family = NodeNameMap::NodeFamily(*em->node_row, name);
+      served = em->node_family;
+      unit = {};
+    }
+  }
+  Status s = em->set->BeginFamily(served, f->help != nullptr ? f->help : "",
+                                  static_cast<MetricType>(type), unit);
   if (!s.ok()) {
     if (em->set->limit_reached()) return SM_ERR_LIMIT;
     RefuseFamily(em, s);
@@ -212,8 +223,18 @@ sm_status EmitSample(sm_emitter* em, const sm_sample* s) {
     }
     labels.push_back(LabelView{l.name, l.value});
   }
-  Status st = em->set->AddSample(s->suffix != nullptr ? s->suffix : "", labels,
-                                 s->value);
+  double value = s->value;
+  if (em->node_row != nullptr) {
+    const NodeNameRow& row = *em->node_row;
+    if (!row.label_from.empty()) {
+      for (LabelView& l : labels) {
+        if (l.name == row.label_from) l.name = row.label_to;
+      }
+    }
+    value *= row.scale;
+  }
+  Status st =
+      em->set->AddSample(s->suffix != nullptr ? s->suffix : "", labels, value);
   if (!st.ok()) {
     if (em->set->limit_reached()) return SM_ERR_LIMIT;
     ReportProblem(em, st);
@@ -293,6 +314,7 @@ Result<std::unique_ptr<Collector>> Collector::Create(
   c->host_.options = std::move(options);
   c->host_.procfs_root = settings.procfs_root;
   c->host_.sysfs_root = settings.sysfs_root;
+  if (settings.node_names) c->host_.node_names = &NodeNameMap::Get();
   char err[kErrLen] = {};
   void* instance = nullptr;
   sm_status st = SM_ERR;
@@ -330,6 +352,7 @@ Result<std::unique_ptr<Collector>> Collector::CreateIsolated(
       new Collector(nullptr, std::move(helper), std::move(isolated)));
   c->host_.plugin_name = c->info_->name;
   c->host_.shipped = c->info_->shipped;
+  if (settings.node_names) c->host_.node_names = &NodeNameMap::Get();
   return c;
 }
 

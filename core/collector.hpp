@@ -29,6 +29,7 @@
 
 #include "metric_set.hpp"
 #include "name_ownership.hpp"
+#include "node_names.hpp"
 #include "plugin_loader.hpp"
 #include "plugin_options.hpp"
 #include "status.hpp"
@@ -56,6 +57,9 @@ struct sm_host {
   std::shared_ptr<sysmetrics::ReservedNameBoard> reserved;
   // The refused families already logged, like logged_lines.
   std::set<std::string, std::less<>> logged_families;
+  // Non-null in node mode for a built-in collector (not textfile): its
+  // families are renamed as they are emitted (node_names.hpp).
+  const sysmetrics::NodeNameMap* node_names = nullptr;
 };
 
 struct sm_emitter {
@@ -69,6 +73,10 @@ struct sm_emitter {
   bool not_owned = false;
   // host->reserved as of the first check in this collect.
   std::shared_ptr<const sysmetrics::ReservedNames> reserved;
+  // In node mode, the row that renamed the family begun last (its label
+  // and scale apply to the samples), or null.
+  const sysmetrics::NodeNameRow* node_row = nullptr;
+  std::string node_family;  // that family's node name
 };
 
 namespace sysmetrics {
@@ -88,6 +96,9 @@ struct CollectorSettings {
   // Run collect() on the scraping thread (the plugin promised it never
   // blocks, and the configuration allows it): no hand-off to the pool.
   bool run_inline = false;
+  // Serve node_exporter's names for this collector's families
+  // (node_names.hpp); only for a built-in other than textfile.
+  bool node_names = false;
 };
 
 // A scrape waiting for runs: the number of its runs not yet finished, and

@@ -486,11 +486,20 @@ Status ApplyFile(const Value& root, Config* config) {
     }
     Status s;
     if (section == "server") {
+      std::string names;
       s = ApplySection(v, section,
                        {{"listen", &config->listen},
                         {"metrics_path", &config->metrics_path},
                         {"max_requests", &config->max_requests},
-                        {"max_connections", &config->max_connections}});
+                        {"max_connections", &config->max_connections},
+                        {"metric_names", &names}});
+      if (s.ok() && !names.empty() &&
+          !ParseMetricNames(names, &config->metric_names)) {
+        s = ErrorAt(v.as_table().at("metric_names"),
+                    "server.metric_names must be \"sysmetrics\" or "
+                    "\"node\" (node_exporter's names), not \"" +
+                        names + "\"");
+      }
       if (s.ok()) {
         for (const char* key : {"max_requests", "max_connections"}) {
           if (v.as_table().count(key) != 0) {
@@ -666,6 +675,11 @@ Result<Config> LoadConfig(const CommandLine& cl,
                            *cl.state_dir + "'");
     }
     config.state_dir = *cl.state_dir;
+  }
+  if (cl.metric_names &&
+      !ParseMetricNames(*cl.metric_names, &config.metric_names)) {
+    return Status::Error("--metric-names must be sysmetrics or node, not '" +
+                         *cl.metric_names + "'");
   }
   if (cl.procfs) config.procfs = *cl.procfs;
   if (cl.sysfs) config.sysfs = *cl.sysfs;

@@ -19,6 +19,7 @@
 
 #include "cli.hpp"
 #include "log.hpp"
+#include "node_names.hpp"
 #include "plugin_loader.hpp"
 #include "plugin_options.hpp"
 #include "status.hpp"
@@ -85,6 +86,9 @@ struct WebConfig {
 struct Config {
   std::string listen = "0.0.0.0:9101";
   std::string metrics_path = "/metrics";
+  // The built-in collectors' family names: sysmetrics_ or node_exporter's
+  // (node_names.hpp).
+  MetricNames metric_names = MetricNames::kSysmetrics;
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
   std::string plugin_dir;  // empty: relative to the binary

@@ -112,6 +112,7 @@ TEST_CASE("the shipped config shows the code's defaults") {
   CHECK(got.check_plugin_permissions == want.check_plugin_permissions);
   CHECK(got.max_requests == want.max_requests);
   CHECK(got.max_connections == want.max_connections);
+  CHECK(got.metric_names == want.metric_names);
   CHECK(got.timeout_margin_seconds == want.timeout_margin_seconds);
   CHECK(got.default_timeout_seconds == want.default_timeout_seconds);
   CHECK(got.collector_timeout_seconds == want.collector_timeout_seconds);
@@ -162,6 +163,26 @@ TEST_CASE("sections, conf.d drop-ins in name order, then flags") {
   CHECK(disk.options[0].origin.ToString().ends_with("20-b.toml:2"));
 }
 
+TEST_CASE("metric_names from the file, and the flag over the file") {
+  TempConfig t;
+  t.Write("sysmetrics.toml", "[server]\nmetric_names = \"node\"\n");
+  auto c = Load(t.main());
+  REQUIRE(c.ok());
+  CHECK(c.value().metric_names == MetricNames::kNode);
+  CommandLine cl;
+  cl.config = t.main();
+  cl.metric_names = "sysmetrics";
+  c = LoadConfig(cl);
+  REQUIRE(c.ok());
+  CHECK(c.value().metric_names == MetricNames::kSysmetrics);
+  cl.metric_names = "prometheus";
+  c = LoadConfig(cl);
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.error() ==
+        "--metric-names must be sysmetrics or node, not "
+        "'prometheus'");
+}
+
 TEST_CASE("errors name file, line and what is expected") {
   TempConfig t;
   auto error = [&](const std::string& text) {
@@ -179,7 +200,11 @@ TEST_CASE("errors name file, line and what is expected") {
   CHECK(error("[server]\n\nlistn = \"x\"\n") ==
         t.main() +
             ":3: unknown key 'listn' in [server]; valid keys: listen, "
-            "metrics_path, max_requests, max_connections");
+            "metrics_path, max_requests, max_connections, metric_names");
+  CHECK(error("[server]\nmetric_names = \"nodes\"\n") ==
+        t.main() +
+            ":2: server.metric_names must be \"sysmetrics\" or \"node\" "
+            "(node_exporter's names), not \"nodes\"");
   CHECK(error("[collectors.cpu]\nenabled = \"yes\"\n") ==
         t.main() +
             ":2: collectors.cpu.enabled must be true or false, not a string");

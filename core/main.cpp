@@ -22,6 +22,7 @@
 #include "fatal_signal.hpp"
 #include "http_server.hpp"
 #include "log.hpp"
+#include "node_names.hpp"
 #include "plugin_helper.hpp"
 #include "quarantine.hpp"
 
@@ -204,6 +205,10 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (cl.hash_password) return HashPasswordCommand();
+  if (cl.node_name_table) {
+    std::cout << NodeNameTableMarkdown();
+    return 0;
+  }
   if (cl.version) {
     std::cout << "sysmetrics " << CurrentBuildInfo().version << " (plugin ABI "
               << SM_ABI_VERSION_MAJOR << "." << SM_ABI_VERSION_MINOR << ")\n";

@@ -242,6 +242,16 @@ class DocsTest(harness.TempDirTestCase):
         for name, (typ, labels) in served.items():
             self.assertEqual(documented[name], (typ, labels), name)
 
+    def test_node_name_table_is_the_binarys(self):
+        r = harness.run("--node-name-table", check=True)
+        block = re.search(r"<!-- node-name-table:begin -->\n(.*?)"
+                          r"<!-- node-name-table:end -->", readme(), re.S)
+        self.assertIsNotNone(block)
+        self.assertEqual(
+            block.group(1), r.stdout,
+            "README's node_exporter table differs from the code's: replace "
+            "it with the output of `sysmetrics --node-name-table`")
+
     def test_dashboard_uses_the_data_source_chosen_at_import(self):
         # Grafana's import asks for each __inputs entry and substitutes
         # ${NAME} wherever it appears; panels follow the datasource
