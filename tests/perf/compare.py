@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Side-by-side load comparison of sysmetrics and node_exporter.
 
-Starts both exporters on 127.0.0.1 pinned to one core (node_exporter with
-only its cpu, meminfo, diskstats and netdev collectors: the same four
-domains), drives each with wrk pinned to another core, and prints one table:
+Starts both exporters on 127.0.0.1 pinned to one core, with matching
+collectors: --set four (the default) compares the four original domains
+(node_exporter's cpu, meminfo, diskstats and netdev against sysmetrics' cpu,
+memory, disk and network); --set default compares sysmetrics' default set
+against node_exporter's matching collectors (cpu, meminfo, diskstats,
+netdev, netclass, filesystem, loadavg, pressure, stat, vmstat). Drives each with wrk pinned to another core, and prints one table:
 CPU time per scrape (the exporter's utime+stime over the run divided by the
 requests), throughput with 8 keep-alive connections, p99 latency with one
 connection, resident memory after the load (RssAnon, RssFile), each with and
@@ -31,6 +34,19 @@ import time
 import urllib.request
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# Each set: (sysmetrics collectors, node_exporter collectors).
+SETS = {
+    "four": (("cpu", "memory", "disk", "network"),
+             ("cpu", "meminfo", "diskstats", "netdev")),
+    "default": (("cpu", "memory", "disk", "network", "netclass",
+                 "filesystem", "loadavg", "pressure", "stat", "vmstat"),
+                ("cpu", "meminfo", "diskstats", "netdev", "netclass",
+                 "filesystem", "loadavg", "pressure", "stat", "vmstat")),
+}
+# sysmetrics' built-ins on by default; the others in a set are turned off.
+ALL_SYSMETRICS = SETS["default"][0]
 
 
 def free_port():
@@ -166,20 +182,29 @@ def main():
     ap.add_argument("--duration", type=int, default=10, help="seconds per run")
     ap.add_argument("--server-cpu", type=int, default=0)
     ap.add_argument("--client-cpu", type=int, default=1)
+    ap.add_argument("--set", choices=sorted(SETS), default="four",
+                    help="which collectors both exporters run")
+    ap.add_argument("--metric-names", choices=("sysmetrics", "node"),
+                    default="sysmetrics", help="sysmetrics' metric names")
     args = ap.parse_args()
+    sm_collectors, ne_collectors = SETS[args.set]
 
     procs = []
     try:
         sm_port, ne_port = free_port(), free_port()
         sm = subprocess.Popen(
             ["taskset", "-c", str(args.server_cpu), args.sysmetrics, "--listen",
-             f"127.0.0.1:{sm_port}", "--config", os.devnull, "--log-level", "warn"])
+             f"127.0.0.1:{sm_port}", "--config", os.devnull, "--log-level", "warn",
+             "--metric-names", args.metric_names]
+            + [f"--collector.{c}" for c in sm_collectors]
+            + [f"--no-collector.{c}" for c in ALL_SYSMETRICS
+               if c not in sm_collectors])
         procs.append(sm)
         ne = subprocess.Popen(
             ["taskset", "-c", str(args.server_cpu), args.node_exporter,
              f"--web.listen-address=127.0.0.1:{ne_port}",
-             "--collector.disable-defaults", "--collector.cpu",
-             "--collector.meminfo", "--collector.diskstats", "--collector.netdev"],
+             "--collector.disable-defaults"]
+            + [f"--collector.{c}" for c in ne_collectors],
             stderr=subprocess.DEVNULL)
         procs.append(ne)
         sm_url = f"http://127.0.0.1:{sm_port}/metrics"
@@ -202,6 +227,9 @@ def main():
         ratio = b / a if a else float("inf")
         print(f"| {label} | {a:{fmt}} | {b:{fmt}} | {ratio:.1f}x | {target} |")
 
+    print(f"\nset: {args.set} (sysmetrics {', '.join(sm_collectors)}; "
+          f"node_exporter {', '.join(ne_collectors)}); sysmetrics names: "
+          f"{args.metric_names}")
     print(f"\nmachine: {os.cpu_count()} CPUs, {os.uname().release}; "
           f"server on CPU {args.server_cpu}, wrk on CPU {args.client_cpu}; "
           f"{args.duration} s per run; bodies: sysmetrics {body} B, "
