@@ -205,19 +205,49 @@ struct Started {
   std::string refused;
 };
 
+// Built-ins' options whose default is one of the host's [paths], so that a
+// fixture tree or a container's host mounts are set in one place.
+struct PathOption {
+  const char* collector;
+  const char* key;
+  std::string Config::*path;
+};
+constexpr PathOption kPathOptions[] = {
+    {"filesystem", "rootfs", &Config::rootfs},
+    {"disk", "udev_data_path", &Config::udev_data},
+};
+
+// Whether the operator set option key of a collector.
+bool OptionSet(const CollectorConfig& cc, std::string_view key) {
+  return std::any_of(cc.options.begin(), cc.options.end(),
+                     [&](const RawOption& o) { return o.key == key; });
+}
+
+// Sets a string option the operator did not set to value.
+void DefaultStringOption(const CollectorConfig& cc, std::string_view key,
+                         std::string_view value, PluginOptions* options) {
+  OptionValue* v = options->FindMutable(key);
+  if (!OptionSet(cc, key) && v != nullptr && v->type == OptionType::kString) {
+    v->s = value;
+  }
+}
+
+// A built-in's options that default to the host's paths.
+void ApplyPathDefaults(const Config& config, const std::string& name,
+                       const CollectorConfig& cc, PluginOptions* options) {
+  for (const PathOption& p : kPathOptions) {
+    if (name == p.collector) {
+      DefaultStringOption(cc, p.key, config.*(p.path), options);
+    }
+  }
+}
+
 // In node mode, a built-in's options the operator did not set take
 // node_exporter's defaults (node_names.hpp).
 void ApplyNodeDefaults(const std::string& name, const CollectorConfig& cc,
                        PluginOptions* options) {
   for (const NodeOptionDefault& d : NodeOptionDefaults()) {
-    if (d.collector != name) continue;
-    const bool set =
-        std::any_of(cc.options.begin(), cc.options.end(),
-                    [&](const RawOption& o) { return o.key == d.key; });
-    OptionValue* v = options->FindMutable(d.key);
-    if (!set && v != nullptr && v->type == OptionType::kString) {
-      v->s = d.value;
-    }
+    if (d.collector == name) DefaultStringOption(cc, d.key, d.value, options);
   }
 }
 
@@ -256,6 +286,7 @@ Result<Started> StartCollector(const Config& config,
   if (!options.ok()) return options.status();
   const bool node_names = config.metric_names == MetricNames::kNode &&
                           RankOf(name, info.shipped) == MergeRank::kShipped;
+  if (info.shipped) ApplyPathDefaults(config, name, cc, &options.value());
   if (node_names) ApplyNodeDefaults(name, cc, &options.value());
   settings.node_names = node_names;
   // Only a built-in is trusted to keep its promise never to block; any

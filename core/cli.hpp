@@ -40,6 +40,8 @@ struct CommandLine {
   std::optional<std::string> state_dir;
   std::optional<std::string> procfs;
   std::optional<std::string> sysfs;
+  std::optional<std::string> rootfs;
+  std::optional<std::string> udev_data;
   std::optional<std::string> log_format;
   std::optional<std::string> log_level;
   std::optional<std::string> max_requests;

@@ -516,8 +516,11 @@ Status ApplyFile(const Value& root, Config* config) {
            {"sample_limit", &config->sample_limit},
            {"inline_nonblocking", &config->inline_nonblocking}});
     } else if (section == "paths") {
-      s = ApplySection(
-          v, section, {{"procfs", &config->procfs}, {"sysfs", &config->sysfs}});
+      s = ApplySection(v, section,
+                       {{"procfs", &config->procfs},
+                        {"sysfs", &config->sysfs},
+                        {"rootfs", &config->rootfs},
+                        {"udev_data", &config->udev_data}});
     } else if (section == "plugins") {
       s = ApplySection(
           v, section,
@@ -683,6 +686,8 @@ Result<Config> LoadConfig(const CommandLine& cl,
   }
   if (cl.procfs) config.procfs = *cl.procfs;
   if (cl.sysfs) config.sysfs = *cl.sysfs;
+  if (cl.rootfs) config.rootfs = *cl.rootfs;
+  if (cl.udev_data) config.udev_data = *cl.udev_data;
   if (cl.log_format && !ParseLogFormat(*cl.log_format, &config.log_format)) {
     return Status::Error("--log-format must be text or json, not '" +
                          *cl.log_format + "'");

@@ -91,6 +91,11 @@ struct Config {
   MetricNames metric_names = MetricNames::kSysmetrics;
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
+  // The root file system whose mounts are measured (statvfs on rootfs +
+  // mount point), and udev's database of device properties: the defaults
+  // of the built-ins' options that read them (app.cpp, kPathOptions).
+  std::string rootfs = "/";
+  std::string udev_data = "/run/udev/data";
   std::string plugin_dir;  // empty: relative to the binary
   // Refuse plugin files and directories others could write (TrustProblem);
   // false only for development trees.

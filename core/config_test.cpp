@@ -109,6 +109,8 @@ TEST_CASE("the shipped config shows the code's defaults") {
   CHECK(got.metrics_path == want.metrics_path);
   CHECK(got.procfs == want.procfs);
   CHECK(got.sysfs == want.sysfs);
+  CHECK(got.rootfs == want.rootfs);
+  CHECK(got.udev_data == want.udev_data);
   CHECK(got.check_plugin_permissions == want.check_plugin_permissions);
   CHECK(got.max_requests == want.max_requests);
   CHECK(got.max_connections == want.max_connections);
