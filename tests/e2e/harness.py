@@ -48,8 +48,17 @@ def make_procfs(root, overrides=None):
     None to leave the file out.
     """
     plugins = os.path.join(SOURCE_DIR, "plugins")
+    own = os.path.join(FIXTURES, "procfs")
     files = {
-        "stat": os.path.join(FIXTURES, "procfs", "stat"),
+        "stat": os.path.join(own, "stat"),
+        "loadavg": os.path.join(own, "loadavg"),
+        "vmstat": os.path.join(own, "vmstat"),
+        "pressure/cpu": os.path.join(own, "pressure", "cpu"),
+        "pressure/io": os.path.join(own, "pressure", "io"),
+        "pressure/memory": os.path.join(own, "pressure", "memory"),
+        # Only a mount the filesystem collector leaves out (proc): statvfs
+        # of a real mount would make values change from run to run.
+        "self/mountinfo": os.path.join(own, "self", "mountinfo"),
         "meminfo": os.path.join(plugins, "memory", "testdata", "procfs",
                                 "meminfo"),
         "diskstats": os.path.join(plugins, "disk", "testdata", "procfs",
@@ -117,7 +126,7 @@ class Exporter:
     """One sysmetrics process; use as a context manager."""
 
     def __init__(self, *args, config=os.devnull, procfs=None, env=None,
-                 state_dir=None):
+                 state_dir=None, sysfs=None):
         # --config /dev/null by default: a test must not read a packaged
         # /etc/sysmetrics/sysmetrics.toml that may exist on the machine.
         self.args = [BIN, "--listen", "127.0.0.1:0"]
@@ -132,7 +141,13 @@ class Exporter:
                 prefix="sysmetrics-state-")
         self.args += ["--state-dir", state_dir]
         if procfs is not None:
-            self.args += ["--procfs", procfs]
+            # A fixture /proc comes with a fixture /sys and udev database,
+            # so that nothing of the build machine shows.
+            self.args += ["--procfs", procfs,
+                          "--sysfs", sysfs or os.path.join(FIXTURES, "sysfs"),
+                          "--udev-data", os.path.join(FIXTURES, "udev", "data")]
+        elif sysfs is not None:
+            self.args += ["--sysfs", sysfs]
         self.args += list(args)
         self.env = env
         self.proc = None

@@ -154,8 +154,8 @@ class NodeCompatTest(harness.TempDirTestCase):
         tree = os.path.join(TREES, tree_name)
         config = sysmetrics_config(os.path.join(self.tmp, "sm.toml"), tree)
         with NodeExporter(tree) as node, harness.Exporter(
-                "--sysfs", os.path.join(tree, "sys"), config=config,
-                procfs=os.path.join(tree, "proc")) as sm:
+                config=config, procfs=os.path.join(tree, "proc"),
+                sysfs=os.path.join(tree, "sys")) as sm:
             before, node_types = parse(node.metrics())
             ours_text = sm.metrics()
             after, _ = parse(node.metrics())
