@@ -223,7 +223,10 @@ class DiskCollector {
         info.udev_file =
             udev_dir_ + "/b" + info.major_text + ":" + info.minor_text;
       }
-      info.dm_dir = block_dir_ + i.name + "/dm";
+      // sysfs spells a '/' in a block device's name as '!' (cciss!c0d0).
+      std::string sysfs_name = i.name;
+      std::replace(sysfs_name.begin(), sysfs_name.end(), '/', '!');
+      info.dm_dir = block_dir_ + sysfs_name + "/dm";
     }
     RefreshUdev(&info);
     RefreshDmSysfs(&info);
