@@ -28,6 +28,16 @@ TREES = os.path.join(harness.FIXTURES, "trees")
 SANITIZED = os.environ.get("SYSMETRICS_SANITIZE", "") != ""
 HOST_FAMILIES = ("sysmetrics_collector_", "sysmetrics_scrape_",
                  "sysmetrics_build_info", "sysmetrics_plugin_info")
+# The configuration of a tree without a config.toml of its own: netclass on
+# (it is off by default), udev's database inside the tree. @TREE@ stands for
+# the tree's copy; --sysfs is always <tree>/sysfs, so that neither the
+# machine's /sys nor its /run/udev is ever read.
+DEFAULT_CONFIG = """[collectors.netclass]
+enabled = true
+
+[collectors.disk]
+udev_data_path = "@TREE@/udev"
+"""
 
 
 def collector_series(text):
@@ -83,12 +93,23 @@ class FixtureTreeTest(harness.TempDirTestCase):
 
     def check_tree(self, name):
         tree = os.path.join(self.tmp, name)
-        shutil.copytree(os.path.join(TREES, name), tree,
-                        ignore=shutil.ignore_patterns("expected.*"))
+        # symlinks: class/net/<interface> are links, as in a real /sys.
+        shutil.copytree(os.path.join(TREES, name), tree, symlinks=True,
+                        ignore=shutil.ignore_patterns("expected.*",
+                                                      "config.toml"))
         with open(os.path.join(TREES, name, "expected.json"),
                   encoding="utf-8") as f:
             expected = json.load(f)
-        with harness.Exporter(procfs=tree) as e:
+        template = DEFAULT_CONFIG
+        own = os.path.join(TREES, name, "config.toml")
+        if os.path.exists(own):
+            with open(own, encoding="utf-8") as f:
+                template = f.read()
+        config = os.path.join(self.tmp, name + ".toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(template.replace("@TREE@", tree))
+        with harness.Exporter("--sysfs", os.path.join(tree, "sysfs"),
+                              config=config, procfs=tree) as e:
             text = e.metrics()
             harness.check_exposition(self, text)
             harness.promtool_check(self, text)
