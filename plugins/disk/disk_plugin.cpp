@@ -187,6 +187,10 @@ class DiskCollector {
       }
     }
     ++collect_;
+    // No udev database at all (most containers): one stat, not one per
+    // device.
+    struct stat st {};
+    udev_present_ = !udev_dir_.empty() && ::stat(udev_dir_.c_str(), &st) == 0;
     for (Included& i : included_) i.info = Refresh(i);
     PruneDevices();
     EmitInfo(emit);
@@ -238,7 +242,7 @@ class DiskCollector {
   void RefreshUdev(DeviceInfo* info) {
     if (info->udev_file.empty()) return;
     struct stat st {};
-    if (::stat(info->udev_file.c_str(), &st) != 0) {
+    if (!udev_present_ || ::stat(info->udev_file.c_str(), &st) != 0) {
       if (info->udev_read) ParseUdevData({}, &info->udev);
       info->udev_read = false;
       return;
@@ -395,8 +399,9 @@ class DiskCollector {
 
   plugin::ProcFile file_;
   plugin::NameFilter filter_;
-  std::string udev_dir_;   // "" when udev is not read
-  std::string block_dir_;  // "<sysfs>/block/"
+  std::string udev_dir_;       // "" when udev is not read
+  bool udev_present_ = false;  // udev_dir_ exists, as of this collect
+  std::string block_dir_;      // "<sysfs>/block/"
   std::string buf_;
   std::string udev_buf_;
   DiskStats stats_;
