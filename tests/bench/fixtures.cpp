@@ -63,4 +63,21 @@ void WriteProcfs(const std::string& root, int cpus, int disks, int interfaces) {
   std::ofstream(root + "/net/dev") << NetDev(interfaces);
 }
 
+void WriteUdevData(const std::string& dir, int disks) {
+  std::filesystem::create_directories(dir);
+  for (int i = 0; i < disks; ++i) {
+    const std::string n = std::to_string(i);
+    std::ofstream(dir + "/b259:" + n)
+        << "S:disk/by-id/nvme-Samsung_SSD_970_EVO_Plus_1TB_S4EWNX0R" << n
+        << "\nS:disk/by-path/pci-0000:02:00.0-nvme-" << n
+        << "\nW:12\nI:1733300000000000\nE:ID_SERIAL_SHORT=S4EWNX0R" << n
+        << "\nE:ID_WWN=eui.0025388b91b0a5c1\nE:ID_MODEL=Samsung SSD 970 EVO "
+           "Plus 1TB\nE:ID_REVISION=2B2QEXM7\nE:ID_PATH=pci-0000:02:00.0-nvme-"
+        << n
+        << "\nE:ID_PART_TABLE_TYPE=gpt\nE:ID_FS_TYPE=ext4\nE:ID_FS_USAGE="
+           "filesystem\nE:ID_FS_UUID=0e4b6a2c-7d1f-4b3a-9c5e-8f2d1a0b3c4d\n"
+           "E:ID_FS_VERSION=1.0\nG:systemd\nQ:systemd\nV:1\n";
+  }
+}
+
 }  // namespace sysmetrics::bench
