@@ -2,7 +2,8 @@
 
 The real binary on fixture trees (tests/fixtures/trees): old and new kernel
 layouts, lines longer than today's, odd names, one bad line among good ones,
-empty and garbage files. Then: more than 4,096 interface names with churn
+empty and garbage files. Then: udev entries that change, vanish and
+appear under a running exporter; more than 4,096 interface names with churn
 (also under valgrind), a FIFO in place of a /proc file, a 50 MB file, a
 collector that claims never to block and blocks, and a configuration
 directory the service cannot read.
@@ -191,6 +192,84 @@ class FixtureTreeTest(harness.TempDirTestCase):
         trees = {n for n in os.listdir(TREES)
                  if os.path.isdir(os.path.join(TREES, n))}
         self.assertEqual(trees, tested)
+
+
+class UdevChangeTest(harness.TempDirTestCase):
+    """disk.so reads a udev file again only when it changed: a file udev
+    replaces (rename over it), removes or creates shows on the next scrape,
+    and so does a device-mapper rename seen through sysfs."""
+
+    def info(self, e, family, device):
+        got = harness.samples(e.metrics())
+        self.assertEqual(got['sysmetrics_collector_success{collector="disk"}'],
+                         "1")
+        return sorted(k for k in got
+                      if k.startswith(family + '{device="' + device + '"'))
+
+    def test_changes_show_on_the_next_scrape(self):
+        procfs = harness.make_procfs(os.path.join(self.tmp, "procfs"))
+        udev = os.path.join(self.tmp, "udev")
+        os.makedirs(udev)
+        sysfs = os.path.join(self.tmp, "sys")
+        dm = os.path.join(sysfs, "block", "dm-0", "dm")
+        os.makedirs(dm)
+        with open(os.path.join(dm, "name"), "w", encoding="utf-8") as f:
+            f.write("vg0-root\n")
+        config = os.path.join(self.tmp, "sysmetrics.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write("[collectors.disk]\nexclude_pattern = \"^loop\"\n"
+                    f"udev_data_path = \"{udev}\"\n")
+        sda = os.path.join(udev, "b8:0")
+
+        def write_sda(model):
+            with open(sda + ".tmp", "w", encoding="utf-8") as f:
+                f.write(f"S:disk/by-id/x\nE:ID_MODEL={model}\nE:ID_ATA=1\n"
+                        "E:ID_ATA_ROTATION_RATE_RPM=7200\n")
+            os.replace(sda + ".tmp", sda)
+
+        with harness.Exporter("--sysfs", sysfs, config=config,
+                              procfs=procfs) as e:
+            [line] = self.info(e, "sysmetrics_disk_info", "sda")
+            self.assertIn('model=""', line)
+            write_sda("First")
+            [line] = self.info(e, "sysmetrics_disk_info", "sda")
+            self.assertIn('model="First"', line)
+            self.assertEqual(self.info(
+                e, "sysmetrics_disk_ata_rotation_rate_rpm", "sda"),
+                ['sysmetrics_disk_ata_rotation_rate_rpm{device="sda"}'])
+            write_sda("Second")
+            [line] = self.info(e, "sysmetrics_disk_info", "sda")
+            self.assertIn('model="Second"', line)
+            os.remove(sda)
+            [line] = self.info(e, "sysmetrics_disk_info", "sda")
+            self.assertIn('model=""', line)
+            self.assertEqual(self.info(
+                e, "sysmetrics_disk_ata_rotation_rate_rpm", "sda"), [])
+            # No udev entry for dm-0: name from sysfs, renamed meanwhile.
+            [line] = self.info(e, "sysmetrics_disk_device_mapper_info",
+                               "dm-0")
+            self.assertIn('name="vg0-root"', line)
+            with open(os.path.join(dm, "name"), "w", encoding="utf-8") as f:
+                f.write("vg0-new\n")
+            [line] = self.info(e, "sysmetrics_disk_device_mapper_info",
+                               "dm-0")
+            self.assertIn('name="vg0-new",uuid="",vg_name=""', line)
+            # udev's entry, once there, wins over sysfs.
+            with open(os.path.join(udev, "b253:0"), "w",
+                      encoding="utf-8") as f:
+                f.write("E:DM_NAME=vg0-root\nE:DM_VG_NAME=vg0\n"
+                        "E:DM_LV_NAME=root\n")
+            [line] = self.info(e, "sysmetrics_disk_device_mapper_info",
+                               "dm-0")
+            self.assertIn('name="vg0-root",uuid="",vg_name="vg0",'
+                          'lv_name="root"', line)
+            # The whole database gone (the directory too): no error.
+            shutil.rmtree(udev)
+            [line] = self.info(e, "sysmetrics_disk_info", "sda")
+            self.assertIn('model=""', line)
+            [line] = self.info(e, "sysmetrics_disk_device_mapper_info",
+                               "dm-0")
+            self.assertIn('name="vg0-new"', line)
 
 
 class ManyNamesTest(harness.TempDirTestCase):
