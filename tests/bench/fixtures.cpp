@@ -80,4 +80,42 @@ void WriteUdevData(const std::string& dir, int disks) {
   }
 }
 
+void WriteSysfsNet(const std::string& root, int interfaces) {
+  static const char* const kAttributes[][2] = {
+      {"addr_assign_type", "0"},
+      {"address", "8c:16:45:12:34:56"},
+      {"broadcast", "ff:ff:ff:ff:ff:ff"},
+      {"carrier", "1"},
+      {"carrier_changes", "4"},
+      {"carrier_up_count", "2"},
+      {"carrier_down_count", "2"},
+      {"dev_id", "0x0"},
+      {"dormant", "0"},
+      {"duplex", "full"},
+      {"flags", "0x1003"},
+      {"ifalias", ""},
+      {"ifindex", "2"},
+      {"iflink", "2"},
+      {"link_mode", "0"},
+      {"mtu", "1500"},
+      {"name_assign_type", "4"},
+      {"netdev_group", "0"},
+      {"operstate", "up"},
+      {"speed", "1000"},
+      {"tx_queue_len", "1000"},
+      {"type", "1"},
+  };
+  std::filesystem::create_directories(root + "/class/net");
+  for (int i = 0; i < interfaces; ++i) {
+    const std::string name = "eth" + std::to_string(i);
+    const std::string dir = root + "/devices/virtual/net/" + name;
+    std::filesystem::create_directories(dir);
+    for (const auto& [file, value] : kAttributes) {
+      std::ofstream(dir + "/" + file) << value << "\n";
+    }
+    std::filesystem::create_directory_symlink(
+        "../../devices/virtual/net/" + name, root + "/class/net/" + name);
+  }
+}
+
 }  // namespace sysmetrics::bench
