@@ -60,10 +60,11 @@ bool ParseDiskStats(std::string_view text, std::string_view file,
     DiskLine d;
     d.name = NextField(&rest);
     d.line = line_no;
-    std::uint64_t unused = 0;
+    d.major_text = major;
+    d.minor_text = minor;
     if (d.name.empty()) {
       why = "no device name";
-    } else if (!ParseU64(major, &unused) || !ParseU64(minor, &unused)) {
+    } else if (!ParseU64(major, &d.major) || !ParseU64(minor, &d.minor)) {
       why = std::string(d.name) + ": major/minor '" + std::string(major) + " " +
             std::string(minor) + "' are not numbers";
     } else if (ReadStats(rest, &d, &why)) {

@@ -31,9 +31,13 @@ namespace sysmetrics::disk {
 inline constexpr int kMaxStats = 17;
 
 struct DiskLine {
-  std::string_view name;  // as printed: any bytes but blanks and newlines
-  std::size_t line = 0;   // 1-based number of the line it came from
-  int stats = 0;          // 11, 15 or 17
+  std::string_view name;        // as printed: any bytes but blanks and newlines
+  std::string_view major_text;  // columns 1 and 2 as printed (decimal)
+  std::string_view minor_text;
+  std::uint64_t major = 0;
+  std::uint64_t minor = 0;
+  std::size_t line = 0;             // 1-based number of the line it came from
+  int stats = 0;                    // 11, 15 or 17
   std::uint64_t v[kMaxStats] = {};  // valid for [0, stats)
 };
 

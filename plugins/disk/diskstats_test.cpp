@@ -24,6 +24,10 @@ TEST_CASE("the fixture: all three widths and every device name form") {
   REQUIRE(ParseDiskStats(data, kFile, &st, &err));
   REQUIRE(st.devices.size() == 9);
   CHECK(st.devices[2].name == "nvme0n1");
+  CHECK(st.devices[2].major == 259);  // kept for the udev database's b259:0
+  CHECK(st.devices[2].minor == 0);
+  CHECK(st.devices[2].major_text == "259");
+  CHECK(st.devices[2].minor_text == "0");
   CHECK(st.devices[2].stats == 17);  // 20 fields: discards and flushes
   CHECK(st.devices[2].v[0] == 1000);
   CHECK(st.devices[2].v[2] == 200000);

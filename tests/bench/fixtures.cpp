@@ -63,4 +63,59 @@ void WriteProcfs(const std::string& root, int cpus, int disks, int interfaces) {
   std::ofstream(root + "/net/dev") << NetDev(interfaces);
 }
 
+void WriteUdevData(const std::string& dir, int disks) {
+  std::filesystem::create_directories(dir);
+  for (int i = 0; i < disks; ++i) {
+    const std::string n = std::to_string(i);
+    std::ofstream(dir + "/b259:" + n)
+        << "S:disk/by-id/nvme-Samsung_SSD_970_EVO_Plus_1TB_S4EWNX0R" << n
+        << "\nS:disk/by-path/pci-0000:02:00.0-nvme-" << n
+        << "\nW:12\nI:1733300000000000\nE:ID_SERIAL_SHORT=S4EWNX0R" << n
+        << "\nE:ID_WWN=eui.0025388b91b0a5c1\nE:ID_MODEL=Samsung SSD 970 EVO "
+           "Plus 1TB\nE:ID_REVISION=2B2QEXM7\nE:ID_PATH=pci-0000:02:00.0-nvme-"
+        << n
+        << "\nE:ID_PART_TABLE_TYPE=gpt\nE:ID_FS_TYPE=ext4\nE:ID_FS_USAGE="
+           "filesystem\nE:ID_FS_UUID=0e4b6a2c-7d1f-4b3a-9c5e-8f2d1a0b3c4d\n"
+           "E:ID_FS_VERSION=1.0\nG:systemd\nQ:systemd\nV:1\n";
+  }
+}
+
+void WriteSysfsNet(const std::string& root, int interfaces) {
+  static const char* const kAttributes[][2] = {
+      {"addr_assign_type", "0"},
+      {"address", "8c:16:45:12:34:56"},
+      {"broadcast", "ff:ff:ff:ff:ff:ff"},
+      {"carrier", "1"},
+      {"carrier_changes", "4"},
+      {"carrier_up_count", "2"},
+      {"carrier_down_count", "2"},
+      {"dev_id", "0x0"},
+      {"dormant", "0"},
+      {"duplex", "full"},
+      {"flags", "0x1003"},
+      {"ifalias", ""},
+      {"ifindex", "2"},
+      {"iflink", "2"},
+      {"link_mode", "0"},
+      {"mtu", "1500"},
+      {"name_assign_type", "4"},
+      {"netdev_group", "0"},
+      {"operstate", "up"},
+      {"speed", "1000"},
+      {"tx_queue_len", "1000"},
+      {"type", "1"},
+  };
+  std::filesystem::create_directories(root + "/class/net");
+  for (int i = 0; i < interfaces; ++i) {
+    const std::string name = "eth" + std::to_string(i);
+    const std::string dir = root + "/devices/virtual/net/" + name;
+    std::filesystem::create_directories(dir);
+    for (const auto& [file, value] : kAttributes) {
+      std::ofstream(dir + "/" + file) << value << "\n";
+    }
+    std::filesystem::create_directory_symlink(
+        "../../devices/virtual/net/" + name, root + "/class/net/" + name);
+  }
+}
+
 }  // namespace sysmetrics::bench

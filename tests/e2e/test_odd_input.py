@@ -2,7 +2,8 @@
 
 The real binary on fixture trees (tests/fixtures/trees): old and new kernel
 layouts, lines longer than today's, odd names, one bad line among good ones,
-empty and garbage files. Then: more than 4,096 interface names with churn
+empty and garbage files. Then: udev entries that change, vanish and
+appear under a running exporter; more than 4,096 interface names with churn
 (also under valgrind), a FIFO in place of a /proc file, a 50 MB file, a
 collector that claims never to block and blocks, and a configuration
 directory the service cannot read.
@@ -28,6 +29,16 @@ TREES = os.path.join(harness.FIXTURES, "trees")
 SANITIZED = os.environ.get("SYSMETRICS_SANITIZE", "") != ""
 HOST_FAMILIES = ("sysmetrics_collector_", "sysmetrics_scrape_",
                  "sysmetrics_build_info", "sysmetrics_plugin_info")
+# The configuration of a tree without a config.toml of its own: netclass on
+# (it is off by default), udev's database inside the tree. @TREE@ stands for
+# the tree's copy; --sysfs is always <tree>/sysfs, so that neither the
+# machine's /sys nor its /run/udev is ever read.
+DEFAULT_CONFIG = """[collectors.netclass]
+enabled = true
+
+[collectors.disk]
+udev_data_path = "@TREE@/udev"
+"""
 
 
 def collector_series(text):
@@ -83,12 +94,23 @@ class FixtureTreeTest(harness.TempDirTestCase):
 
     def check_tree(self, name):
         tree = os.path.join(self.tmp, name)
-        shutil.copytree(os.path.join(TREES, name), tree,
-                        ignore=shutil.ignore_patterns("expected.*"))
+        # symlinks: class/net/<interface> are links, as in a real /sys.
+        shutil.copytree(os.path.join(TREES, name), tree, symlinks=True,
+                        ignore=shutil.ignore_patterns("expected.*",
+                                                      "config.toml"))
         with open(os.path.join(TREES, name, "expected.json"),
                   encoding="utf-8") as f:
             expected = json.load(f)
-        with harness.Exporter(procfs=tree) as e:
+        template = DEFAULT_CONFIG
+        own = os.path.join(TREES, name, "config.toml")
+        if os.path.exists(own):
+            with open(own, encoding="utf-8") as f:
+                template = f.read()
+        config = os.path.join(self.tmp, name + ".toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(template.replace("@TREE@", tree))
+        with harness.Exporter("--sysfs", os.path.join(tree, "sysfs"),
+                              config=config, procfs=tree) as e:
             text = e.metrics()
             harness.check_exposition(self, text)
             harness.promtool_check(self, text)
@@ -101,6 +123,11 @@ class FixtureTreeTest(harness.TempDirTestCase):
                                  want["success"], (name, collector, e.log()))
                 self.assertEqual(skipped.get(collector),
                                  want["skipped_lines"], (name, collector))
+            if expected.get("netclass", {}).get("success") == 0:
+                # No class/net in the tree: the collect fails naming it.
+                self.assertTrue(e.wait_for_log(
+                    os.path.join(tree, "sysfs", "class", "net") +
+                    ": No such file or directory"), e.log())
             total = sum(w["skipped_lines"] for w in expected.values())
             logged = wait_for_count(e, "line skipped", total)
             self.assertEqual(len(logged), total, logged)
@@ -165,6 +192,84 @@ class FixtureTreeTest(harness.TempDirTestCase):
         trees = {n for n in os.listdir(TREES)
                  if os.path.isdir(os.path.join(TREES, n))}
         self.assertEqual(trees, tested)
+
+
+class UdevChangeTest(harness.TempDirTestCase):
+    """disk.so reads a udev file again only when it changed: a file udev
+    replaces (rename over it), removes or creates shows on the next scrape,
+    and so does a device-mapper rename seen through sysfs."""
+
+    def info(self, e, family, device):
+        got = harness.samples(e.metrics())
+        self.assertEqual(got['sysmetrics_collector_success{collector="disk"}'],
+                         "1")
+        return sorted(k for k in got
+                      if k.startswith(family + '{device="' + device + '"'))
+
+    def test_changes_show_on_the_next_scrape(self):
+        procfs = harness.make_procfs(os.path.join(self.tmp, "procfs"))
+        udev = os.path.join(self.tmp, "udev")
+        os.makedirs(udev)
+        sysfs = os.path.join(self.tmp, "sys")
+        dm = os.path.join(sysfs, "block", "dm-0", "dm")
+        os.makedirs(dm)
+        with open(os.path.join(dm, "name"), "w", encoding="utf-8") as f:
+            f.write("vg0-root\n")
+        config = os.path.join(self.tmp, "sysmetrics.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write("[collectors.disk]\nexclude_pattern = \"^loop\"\n"
+                    f"udev_data_path = \"{udev}\"\n")
+        sda = os.path.join(udev, "b8:0")
+
+        def write_sda(model):
+            with open(sda + ".tmp", "w", encoding="utf-8") as f:
+                f.write(f"S:disk/by-id/x\nE:ID_MODEL={model}\nE:ID_ATA=1\n"
+                        "E:ID_ATA_ROTATION_RATE_RPM=7200\n")
+            os.replace(sda + ".tmp", sda)
+
+        with harness.Exporter("--sysfs", sysfs, config=config,
+                              procfs=procfs) as e:
+            [line] = self.info(e, "sysmetrics_disk_info", "sda")
+            self.assertIn('model=""', line)
+            write_sda("First")
+            [line] = self.info(e, "sysmetrics_disk_info", "sda")
+            self.assertIn('model="First"', line)
+            self.assertEqual(self.info(
+                e, "sysmetrics_disk_ata_rotation_rate_rpm", "sda"),
+                ['sysmetrics_disk_ata_rotation_rate_rpm{device="sda"}'])
+            write_sda("Second")
+            [line] = self.info(e, "sysmetrics_disk_info", "sda")
+            self.assertIn('model="Second"', line)
+            os.remove(sda)
+            [line] = self.info(e, "sysmetrics_disk_info", "sda")
+            self.assertIn('model=""', line)
+            self.assertEqual(self.info(
+                e, "sysmetrics_disk_ata_rotation_rate_rpm", "sda"), [])
+            # No udev entry for dm-0: name from sysfs, renamed meanwhile.
+            [line] = self.info(e, "sysmetrics_disk_device_mapper_info",
+                               "dm-0")
+            self.assertIn('name="vg0-root"', line)
+            with open(os.path.join(dm, "name"), "w", encoding="utf-8") as f:
+                f.write("vg0-new\n")
+            [line] = self.info(e, "sysmetrics_disk_device_mapper_info",
+                               "dm-0")
+            self.assertIn('name="vg0-new",uuid="",vg_name=""', line)
+            # udev's entry, once there, wins over sysfs.
+            with open(os.path.join(udev, "b253:0"), "w",
+                      encoding="utf-8") as f:
+                f.write("E:DM_NAME=vg0-root\nE:DM_VG_NAME=vg0\n"
+                        "E:DM_LV_NAME=root\n")
+            [line] = self.info(e, "sysmetrics_disk_device_mapper_info",
+                               "dm-0")
+            self.assertIn('name="vg0-root",uuid="",vg_name="vg0",'
+                          'lv_name="root"', line)
+            # The whole database gone (the directory too): no error.
+            shutil.rmtree(udev)
+            [line] = self.info(e, "sysmetrics_disk_info", "sda")
+            self.assertIn('model=""', line)
+            [line] = self.info(e, "sysmetrics_disk_device_mapper_info",
+                               "dm-0")
+            self.assertIn('name="vg0-new"', line)
 
 
 class ManyNamesTest(harness.TempDirTestCase):
