@@ -28,6 +28,9 @@ TREES = os.path.join(harness.FIXTURES, "trees")
 SANITIZED = os.environ.get("SYSMETRICS_SANITIZE", "") != ""
 HOST_FAMILIES = ("sysmetrics_collector_", "sysmetrics_scrape_",
                  "sysmetrics_build_info", "sysmetrics_plugin_info")
+# Built-in collectors not enabled by default, turned on for the trees so
+# that every built-in reading /proc runs on them.
+TREE_COLLECTORS = ("loadavg", "pressure", "stat", "vmstat")
 
 
 def collector_series(text):
@@ -88,7 +91,11 @@ class FixtureTreeTest(harness.TempDirTestCase):
         with open(os.path.join(TREES, name, "expected.json"),
                   encoding="utf-8") as f:
             expected = json.load(f)
-        with harness.Exporter(procfs=tree) as e:
+        config = os.path.join(self.tmp, "sysmetrics.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write("".join(f"[collectors.{c}]\nenabled = true\n"
+                            for c in TREE_COLLECTORS))
+        with harness.Exporter(config=config, procfs=tree) as e:
             text = e.metrics()
             harness.check_exposition(self, text)
             harness.promtool_check(self, text)
