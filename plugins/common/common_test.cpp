@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -43,6 +44,24 @@ TEST_CASE("ReadFileInto names the file and the reason on failure") {
   CHECK_FALSE(ReadFileInto("/nonexistent/stat", &buf, &error));
   CHECK(error == "/nonexistent/stat: No such file or directory");
   CHECK(buf.empty());
+}
+
+TEST_CASE("ProcFile::error_number tells absent from other failures") {
+  ProcFile missing("/nonexistent/pressure/cpu");
+  std::string buf;
+  std::string error;
+  CHECK_FALSE(missing.Read(&buf, &error));
+  CHECK(missing.error_number() == ENOENT);
+  ProcFile dir("/tmp");  // not a regular file: no errno
+  CHECK_FALSE(dir.Read(&buf, &error));
+  CHECK(dir.error_number() == 0);
+  const std::string path = TempFile("some total=1\n");
+  ProcFile file(path);
+  REQUIRE(file.Read(&buf, &error));
+  CHECK(file.error_number() == 0);
+  std::remove(path.c_str());
+  CHECK_FALSE(file.Read(&buf, &error));
+  CHECK(file.error_number() == ENOENT);
 }
 
 TEST_CASE("ProcFile sees a replaced regular file on the next read") {
@@ -134,6 +153,27 @@ void CheckOneCollect(NameFilter& filter,
       CHECK(std::string_view(labels[i]) == names[i]);
     }
   }
+}
+
+TEST_CASE("NameFilter in kKeepMatching mode includes only what matches") {
+  NameFilter keep("^(oom_kill|pgpg|pswp|pg.*fault).*",
+                  NameFilter::Mode::kKeepMatching);
+  keep.BeginCollect();
+  CHECK(std::string(keep.Include("pgfault")) == "pgfault");
+  CHECK(std::string(keep.Include("pgmajfault")) == "pgmajfault");
+  CHECK(std::string(keep.Include("oom_kill")) == "oom_kill");
+  CHECK(keep.Include("nr_free_pages") == nullptr);
+  CHECK(keep.Include("xpgpgin") == nullptr);  // anchored at the start
+  CHECK(keep.cached() == 5);
+  // An empty pattern matches everywhere (regex_search): includes all.
+  NameFilter all("", NameFilter::Mode::kKeepMatching);
+  all.BeginCollect();
+  CHECK(all.Include("anything") != nullptr);
+  // regex_search, not a whole match: "fault" anywhere.
+  NameFilter part("fault", NameFilter::Mode::kKeepMatching);
+  part.BeginCollect();
+  CHECK(part.Include("pgmajfault") != nullptr);
+  CHECK(part.Include("pgpgin") == nullptr);
 }
 
 TEST_CASE("NameFilter: more names in one collect than its bound") {

@@ -2,8 +2,9 @@
 
 namespace sysmetrics::plugin {
 
-NameFilter::NameFilter(const std::string& pattern)
+NameFilter::NameFilter(const std::string& pattern, Mode mode)
     : empty_(pattern.empty()),
+      mode_(mode),
       pattern_(pattern.empty() ? "x" : pattern, std::regex::ECMAScript) {}
 
 void NameFilter::BeginCollect() {
@@ -22,7 +23,9 @@ const char* NameFilter::Include(std::string_view name) {
     // Inserting never moves another entry's key (node-based map), so the
     // pointers handed out earlier in this collect stay valid.
     std::string key(name);
-    const bool excluded = !empty_ && std::regex_search(key, pattern_);
+    const bool matches = empty_ || std::regex_search(key, pattern_);
+    const bool excluded =
+        mode_ == Mode::kKeepMatching ? !matches : !empty_ && matches;
     it = seen_.emplace(std::move(key), Verdict{excluded, collect_}).first;
   }
   it->second.last_used = collect_;

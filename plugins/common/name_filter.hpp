@@ -1,8 +1,10 @@
-// NameFilter: an exclude pattern for device or interface names, with the
-// regex work kept off the scrape path.
+// NameFilter: an exclude pattern for device or interface names (or, in
+// kKeepMatching mode, a pattern that selects names, as vmstat's fields), with
+// the regex work kept off the scrape path.
 //
 // The pattern is compiled once (ECMAScript syntax) at construction; each name
-// is matched the first time it is seen and the verdict cached with a
+// is matched (std::regex_search) the first time it is seen and the verdict
+// cached with a
 // NUL-terminated copy of the name, usable directly as a label value. Use it
 // one collect at a time:
 //
@@ -34,16 +36,21 @@ class NameFilter {
  public:
   static constexpr std::size_t kMaxNames = 4096;
 
-  // Throws std::regex_error (with what()) for an invalid pattern. An empty
-  // pattern excludes nothing.
-  explicit NameFilter(const std::string& pattern);
+  // kDropMatching: a name the pattern matches is excluded (an empty pattern
+  // excludes nothing). kKeepMatching: only names it matches are included (an
+  // empty pattern, which regex_search matches everywhere, includes all).
+  enum class Mode { kDropMatching, kKeepMatching };
+
+  // Throws std::regex_error (with what()) for an invalid pattern.
+  explicit NameFilter(const std::string& pattern,
+                      Mode mode = Mode::kDropMatching);
 
   // Starts a collect: may prune names the previous collect did not use,
   // which invalidates every pointer Include returned before.
   void BeginCollect();
 
   // The cached name (NUL-terminated) if it is included, nullptr if the
-  // pattern excludes it. Valid until the next BeginCollect.
+  // pattern and mode exclude it. Valid until the next BeginCollect.
   const char* Include(std::string_view name);
 
   // Names cached now (for tests).
@@ -61,6 +68,7 @@ class NameFilter {
     std::uint64_t last_used = 0;  // the collect that last looked it up
   };
   bool empty_;
+  Mode mode_;
   std::regex pattern_;
   std::uint64_t collect_ = 0;
   std::unordered_map<std::string, Verdict, Hash, std::equal_to<>> seen_;

@@ -71,15 +71,18 @@ std::string ReadError(const std::string& path, int err) {
 
 // Opens path for reading without blocking (a FIFO with no writer would
 // block open() itself) and checks that it is a regular file. Returns the
-// descriptor, or -1 with *error set.
-int OpenRegular(const std::string& path, std::string* error) {
+// descriptor, or -1 with *error set and *err_no set to open's errno (0 for
+// a file that is not regular).
+int OpenRegular(const std::string& path, std::string* error, int* err_no) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    *error = ErrnoMessage(path, errno);
+    *err_no = errno;
+    *error = ErrnoMessage(path, *err_no);
     return -1;
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    *err_no = 0;
     *error = path + ": not a regular file";
     ::close(fd);
     return -1;
@@ -92,7 +95,8 @@ int OpenRegular(const std::string& path, std::string* error) {
 bool ReadFileInto(const std::string& path, std::string* buf,
                   std::string* error) {
   buf->clear();
-  const int fd = OpenRegular(path, error);
+  int err_no = 0;
+  const int fd = OpenRegular(path, error, &err_no);
   if (fd < 0) return false;
   const int err = ReadAll(fd, buf);
   ::close(fd);
@@ -108,6 +112,7 @@ ProcFile::~ProcFile() {
 }
 
 bool ProcFile::Read(std::string* buf, std::string* error) {
+  errno_ = 0;
   if (fd_ >= 0) {
     const int err = ReadAll(fd_, buf);
     if (err == 0) return true;
@@ -115,7 +120,7 @@ bool ProcFile::Read(std::string* buf, std::string* error) {
     fd_ = -1;
   }
   buf->clear();
-  const int fd = OpenRegular(path_, error);
+  const int fd = OpenRegular(path_, error, &errno_);
   if (fd < 0) return false;
   const int err = ReadAll(fd, buf);
   struct statfs fs {};
@@ -125,6 +130,7 @@ bool ProcFile::Read(std::string* buf, std::string* error) {
     ::close(fd);
   }
   if (err != 0) {
+    errno_ = err == kTooLarge ? 0 : err;
     *error = ReadError(path_, err);
     return false;
   }

@@ -74,9 +74,15 @@ class ProcFile {
   // As ReadFileInto.
   bool Read(std::string* buf, std::string* error);
   const std::string& path() const { return path_; }
+  // The errno value of the last failed Read (ENOENT, EOPNOTSUPP, ...), for
+  // a caller to whom some failures mean "absent" rather than an error; 0
+  // after a success or a failure that is not an errno (not a regular file,
+  // over the read limit).
+  int error_number() const { return errno_; }
 
  private:
   std::string path_;
+  int errno_ = 0;
   int fd_ = -1;  // kept open only on procfs
 };
 

@@ -24,15 +24,20 @@
 #include "http_exchange.hpp"
 #include "http_handlers.hpp"
 #include "http_request.hpp"
+#include "kernel_stat.hpp"
+#include "loadavg.hpp"
 #include "log.hpp"
 #include "meminfo.hpp"
 #include "metric_set.hpp"
+#include "name_filter.hpp"
 #include "net_dev.hpp"
 #include "plugin_helper.hpp"
 #include "plugin_loader.hpp"
 #include "proc_file.hpp"
 #include "proc_stat.hpp"
+#include "psi.hpp"
 #include "text_format.hpp"
+#include "vmstat.hpp"
 
 // Google Benchmark's loop idiom, `for (auto _ : state)`, never reads `_`.
 // NOLINTBEGIN(clang-analyzer-deadcode.DeadStores)
@@ -82,6 +87,72 @@ void BM_ParseNetDev(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * text.size());
 }
 BENCHMARK(BM_ParseNetDev)->Arg(4)->Arg(1000);
+
+void BM_ParseLoadAvg(benchmark::State& state) {
+  const std::string text = LoadAvg();
+  loadavg::LoadAvg out;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(loadavg::ParseLoadAvg(text, "l", &out, &error));
+  }
+  state.SetBytesProcessed(state.iterations() * text.size());
+}
+BENCHMARK(BM_ParseLoadAvg);
+
+void BM_ParsePsi(benchmark::State& state) {
+  const std::string text = Psi();
+  pressure::Psi out;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(pressure::ParsePsi(text, "p", &out, &error));
+  }
+  state.SetBytesProcessed(state.iterations() * text.size());
+}
+BENCHMARK(BM_ParsePsi);
+
+// The argument is the intr line's count of interrupt numbers: only its
+// first number is parsed, so time should grow only with the newline scan.
+void BM_ParseKernelStat(benchmark::State& state) {
+  const std::string text = KernelStat(static_cast<int>(state.range(0)));
+  stat::KernelStat out;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(stat::ParseKernelStat(text, "s", &out, &error));
+  }
+  state.SetBytesProcessed(state.iterations() * text.size());
+}
+BENCHMARK(BM_ParseKernelStat)->Arg(64)->Arg(4000);
+
+void BM_ParseVmStat(benchmark::State& state) {
+  const std::string text = VmStat();
+  vmstat::VmStat out;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(vmstat::ParseVmStat(text, "v", &out, &error));
+  }
+  state.SetBytesProcessed(state.iterations() * text.size());
+}
+BENCHMARK(BM_ParseVmStat);
+
+// vmstat's per-scrape selection after the first: a cached verdict per
+// field name, no regex.
+void BM_VmStatSelect(benchmark::State& state) {
+  const std::string text = VmStat();
+  vmstat::VmStat parsed;
+  std::string error;
+  vmstat::ParseVmStat(text, "v", &parsed, &error);
+  plugin::NameFilter fields("^(oom_kill|pgpg|pswp|pg.*fault).*",
+                            plugin::NameFilter::Mode::kKeepMatching);
+  for (auto _ : state) {
+    fields.BeginCollect();
+    int kept = 0;
+    for (const vmstat::VmStatField& f : parsed.fields) {
+      kept += fields.Include(f.name) != nullptr ? 1 : 0;
+    }
+    benchmark::DoNotOptimize(kept);
+  }
+}
+BENCHMARK(BM_VmStatSelect);
 
 // The floor of a scrape's collection work: open, read and parse the four
 // real /proc files, nothing else (no emission, no serialization).

@@ -55,6 +55,43 @@ std::string NetDev(int interfaces) {
   return s;
 }
 
+std::string LoadAvg() { return "0.52 0.58 0.59 2/1234 56789\n"; }
+
+std::string Psi() {
+  return "some avg10=0.20 avg60=0.15 avg300=0.09 total=57283911\n"
+         "full avg10=0.10 avg60=0.07 avg300=0.04 total=41902237\n";
+}
+
+std::string KernelStat(int irqs) {
+  std::string s = ProcStat(8);
+  // Replace ProcStat's short intr line with one of irqs counts, most of
+  // them 0 as on a real host.
+  const std::size_t intr = s.find("intr ");
+  const std::size_t end = s.find('\n', intr);
+  std::string line = "intr 9876543210";
+  for (int i = 0; i < irqs; ++i) {
+    line += i % 16 == 0 ? " " + std::to_string(123456 + i) : " 0";
+  }
+  return s.replace(intr, end - intr, line);
+}
+
+std::string VmStat() {
+  std::string s;
+  // The names matter only as lengths and prefixes: real ones for the
+  // default pattern's matches, numbered nr_* for the rest.
+  const char* const kMatched[] = {"pgpgin",   "pgpgout",     "pswpin",
+                                  "pswpout",  "pgfault",     "pgmajfault",
+                                  "oom_kill", "pgpgoutclean"};
+  for (const char* name : kMatched) {
+    s += std::string(name) + " 123456789\n";
+  }
+  for (int i = 0; i < 172; ++i) {
+    s += "nr_zone_counter_" + std::to_string(i) + " " +
+         std::to_string(1000 * i) + "\n";
+  }
+  return s;
+}
+
 void WriteProcfs(const std::string& root, int cpus, int disks, int interfaces) {
   std::filesystem::create_directories(root + "/net");
   std::ofstream(root + "/stat") << ProcStat(cpus);

@@ -11,6 +11,14 @@ std::string ProcStat(int cpus);
 std::string MemInfo();
 std::string DiskStats(int disks);
 std::string NetDev(int interfaces);
+std::string LoadAvg();
+// A /proc/pressure/* file with both lines (io, memory; cpu since 5.13).
+std::string Psi();
+// A /proc/stat of 8 CPUs whose intr line counts irqs interrupt numbers
+// (a large host with MSI-X devices prints thousands) and a softirq line.
+std::string KernelStat(int irqs);
+// A /proc/vmstat as a 6.x kernel prints it (about 180 fields).
+std::string VmStat();
 
 // Writes a procfs tree with those four files under root.
 void WriteProcfs(const std::string& root, int cpus, int disks, int interfaces);

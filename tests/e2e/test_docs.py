@@ -289,7 +289,7 @@ class DocsTest(harness.TempDirTestCase):
                              "relative link in the installed guide: " + target)
 
     def test_plugin_guide_quick_try_runs_as_written(self):
-        """The guide's quick try, with the loadavg example built as the
+        """The guide's quick try, with the filefd example built as the
         guide builds it (the SDK headers from the source tree rather than
         pkg-config), its ./build made absolute and its port a free one."""
         guide = os.path.join(harness.SOURCE_DIR, "docs", "plugin-guide.md")
@@ -303,11 +303,11 @@ class DocsTest(harness.TempDirTestCase):
         build = os.path.join(self.tmp, "build")
         os.makedirs(build)
         source = os.path.join(harness.SOURCE_DIR, "sdk", "examples",
-                              "loadavg_c", "loadavg.c")
+                              "filefd_c", "filefd.c")
         subprocess.run(["cc", "-std=c99", "-O2", "-Wall", "-fvisibility=hidden",
                         "-shared", "-fPIC", "-Wl,-z,defs", "-I",
                         os.path.join(harness.SOURCE_DIR, "sdk", "include"),
-                        "-o", os.path.join(build, "loadavg.so"), source],
+                        "-o", os.path.join(build, "filefd.so"), source],
                        check=True)
         args = []
         rest = iter(command[1:])
@@ -320,8 +320,9 @@ class DocsTest(harness.TempDirTestCase):
                 args.append(arg)
         with harness.Exporter(*args, config=None) as e:
             s = harness.samples(e.metrics())
-        self.assertEqual(s['sysmetrics_collector_success{collector="loadavg"}'], "1")
-        self.assertIn("sysmetrics_loadavg_load1", s)
+        self.assertEqual(s['sysmetrics_collector_success{collector="filefd"}'], "1")
+        self.assertIn("sysmetrics_filefd_allocated", s)
+        self.assertIn("sysmetrics_filefd_maximum", s)
 
     def test_changelog_names_the_abi_version(self):
         with open(CHANGELOG, encoding="utf-8") as f:

@@ -109,8 +109,8 @@ class FixtureTreeTest(harness.TempDirTestCase):
         config = os.path.join(self.tmp, name + ".toml")
         with open(config, "w", encoding="utf-8") as f:
             f.write(template.replace("@TREE@", tree))
-        with harness.Exporter("--sysfs", os.path.join(tree, "sysfs"),
-                              config=config, procfs=tree) as e:
+        with harness.Exporter(config=config, procfs=tree,
+                              sysfs=os.path.join(tree, "sysfs")) as e:
             text = e.metrics()
             harness.check_exposition(self, text)
             harness.promtool_check(self, text)

@@ -30,7 +30,7 @@ fi
 build="${FUZZ_BUILD_DIR:-build-fuzz}"
 jobs="${FUZZ_JOBS:-$(nproc)}"
 all_targets=(fuzz_proc_stat fuzz_meminfo fuzz_diskstats fuzz_net_dev
-             fuzz_textfile fuzz_config fuzz_http_request fuzz_serializer
+             fuzz_loadavg fuzz_psi fuzz_kernel_stat fuzz_vmstat fuzz_textfile fuzz_config fuzz_http_request fuzz_serializer
              fuzz_wire)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 for t in "${targets[@]}"; do
@@ -99,6 +99,10 @@ seed_files() {
     fuzz_meminfo) find plugins/*/testdata tests/fixtures -type f -name meminfo ;;
     fuzz_diskstats) find plugins/*/testdata tests/fixtures -type f -name diskstats ;;
     fuzz_net_dev) find plugins/*/testdata tests/fixtures -type f -path '*/net/dev' ;;
+    fuzz_loadavg) find plugins/*/testdata tests/fixtures -type f -name loadavg ;;
+    fuzz_psi) find plugins/*/testdata tests/fixtures -type f -path '*/pressure/*' ;;
+    fuzz_kernel_stat) find plugins/*/testdata tests/fixtures -type f -name stat ;;
+    fuzz_vmstat) find plugins/*/testdata tests/fixtures -type f -name vmstat ;;
     fuzz_textfile) find core/testdata tests/golden -type f -name '*.prom' ;;
   esac 2>/dev/null | sort
 }
@@ -160,6 +164,10 @@ for t in "${targets[@]}"; do
         fuzz_meminfo) live=/proc/meminfo ;;
         fuzz_diskstats) live=/proc/diskstats ;;
         fuzz_net_dev) live=/proc/net/dev ;;
+        fuzz_loadavg) live=/proc/loadavg ;;
+        fuzz_psi) live=/proc/pressure/io ;;
+        fuzz_kernel_stat) live=/proc/stat ;;
+        fuzz_vmstat) live=/proc/vmstat ;;
       esac
       if [[ -n "$live" && -r "$live" ]]; then cat "$live" >"$dir/this-host"; fi
       ;;

@@ -17,7 +17,7 @@ pid=""
 fail() { echo "FAIL: $*" >&2; exit 1; }
 cleanup() {
   if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; fi
-  rm -f /usr/lib/sysmetrics/uptime.so /usr/lib/sysmetrics/loadavg.so \
+  rm -f /usr/lib/sysmetrics/uptime.so /usr/lib/sysmetrics/filefd.so \
     /etc/sysmetrics/conf.d/50-examples.toml
   if dpkg-query -W sysmetrics >/dev/null 2>&1; then
     dpkg --purge sysmetrics-dev sysmetrics >/dev/null 2>&1 || true
@@ -87,6 +87,9 @@ grep -qx /etc/sysmetrics/sysmetrics.toml /var/lib/dpkg/info/sysmetrics.conffiles
 [[ $(stat -c %U:%G /var/lib/sysmetrics/quarantine) == sysmetrics:sysmetrics ]] ||
   fail "quarantine directory not owned by the service user"
 [[ -f /usr/libexec/sysmetrics/tls.so ]] || fail "TLS module not installed"
+for p in cpu memory disk network textfile loadavg pressure stat vmstat; do
+  [[ -f /usr/lib/sysmetrics/$p.so ]] || fail "built-in plugin $p.so not installed"
+done
 unit=/lib/systemd/system/sysmetrics.service
 for key in User=sysmetrics NoNewPrivileges=yes ProtectSystem=strict \
   PrivateTmp=yes ProtectHome=yes RestrictAddressFamilies= \
@@ -140,23 +143,23 @@ cp -r /usr/share/doc/sysmetrics-dev/examples "$work/examples"
 cmake -S "$work/examples/uptime_cpp" -B "$work/examples/uptime_cpp/build" \
   >/dev/null
 cmake --build "$work/examples/uptime_cpp/build" >/dev/null
-make -s -C "$work/examples/loadavg_c" >/dev/null
+make -s -C "$work/examples/filefd_c" >/dev/null
 install -m 0644 "$work/examples/uptime_cpp/build/uptime.so" /usr/lib/sysmetrics/
-install -m 0644 "$work/examples/loadavg_c/loadavg.so" /usr/lib/sysmetrics/
+install -m 0644 "$work/examples/filefd_c/filefd.so" /usr/lib/sysmetrics/
 cat >/etc/sysmetrics/conf.d/50-examples.toml <<'TOML'
 [collectors.uptime]
 enabled = true
 
-[collectors.loadavg]
+[collectors.filefd]
 enabled = true
-processes = true
+maximum = true
 TOML
 start
 body=$(curl -sf "http://127.0.0.1:$port/metrics")
-for m in sysmetrics_uptime_seconds sysmetrics_loadavg_load1 sysmetrics_loadavg_sched_entities; do
+for m in sysmetrics_uptime_seconds sysmetrics_filefd_allocated sysmetrics_filefd_maximum; do
   grep -q "^$m " <<<"$body" || fail "example metric $m missing"
 done
-for c in uptime loadavg; do
+for c in uptime filefd; do
   grep -qx "sysmetrics_collector_success{collector=\"$c\"} 1" <<<"$body" ||
     fail "example collector $c not succeeding"
 done
@@ -169,7 +172,7 @@ grep -q '# operator edit' /etc/sysmetrics/sysmetrics.toml ||
   fail "edited config overwritten"
 
 echo "== purge removes what the packages created"
-rm -f /usr/lib/sysmetrics/uptime.so /usr/lib/sysmetrics/loadavg.so \
+rm -f /usr/lib/sysmetrics/uptime.so /usr/lib/sysmetrics/filefd.so \
   /etc/sysmetrics/conf.d/50-examples.toml
 # A quarantine record (as a crash would leave) goes with the purge.
 echo 'format=sysmetrics-quarantine-1' >/var/lib/sysmetrics/quarantine/example
