@@ -24,8 +24,11 @@
 namespace sysmetrics {
 
 const std::set<std::string>& DefaultEnabledCollectors() {
-  static const std::set<std::string> kDefaults = {"cpu", "disk", "memory",
-                                                  "network"};
+  // node_exporter's defaults among the collectors sysmetrics has
+  // (README, "Metrics").
+  static const std::set<std::string> kDefaults = {
+      "cpu",        "disk",    "memory",   "network", "netclass",
+      "filesystem", "loadavg", "pressure", "stat",    "vmstat"};
   return kDefaults;
 }
 

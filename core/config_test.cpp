@@ -124,7 +124,9 @@ TEST_CASE("the shipped config shows the code's defaults") {
   CHECK(got.log_level == want.log_level);
   CHECK(got.web.health_without_auth == want.web.health_without_auth);
   CHECK(got.web.tls_min_version == want.web.tls_min_version);
-  for (const char* name : {"cpu", "memory", "disk", "network", "textfile"}) {
+  for (const char* name :
+       {"cpu", "memory", "disk", "network", "netclass", "filesystem", "loadavg",
+        "pressure", "stat", "vmstat", "textfile"}) {
     INFO(name);
     CHECK(got.collectors.contains(name));
     CHECK(IsEnabled(got, name) == IsEnabled(want, name));

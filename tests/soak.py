@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Soak: a bounded load run against the real binary on the real /proc.
 
-Starts sysmetrics on a free 127.0.0.1 port with its four built-in plugins,
+Starts sysmetrics on a free 127.0.0.1 port with its default built-in plugins,
 warms it up, then drives it with wrk in phases that alternate plain and
 gzip responses and many keep-alive connections, plus a churn of short
 connections between phases. Fails (exit 1) unless:

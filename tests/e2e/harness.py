@@ -80,6 +80,10 @@ def make_procfs(root, overrides=None):
 
 
 BUILTIN_PLUGINS = ("cpu", "memory", "disk", "network")
+# The collectors enabled when the configuration says nothing (core/app.cpp,
+# DefaultEnabledCollectors).
+DEFAULT_COLLECTORS = ("cpu", "memory", "disk", "network", "netclass",
+                      "filesystem", "loadavg", "pressure", "stat", "vmstat")
 
 
 def plugin_dir(root, names=BUILTIN_PLUGINS, test_plugins=()):

@@ -177,8 +177,8 @@ class FilterTest(harness.TempDirTestCase):
                     self.assertEqual(status, 400)
                     self.assertIn(reason, body.decode())
                     if "unknown" in reason:
-                        self.assertIn("valid names: cpu, disk, memory, network",
-                                      body.decode())
+                        names = ", ".join(sorted(harness.DEFAULT_COLLECTORS))
+                        self.assertIn("valid names: " + names, body.decode())
             # The connection and the exporter carry on.
             self.assertIn("sysmetrics_cpu_seconds_total", e.metrics())
 

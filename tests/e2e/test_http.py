@@ -69,7 +69,7 @@ class HttpTest(harness.TempDirTestCase):
                 self.assertEqual(float(s[key]), t / 100, key)
         self.assertEqual(s["sysmetrics_cpus_online"], "2")
         self.assertFalse(any("guest" in k for k in s))
-        for c in ("cpu", "memory", "disk", "network"):
+        for c in harness.DEFAULT_COLLECTORS:
             self.assertEqual(s[f'sysmetrics_collector_success{{collector="{c}"}}'], "1")
         for line in text.splitlines():
             if line.startswith("# TYPE sysmetrics_cpu_seconds_total"):

@@ -29,14 +29,11 @@ TREES = os.path.join(harness.FIXTURES, "trees")
 SANITIZED = os.environ.get("SYSMETRICS_SANITIZE", "") != ""
 HOST_FAMILIES = ("sysmetrics_collector_", "sysmetrics_scrape_",
                  "sysmetrics_build_info", "sysmetrics_plugin_info")
-# The configuration of a tree without a config.toml of its own: netclass on
-# (it is off by default), udev's database inside the tree. @TREE@ stands for
+# The configuration of a tree without a config.toml of its own: udev's
+# database inside the tree. @TREE@ stands for
 # the tree's copy; --sysfs is always <tree>/sysfs, so that neither the
 # machine's /sys nor its /run/udev is ever read.
-DEFAULT_CONFIG = """[collectors.netclass]
-enabled = true
-
-[collectors.disk]
+DEFAULT_CONFIG = """[collectors.disk]
 udev_data_path = "@TREE@/udev"
 """
 
