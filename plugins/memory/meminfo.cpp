@@ -175,8 +175,15 @@ std::string UnknownFamilyName(std::string_view key, bool kib) {
   std::string name = "sysmetrics_memory_" + SnakeCase(key);
   if (kib) {
     name += "_bytes";
-  } else if (name.ends_with("_total")) {
-    name += "_value";
+    return name;
+  }
+  // Suffixes Prometheus gives counters, histograms and summaries: promtool
+  // refuses them on a gauge.
+  for (const char* suffix : {"_total", "_count", "_sum", "_bucket"}) {
+    if (name.ends_with(suffix)) {
+      name += "_value";
+      break;
+    }
   }
   return name;
 }

@@ -82,7 +82,8 @@ std::string SnakeCase(std::string_view key);
 
 // The family a key kMeminfoFields does not know is exported as:
 // "sysmetrics_memory_" + SnakeCase(key), + "_bytes" when kib, + "_value"
-// when it would otherwise end in "_total" (a gauge must not).
+// when it would otherwise end in "_total", "_count", "_sum" or "_bucket"
+// (suffixes a gauge must not have).
 std::string UnknownFamilyName(std::string_view key, bool kib);
 
 }  // namespace sysmetrics::memory

@@ -9,9 +9,10 @@
 // Family names follow one rule, sysmetrics_memory_ + snake_case(key) +
 // _bytes when kib (memory.so tests every row against it), except the seven
 // keys the first release exported (MemTotal ... SwapFree), which keep their
-// names, and the unitless HugePages_* counts, named so that no gauge ends
-// in _total. A key missing here is still exported by memory.so under the
-// same rule; adding it here gives it a help text.
+// names; the unitless HugePages_* counts, named so that no gauge ends in
+// _total; and SecPageTables, spelled out because promtool reads "_sec_" as
+// an abbreviated unit. A key missing here is still exported by memory.so under
+// the same rule; adding it here gives it a help text.
 //
 // Dependency-free and constexpr on purpose (only <string_view>): any part
 // may include it. Immutable; thread-safe.
@@ -98,7 +99,7 @@ inline constexpr MeminfoField kMeminfoFields[] = {
      "Memory used by shadow call stacks (ShadowCallStack)."},
     {"PageTables", "sysmetrics_memory_page_tables_bytes", true,
      "Memory used by page tables (PageTables)."},
-    {"SecPageTables", "sysmetrics_memory_sec_page_tables_bytes", true,
+    {"SecPageTables", "sysmetrics_memory_secondary_page_tables_bytes", true,
      "Memory used by secondary page tables, such as KVM's "
      "(SecPageTables)."},
     {"Quicklists", "sysmetrics_memory_quicklists_bytes", true,

@@ -357,8 +357,17 @@ TEST_CASE("SnakeCase") {
 TEST_CASE("UnknownFamilyName") {
   CHECK(UnknownFamilyName("FutureField", true) ==
         "sysmetrics_memory_future_field_bytes");
+  CHECK(UnknownFamilyName("FutureCounter", false) ==
+        "sysmetrics_memory_future_counter");
+  // Suffixes of other metric types (promtool).
   CHECK(UnknownFamilyName("FutureCount", false) ==
-        "sysmetrics_memory_future_count");
+        "sysmetrics_memory_future_count_value");
+  CHECK(UnknownFamilyName("Page_Sum", false) ==
+        "sysmetrics_memory_page_sum_value");
+  CHECK(UnknownFamilyName("Big_Bucket", false) ==
+        "sysmetrics_memory_big_bucket_value");
+  CHECK(UnknownFamilyName("FutureCount", true) ==
+        "sysmetrics_memory_future_count_bytes");
   CHECK(UnknownFamilyName("Future(anon)", false) ==
         "sysmetrics_memory_future_anon");
   // A gauge must not end in _total (promtool).
@@ -369,11 +378,12 @@ TEST_CASE("UnknownFamilyName") {
 }
 
 TEST_CASE("the table: one rule for family names, save the named exceptions") {
-  // The first release's seven names, and the unitless huge page counts.
+  // The first release's seven names, the unitless huge page counts, and
+  // a name promtool would lint ("_sec_" reads as an abbreviated unit).
   const std::set<std::string_view> special = {
       "MemTotal",       "MemFree",        "MemAvailable",   "Buffers",
       "Cached",         "SwapTotal",      "SwapFree",       "HugePages_Total",
-      "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp",
+      "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp", "SecPageTables",
   };
   std::set<std::string_view> keys;
   std::set<std::string_view> families;
@@ -387,6 +397,10 @@ TEST_CASE("the table: one rule for family names, save the named exceptions") {
     CHECK(f.family.ends_with("_bytes") == f.kib);
     CHECK_FALSE(f.family.ends_with("_total"));
     CHECK(f.family != "sysmetrics_memory_used_bytes");
+    // promtool's unit-abbreviation lint.
+    for (const char* abbr : {"_s_", "_ms_", "_sec_", "_kb_", "_mb_", "_b_"}) {
+      CHECK(f.family.find(abbr) == std::string_view::npos);
+    }
     if (special.count(f.key) != 0) continue;
     CHECK(f.family ==
           "sysmetrics_memory_" + SnakeCase(f.key) + (f.kib ? "_bytes" : ""));
@@ -400,6 +414,8 @@ TEST_CASE("the table: one rule for family names, save the named exceptions") {
         "sysmetrics_memory_huge_pages_reserved");
   CHECK(std::string(kMeminfoFields[RowOf("HugePages_Surp")].family) ==
         "sysmetrics_memory_huge_pages_surplus");
+  CHECK(std::string(kMeminfoFields[RowOf("SecPageTables")].family) ==
+        "sysmetrics_memory_secondary_page_tables_bytes");
 }
 
 }  // namespace

@@ -116,8 +116,8 @@ def run(*args, **kwargs):
 class Exporter:
     """One sysmetrics process; use as a context manager."""
 
-    def __init__(self, *args, config=os.devnull, procfs=None, env=None,
-                 state_dir=None):
+    def __init__(self, *args, config=os.devnull, procfs=None, sysfs=None,
+                 env=None, state_dir=None):
         # --config /dev/null by default: a test must not read a packaged
         # /etc/sysmetrics/sysmetrics.toml that may exist on the machine.
         self.args = [BIN, "--listen", "127.0.0.1:0"]
@@ -133,6 +133,8 @@ class Exporter:
         self.args += ["--state-dir", state_dir]
         if procfs is not None:
             self.args += ["--procfs", procfs]
+        if sysfs is not None:
+            self.args += ["--sysfs", sysfs]
         self.args += list(args)
         self.env = env
         self.proc = None

@@ -88,7 +88,10 @@ class FixtureTreeTest(harness.TempDirTestCase):
         with open(os.path.join(TREES, name, "expected.json"),
                   encoding="utf-8") as f:
             expected = json.load(f)
-        with harness.Exporter(procfs=tree) as e:
+        # The tree's sys/ is its sysfs; a tree without one has no sysfs
+        # at all, never the machine's.
+        with harness.Exporter(procfs=tree,
+                              sysfs=os.path.join(tree, "sys")) as e:
             text = e.metrics()
             harness.check_exposition(self, text)
             harness.promtool_check(self, text)
