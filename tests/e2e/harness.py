@@ -133,6 +133,10 @@ class Exporter:
         self.args += ["--state-dir", state_dir]
         if procfs is not None:
             self.args += ["--procfs", procfs]
+            # A fixture procfs goes with no sysfs unless one is given, so
+            # what cpu reads from /sys never depends on the machine.
+            if sysfs is None:
+                sysfs = os.path.join(procfs, "no-sysfs")
         if sysfs is not None:
             self.args += ["--sysfs", sysfs]
         self.args += list(args)
