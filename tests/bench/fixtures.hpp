@@ -15,4 +15,9 @@ std::string NetDev(int interfaces);
 // Writes a procfs tree with those four files under root.
 void WriteProcfs(const std::string& root, int cpus, int disks, int interfaces);
 
+// Writes a sysfs tree under root with devices/system/cpu/cpuN for each of
+// cpus CPUs, two hyperthreads a core, cores split over two packages, each
+// with topology and thermal_throttle counts, and an isolated file.
+void WriteSysfs(const std::string& root, int cpus);
+
 }  // namespace sysmetrics::bench
