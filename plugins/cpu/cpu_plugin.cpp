@@ -267,8 +267,8 @@ class CpuCollector {
 
 // collect() only reads /proc and /sys files and computes: safe to run
 // inline.
-SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(sysmetrics::cpu::CpuCollector, "cpu",
-                                 SYSMETRICS_VERSION,
-                                 "Per-CPU time by mode, from /proc/stat.",
-                                 sysmetrics::cpu::kOptions, 1,
-                                 SM_PLUGIN_NONBLOCKING)
+SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(
+    sysmetrics::cpu::CpuCollector, "cpu", SYSMETRICS_VERSION,
+    "Per-CPU time by mode, from /proc/stat; isolated CPUs "
+    "and thermal throttle counts, from sysfs.",
+    sysmetrics::cpu::kOptions, 1, SM_PLUGIN_NONBLOCKING)

@@ -123,7 +123,8 @@ class MemoryCollector {
 }  // namespace sysmetrics::memory
 
 // collect() only reads a /proc file and computes: safe to run inline.
-SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(sysmetrics::memory::MemoryCollector, "memory",
-                                 SYSMETRICS_VERSION,
-                                 "Memory and swap sizes, from /proc/meminfo.",
-                                 nullptr, 0, SM_PLUGIN_NONBLOCKING)
+SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(
+    sysmetrics::memory::MemoryCollector, "memory", SYSMETRICS_VERSION,
+    "Memory, swap and huge page sizes and counts: every "
+    "field of /proc/meminfo.",
+    nullptr, 0, SM_PLUGIN_NONBLOCKING)
