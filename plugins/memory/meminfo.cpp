@@ -126,7 +126,9 @@ bool ParseMemInfo(std::string_view text, std::string_view file, MemInfo* out,
     l.field = FindField(l.name, &hint);
     if (ReadValue(line.substr(colon + 1), &l, &why)) {
       // Known keys are kept unique by by_field, the others by the name
-      // index (which a meminfo without them never fills).
+      // index (which a meminfo without them never fills). The index is
+      // never asked for a known name, so the known lines pushed beside it
+      // need not be in it (a rehash adds them, harmlessly).
       const MemInfoLine* first = nullptr;
       if (l.field != kUnknownField) {
         first = out->Known(l.field);
