@@ -16,7 +16,8 @@ std::uint16_t FindField(std::string_view key, std::size_t* hint) {
   for (std::size_t n = 0; n < kNumMeminfoFields; ++n) {
     std::size_t i = *hint + n;
     if (i >= kNumMeminfoFields) i -= kNumMeminfoFields;
-    if (kMeminfoFields[i].key == key) {
+    const std::string_view k = kMeminfoFields[i].key;
+    if (k.size() == key.size() && k[0] == key[0] && k == key) {
       *hint = i + 1 == kNumMeminfoFields ? 0 : i + 1;
       return static_cast<std::uint16_t>(i);
     }
@@ -24,10 +25,21 @@ std::uint16_t FindField(std::string_view key, std::size_t* hint) {
   return kUnknownField;
 }
 
-bool KeyChar(char c) {
+constexpr bool IsKeyChar(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
          (c >= '0' && c <= '9') || c == '_' || c == '(' || c == ')';
 }
+
+struct KeyChars {
+  bool ok[256] = {};
+  constexpr KeyChars() {
+    for (int c = 0; c < 256; ++c)
+      ok[c] = IsKeyChar(static_cast<unsigned char>(c));
+  }
+};
+constexpr KeyChars kKeyChars;
+
+bool KeyChar(char c) { return kKeyChars.ok[static_cast<unsigned char>(c)]; }
 
 // The reasons a line is skipped, built out of line: the hot path only reads
 // numbers.
