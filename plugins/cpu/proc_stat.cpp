@@ -39,16 +39,19 @@ inline bool ReadCpuLine(std::string_view key, std::string_view rest,
     return false;
   }
   t->cpu = static_cast<std::uint32_t>(number);
-  // Only the eight modes are read: guest and guest_nice (2.6.24, 2.6.33)
-  // and whatever a later kernel appends are not looked at, so a column
-  // added at the end never costs the line.
+  // The eight modes, then guest and guest_nice (2.6.24, 2.6.33); whatever
+  // a later kernel appends is not looked at, so a column added at the end
+  // never costs the line.
+  constexpr int kRead = kModes + kGuestModes;
   int fields = 0;
   int bad = -1;
   std::string_view bad_field;
-  for (; fields < kModes; ++fields) {
+  for (; fields < kRead; ++fields) {
     const std::string_view f = NextField(&rest);
     if (f.empty()) break;
-    if (!ParseU64(f, &t->ticks[fields]) && bad < 0) {
+    std::uint64_t* to =
+        fields < kModes ? &t->ticks[fields] : &t->guest_ticks[fields - kModes];
+    if (!ParseU64(f, to) && bad < 0) {
       bad = fields;
       bad_field = f;
     }
@@ -61,7 +64,8 @@ inline bool ReadCpuLine(std::string_view key, std::string_view rest,
     *why = NotANumber(key, bad + 1, bad_field);
     return false;
   }
-  t->modes = fields;
+  t->modes = fields < kModes ? fields : kModes;
+  t->guest_modes = fields - t->modes;
   return true;
 }
 

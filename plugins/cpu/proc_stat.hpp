@@ -5,10 +5,11 @@
 // per online CPU with the time spent in each mode, in USER_HZ ticks:
 //   cpuN user nice system idle iowait irq softirq steal guest guest_nice
 // Kernels before 2.6.11 print fewer columns (2.4: four; 2.6.0: seven), so a
-// line has at least 4 fields and the modes present are reported. guest and
-// guest_nice are already included in user and nice and are not modes here;
-// they and any column a later kernel appends are ignored. Offline CPUs have
-// no line: the numbers that remain keep their values.
+// line has at least 4 fields and the modes present are reported. guest
+// (2.6.24) and guest_nice (2.6.33) are already included in user and nice,
+// so they are not modes: they are kept apart, when the line has them. Any
+// column a later kernel appends is ignored. Offline CPUs have no line: the
+// numbers that remain keep their values.
 //
 // Pure function of its input; thread-safe.
 #pragma once
@@ -25,6 +26,10 @@ namespace sysmetrics::cpu {
 inline constexpr const char* kModeNames[] = {
     "user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"};
 inline constexpr int kModes = 8;
+// Columns 9 and 10, time spent running a guest (a virtual CPU), exported as
+// modes "user" and "nice" of the guest family as node_exporter does.
+inline constexpr const char* kGuestModeNames[] = {"user", "nice"};
+inline constexpr int kGuestModes = 2;
 // Above any kernel's NR_CPUS (8,192 at most today): a larger number is a
 // garbled line, and the plugin keeps a label string per number up to it.
 inline constexpr std::uint64_t kMaxCpus = 16384;
@@ -33,6 +38,8 @@ struct CpuTimes {
   std::uint32_t cpu = 0;             // the kernel's CPU number
   int modes = 0;                     // how many of kModeNames the line has
   std::uint64_t ticks[kModes] = {};  // valid for [0, modes)
+  int guest_modes = 0;  // how many of kGuestModeNames the line has (0-2)
+  std::uint64_t guest_ticks[kGuestModes] = {};  // valid for [0, guest_modes)
 };
 
 struct ProcStat {
@@ -44,8 +51,9 @@ struct ProcStat {
 //
 // Only "cpuN" lines are read: the "cpu" total, every other key and blank
 // lines are ignored and not reported. A cpuN line is read as its CPU number
-// and the first min(fields, 8) fields after the key (the modes, 4 to 8);
-// fields after the eighth are not looked at. A cpuN line is skipped, and
+// and the first min(fields, 10) fields after the key: the modes (4 to 8),
+// then guest and guest_nice when present; fields after the tenth are not
+// looked at. A cpuN line is skipped, and
 // recorded in out->skipped with its 1-based line number and a reason that
 // names the key but not the file or line ("cpu0: field 3 'x3' is not a
 // number"), when N is not a decimal number below kMaxCpus, it has fewer than 4

@@ -24,6 +24,18 @@ TEST_CASE("one CPU, a modern kernel with guest columns") {
   CHECK(st.cpus[0].ticks[0] == 100);
   CHECK(st.cpus[0].ticks[3] == 4000);
   CHECK(st.cpus[0].ticks[7] == 8);
+  CHECK(st.cpus[0].guest_modes == 2);
+  CHECK(st.cpus[0].guest_ticks[0] == 9);
+  CHECK(st.cpus[0].guest_ticks[1] == 10);
+}
+
+TEST_CASE("2.6.24 to 2.6.32: guest without guest_nice") {
+  ProcStat st;
+  std::string err;
+  REQUIRE(ParseProcStat("cpu0 1 2 3 4 5 6 7 8 9\n", kFile, &st, &err));
+  CHECK(st.cpus[0].modes == 8);
+  CHECK(st.cpus[0].guest_modes == 1);
+  CHECK(st.cpus[0].guest_ticks[0] == 9);
 }
 
 TEST_CASE("128 CPUs with offline gaps keep the kernel's numbers") {
@@ -51,6 +63,7 @@ TEST_CASE("an older kernel with 8 columns (no guest)") {
   REQUIRE(ParseProcStat("cpu 1 2 3 4 5 6 7 8\ncpu0 1 2 3 4 5 6 7 8\n", kFile,
                         &st, &err));
   CHECK(st.cpus[0].modes == 8);
+  CHECK(st.cpus[0].guest_modes == 0);
 }
 
 TEST_CASE("a 2.4 kernel with four columns exports four modes") {
@@ -67,6 +80,7 @@ TEST_CASE("a 2.6.0 kernel with seven columns") {
   std::string err;
   REQUIRE(ParseProcStat("cpu0 1 2 3 4 5 6 7\n", kFile, &st, &err));
   CHECK(st.cpus[0].modes == 7);
+  CHECK(st.cpus[0].guest_modes == 0);
 }
 
 // The line numbers of out.skipped, in order.
@@ -82,14 +96,17 @@ TEST_CASE("a later kernel's extra columns are not read, numbers or not") {
   REQUIRE(
       ParseProcStat("cpu 1 2 3 4 5 6 7 8 9 10 11 12\n"
                     "cpu0 1 2 3 4 5 6 7 8 9 10 11 x12 future\n"
-                    "cpu1 10 20 30 40 50 60 70 80 -1 nan\n",
+                    "cpu1 10 20 30 40 50 60 70 80 90 100 -1 nan\n",
                     kFile, &st, &err));
   CHECK(st.skipped.empty());
   REQUIRE(st.cpus.size() == 2);
   CHECK(st.cpus[0].modes == 8);
   CHECK(st.cpus[0].ticks[7] == 8);
+  CHECK(st.cpus[0].guest_modes == 2);
+  CHECK(st.cpus[0].guest_ticks[1] == 10);
   CHECK(st.cpus[1].modes == 8);
   CHECK(st.cpus[1].ticks[7] == 80);
+  CHECK(st.cpus[1].guest_ticks[0] == 90);
 }
 
 TEST_CASE("one bad line costs that line only") {
@@ -105,6 +122,8 @@ TEST_CASE("one bad line costs that line only") {
       {"cpu1 1 2 3 99999999999999999999",
        "cpu1: field 4 '99999999999999999999' is not a number"},
       {"cpu1 1 2 3 4 5 6 7 8.5 9", "cpu1: field 8 '8.5' is not a number"},
+      {"cpu1 1 2 3 4 5 6 7 8 x9", "cpu1: field 9 'x9' is not a number"},
+      {"cpu1 1 2 3 4 5 6 7 8 9 -10 11", "cpu1: field 10 '-10' is not a number"},
       {"cpuX 1 2 3 4",
        "cpuX: CPU number 'X' is not a decimal number below 16384"},
       {"cpu-1 1 2 3 4",

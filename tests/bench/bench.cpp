@@ -333,6 +333,56 @@ BENCHMARK(BM_Collection)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
+// cpu.so alone on 128 CPUs with a sysfs that has thermal_throttle for each:
+// the cost of the per-CPU sysfs reads (thermal_throttle on) against /proc
+// only (off), per scrape.
+void BM_CpuCollection(benchmark::State& state) {
+  const bool throttle = state.range(0) != 0;
+  const std::string root = std::filesystem::temp_directory_path() /
+                           ("sysmetrics-bench-cpu-" + std::to_string(getpid()));
+  WriteProcfs(root + "/proc", 128, 1, 1);
+  WriteSysfs(root + "/sys", 128);
+  CollectorSettings settings;
+  settings.procfs_root = root + "/proc";
+  settings.sysfs_root = root + "/sys";
+  settings.run_inline = true;
+  auto plugin = LoadPlugin(SYSMETRICS_PLUGIN_BUILD_DIR "/cpu.so");
+  if (!plugin.ok()) {
+    state.SkipWithError(plugin.error().c_str());
+    return;
+  }
+  auto options = PluginOptions::Defaults(plugin.value()->info().schema);
+  options.FindMutable("thermal_throttle")->b = throttle;
+  auto c = Collector::Create(plugin.value(), std::move(options), settings);
+  if (!c.ok()) {
+    state.SkipWithError(c.error().c_str());
+    return;
+  }
+  std::vector<std::unique_ptr<Collector>> collectors;
+  collectors.push_back(c.take());
+  Exporter exporter(std::move(collectors));
+  std::string out;
+  ScrapeReport report;
+  for (auto _ : state) {
+    out.clear();
+    ScrapeOptions scrape;
+    scrape.deadline = Clock::now() + std::chrono::seconds(10);
+    exporter.Scrape(scrape, &out, &report);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const bool has_throttles =
+      out.find("sysmetrics_cpu_core_throttles_total{") != std::string::npos;
+  state.SetLabel(std::string(has_throttles ? "with" : "without") +
+                 " throttle series, " + std::to_string(out.size()) + " bytes");
+  std::filesystem::remove_all(root);
+}
+BENCHMARK(BM_CpuCollection)
+    ->ArgName("thermal_throttle")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
 // The disk collection alone on 1,000 devices, by how udev's database is
 // set: 0 not read (udev_data_path ""), 1 a directory without the devices'
 // files, 2 a file for every device, unchanged between scrapes (the usual

@@ -1,5 +1,6 @@
 #include "fixtures.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -152,6 +153,25 @@ void WriteSysfsNet(const std::string& root, int interfaces) {
     }
     std::filesystem::create_directory_symlink(
         "../../devices/virtual/net/" + name, root + "/class/net/" + name);
+  }
+}
+
+void WriteSysfs(const std::string& root, int cpus) {
+  const std::string dir = root + "/devices/system/cpu";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/isolated") << "\n";
+  const int cores = std::max(cpus / 2, 1);
+  for (int i = 0; i < cpus; ++i) {
+    const std::string cpu = dir + "/cpu" + std::to_string(i);
+    const int core = i % cores;
+    std::filesystem::create_directories(cpu + "/topology");
+    std::filesystem::create_directories(cpu + "/thermal_throttle");
+    std::ofstream(cpu + "/topology/physical_package_id")
+        << (core < cores / 2 ? 0 : 1) << "\n";
+    std::ofstream(cpu + "/topology/core_id") << core << "\n";
+    std::ofstream(cpu + "/thermal_throttle/core_throttle_count")
+        << core * 3 << "\n";
+    std::ofstream(cpu + "/thermal_throttle/package_throttle_count") << "42\n";
   }
 }
 

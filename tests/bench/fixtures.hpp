@@ -31,4 +31,9 @@ void WriteUdevData(const std::string& dir, int disks);
 // <root>/devices/virtual/net, each with the attributes netclass reads.
 void WriteSysfsNet(const std::string& root, int interfaces);
 
+// Writes a sysfs tree under root with devices/system/cpu/cpuN for each of
+// cpus CPUs, two hyperthreads a core, cores split over two packages, each
+// with topology and thermal_throttle counts, and an isolated file.
+void WriteSysfs(const std::string& root, int cpus);
+
 }  // namespace sysmetrics::bench

@@ -269,6 +269,69 @@ class UdevChangeTest(harness.TempDirTestCase):
             self.assertIn('name="vg0-new"', line)
 
 
+class CpuSysfsTest(harness.TempDirTestCase):
+    """cpu's sysfs inputs: the thermal_throttle option, and an isolated file
+    that is bad or that changes while the exporter runs."""
+
+    def setUp(self):
+        super().setUp()
+        self.tree = os.path.join(self.tmp, "linux-6.x")
+        shutil.copytree(os.path.join(TREES, "linux-6.x"), self.tree,
+                        ignore=shutil.ignore_patterns("expected.*"))
+        self.sysfs = os.path.join(self.tree, "sysfs")
+        self.isolated = os.path.join(self.sysfs, "devices", "system", "cpu",
+                                     "isolated")
+
+    def exporter(self, config_text=""):
+        config = os.path.join(self.tmp, "sysmetrics.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(config_text)
+        return harness.Exporter(config=config, procfs=self.tree,
+                                sysfs=self.sysfs)
+
+    def test_thermal_throttle_off(self):
+        with self.exporter("[collectors.cpu]\nthermal_throttle = false\n") as e:
+            got = harness.samples(e.metrics())
+        self.assertFalse([k for k in got if "throttles_total" in k])
+        self.assertEqual(got['sysmetrics_cpu_isolated{cpu="3"}'], "1")
+        self.assertEqual(
+            got['sysmetrics_collector_success{collector="cpu"}'], "1")
+
+    def test_isolated_read_at_start_and_on_reload(self):
+        with self.exporter() as e:
+            self.assertEqual(
+                harness.samples(e.metrics())['sysmetrics_cpu_isolated{cpu="2"}'],
+                "1")
+            with open(self.isolated, "w", encoding="utf-8") as f:
+                f.write("0\n")
+            got = harness.samples(e.metrics())
+            self.assertIn('sysmetrics_cpu_isolated{cpu="2"}', got)
+            self.assertNotIn('sysmetrics_cpu_isolated{cpu="0"}', got)
+            e.send_signal(signal.SIGHUP)
+            self.assertTrue(e.wait_for_log("reloaded"), e.log())
+            got = harness.samples(e.metrics())
+            self.assertEqual(got['sysmetrics_cpu_isolated{cpu="0"}'], "1")
+            self.assertNotIn('sysmetrics_cpu_isolated{cpu="2"}', got)
+
+    def test_bad_or_missing_isolated_file(self):
+        with open(self.isolated, "w", encoding="utf-8") as f:
+            f.write("3-1\n")
+        with self.exporter() as e:
+            got = harness.samples(e.metrics())
+            self.assertFalse([k for k in got if "cpu_isolated" in k])
+            self.assertEqual(
+                got['sysmetrics_collector_success{collector="cpu"}'], "1")
+            self.assertTrue(e.wait_for_log("'3-1' is not a CPU or a range"),
+                            e.log())
+        os.remove(self.isolated)
+        with self.exporter() as e:
+            got = harness.samples(e.metrics())
+            self.assertFalse([k for k in got if "cpu_isolated" in k])
+            self.assertEqual(
+                got['sysmetrics_collector_success{collector="cpu"}'], "1")
+            self.assertFalse([l for l in e.log() if "cpu/isolated" in l])
+
+
 class ManyNamesTest(harness.TempDirTestCase):
     """More interfaces than the name filter's 4,096 bound, and names that
     churn over scrapes: every value under its own interface's name."""

@@ -49,7 +49,7 @@ class ProductionTest(harness.TempDirTestCase):
                     self.assertEqual(s[f'sysmetrics_collector_errors_total{{collector="{c}"}}'], "0")
                 self.assertEqual(s["sysmetrics_cpus_online"], "2")
             errors = [l for l in e.log() if "collector failed" in l]
-            self.assertIn("meminfo: none of the keys", errors[0])
+            self.assertIn("meminfo: no 'Key: value' line could be read", errors[0])
             skipped = [l for l in e.log() if "line skipped" in l]
             self.assertEqual(len(skipped), 1, skipped)  # once, not per scrape
             self.assertIn("line=1 reason=\"MemTotal: value 'lots' is not a number\"",

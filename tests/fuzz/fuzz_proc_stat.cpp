@@ -3,11 +3,11 @@
 // Beyond "no crash, no sanitizer report": a failure names the file and
 // leaves no CPU; skipped lines (on success or failure) have a reason and
 // 1-based numbers, strictly increasing, within the text's line count; a
-// success keeps the header's promises (4 to 8 modes, ascending CPU
-// numbers); a result parsed into a ProcStat that held other CPUs and
-// skipped lines has none of them left; and the result written back as
-// /proc/stat text parses, with no line skipped, to the same result, so a
-// line misread without being skipped is caught too.
+// success keeps the header's promises (4 to 8 modes, guest columns only
+// after all 8, ascending CPU numbers); a result parsed into a ProcStat that
+// held other CPUs and skipped lines has none of them left; and the result
+// written back as /proc/stat text parses, with no line skipped, to the same
+// result, so a line misread without being skipped is caught too.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -28,6 +28,9 @@ std::string Render(const ProcStat& stat) {
   for (const CpuTimes& t : stat.cpus) {
     text += "cpu" + std::to_string(t.cpu);
     for (int m = 0; m < t.modes; ++m) text += " " + std::to_string(t.ticks[m]);
+    for (int m = 0; m < t.guest_modes; ++m) {
+      text += " " + std::to_string(t.guest_ticks[m]);
+    }
     text += "\n";
   }
   return text;
@@ -38,9 +41,15 @@ bool Same(const ProcStat& a, const ProcStat& b) {
   for (std::size_t i = 0; i < a.cpus.size(); ++i) {
     const CpuTimes& x = a.cpus[i];
     const CpuTimes& y = b.cpus[i];
-    if (x.cpu != y.cpu || x.modes != y.modes) return false;
+    if (x.cpu != y.cpu || x.modes != y.modes ||
+        x.guest_modes != y.guest_modes) {
+      return false;
+    }
     for (int m = 0; m < x.modes; ++m) {
       if (x.ticks[m] != y.ticks[m]) return false;
+    }
+    for (int m = 0; m < x.guest_modes; ++m) {
+      if (x.guest_ticks[m] != y.guest_ticks[m]) return false;
     }
   }
   return true;
@@ -72,6 +81,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     const cpu::CpuTimes& t = stat.cpus[i];
     FUZZ_CHECK(t.modes >= 4 && t.modes <= cpu::kModes,
                "cpu" + std::to_string(t.cpu) + " has " +
+                   std::to_string(t.modes) + " modes");
+    FUZZ_CHECK(t.guest_modes >= 0 && t.guest_modes <= cpu::kGuestModes &&
+                   (t.guest_modes == 0 || t.modes == cpu::kModes),
+               "cpu" + std::to_string(t.cpu) + " has " +
+                   std::to_string(t.guest_modes) + " guest modes after " +
                    std::to_string(t.modes) + " modes");
     FUZZ_CHECK(i == 0 || stat.cpus[i - 1].cpu < t.cpu,
                "CPU numbers not ascending at cpu" + std::to_string(t.cpu));
