@@ -27,6 +27,7 @@
 #include "log.hpp"
 #include "meminfo.hpp"
 #include "metric_set.hpp"
+#include "mountinfo.hpp"
 #include "net_dev.hpp"
 #include "plugin_helper.hpp"
 #include "plugin_loader.hpp"
@@ -82,6 +83,18 @@ void BM_ParseNetDev(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * text.size());
 }
 BENCHMARK(BM_ParseNetDev)->Arg(4)->Arg(1000);
+
+void BM_ParseMountInfo(benchmark::State& state) {
+  const std::string text = MountInfo(static_cast<int>(state.range(0)));
+  filesystem::MountInfo out;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        filesystem::ParseMountInfo(text, "m", &out, &error));
+  }
+  state.SetBytesProcessed(state.iterations() * text.size());
+}
+BENCHMARK(BM_ParseMountInfo)->Arg(100)->Arg(2000);
 
 // The floor of a scrape's collection work: open, read and parse the four
 // real /proc files, nothing else (no emission, no serialization).

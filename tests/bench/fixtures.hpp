@@ -11,6 +11,9 @@ std::string ProcStat(int cpus);
 std::string MemInfo();
 std::string DiskStats(int disks);
 std::string NetDev(int interfaces);
+// A /proc/self/mountinfo: a root, then container-style overlay and bind
+// mounts with optional fields, a tenth of them with an escaped space.
+std::string MountInfo(int mounts);
 
 // Writes a procfs tree with those four files under root.
 void WriteProcfs(const std::string& root, int cpus, int disks, int interfaces);
