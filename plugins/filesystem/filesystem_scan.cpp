@@ -87,9 +87,11 @@ void FilesystemScan::Scan(const MountInfo& mounts, std::vector<FsRow>* rows,
       start +
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout_);
   runner_.Run(paths_, deadline, &outcomes_);
+  std::size_t not_run = 0;
   for (std::size_t i = 0; i < rows->size(); ++i) {
     FsRow& r = (*rows)[i];
     r.stat = outcomes_[i];
+    if (r.stat.state == StatState::kNotRun) ++not_run;
     if (r.stat.newly_stuck) {
       events->push_back(
           {true, Describe(r) + ": statfs(" + paths_[i] +
@@ -97,6 +99,19 @@ void FilesystemScan::Scan(const MountInfo& mounts, std::vector<FsRow>* rows,
                      " s; reported as device_error, not called again until "
                      "it returns"});
     }
+  }
+  // Logged when it starts and when it ends, not on every scrape.
+  if ((not_run > 0) != not_run_logged_) {
+    not_run_logged_ = not_run > 0;
+    events->push_back(
+        {not_run_logged_,
+         not_run_logged_
+             ? std::to_string(not_run) +
+                   " mounts reported as device_error without a statfs call: "
+                   "no worker thread was free before the deadline (at most " +
+                   std::to_string(StatRunner::kMaxThreads) +
+                   ", stuck ones included)"
+             : "every mount is statted again"});
   }
   for (std::string& path : runner_.TakeRecovered()) {
     events->push_back({false, "statfs(" + path +

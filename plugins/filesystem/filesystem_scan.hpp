@@ -57,7 +57,8 @@ class FilesystemScan {
   explicit FilesystemScan(const FsConfig& config, StatFn stat = StatFs);
 
   // Fills *rows (cleared first) from mounts and appends to *events a line
-  // per mount newly stuck and per stuck mount that recovered.
+  // per mount newly stuck, per stuck mount that recovered, and one when
+  // mounts start (and stop) going unstatted for want of a free thread.
   void Scan(const MountInfo& mounts, std::vector<FsRow>* rows,
             std::vector<FsEvent>* events);
 
@@ -73,6 +74,7 @@ class FilesystemScan {
   std::string rootfs_;  // without a trailing '/'; empty for "/"
   std::chrono::duration<double> timeout_;
   StatRunner runner_;
+  bool not_run_logged_ = false;  // the last scan had kNotRun rows
   // Scratch kept across scans.
   std::unordered_map<std::string, std::size_t> index_;
   std::vector<std::string> paths_;

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <filesystem>
@@ -199,6 +200,74 @@ TEST_CASE("a hung mount: error rows, one warning, one recovery line") {
   const std::vector<FsRow> rows = ScanText(scan, text, &events);
   CHECK(rows[1].stat.state == StatState::kOk);
   CHECK(events.size() == 1);
+}
+
+TEST_CASE(
+    "more hung mounts than threads: the rest reported without a call, "
+    "logged once") {
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    int calls = 0;
+  };
+  auto gate = std::make_shared<Gate>();
+  StatFn stat = [gate](const std::string& path, FsStats* out) {
+    std::unique_lock lock(gate->mu);
+    ++gate->calls;
+    if (path.ends_with("/hang")) {
+      gate->cv.wait(lock, [&] { return gate->open; });
+    }
+    out->bsize = 512;
+    return 0;
+  };
+  FsConfig config = Defaults();
+  config.mount_timeout = std::chrono::milliseconds(300);
+  FilesystemScan scan(config, stat);
+  constexpr int kMounts = StatRunner::kMaxThreads + 2;
+  std::string text;
+  for (int i = 0; i < kMounts; ++i) {
+    text += std::to_string(i + 1) + " 0 0:" + std::to_string(i) + " / /m/" +
+            std::to_string(i) + "/hang rw - nfs filer:/" + std::to_string(i) +
+            " rw\n";
+  }
+  std::vector<FsEvent> events;
+  for (int round = 0; round < 3; ++round) {
+    const std::vector<FsRow> rows = ScanText(scan, text, &events);
+    REQUIRE(rows.size() == kMounts);
+    int stuck = 0;
+    int not_run = 0;
+    for (const FsRow& r : rows) {
+      stuck += r.stat.state == StatState::kStuck ? 1 : 0;
+      not_run += r.stat.state == StatState::kNotRun ? 1 : 0;
+    }
+    CHECK(stuck == StatRunner::kMaxThreads);
+    CHECK(not_run == 2);
+  }
+  // One line per stuck mount and one for the two left out, not per scan.
+  CHECK(events.size() == StatRunner::kMaxThreads + 1);
+  CHECK(events.back().message.find("2 mounts reported") == 0);
+  {
+    const std::lock_guard lock(gate->mu);
+    CHECK(gate->calls == StatRunner::kMaxThreads);
+    gate->open = true;
+    gate->cv.notify_all();
+  }
+  events.clear();
+  bool all_ok = false;
+  for (int i = 0; i < 2000 && !all_ok; ++i) {
+    const std::vector<FsRow> rows = ScanText(scan, text, &events);
+    all_ok = std::all_of(rows.begin(), rows.end(), [](const FsRow& r) {
+      return r.stat.state == StatState::kOk;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(all_ok);
+  bool resumed = false;
+  for (const FsEvent& e : events) {
+    resumed = resumed || e.message == "every mount is statted again";
+  }
+  CHECK(resumed);
 }
 
 }  // namespace
