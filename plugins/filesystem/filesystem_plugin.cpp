@@ -9,6 +9,7 @@
 // Built a second time for tests as SYSMETRICS_FILESYSTEM_HANG: the same
 // plugin whose statfs never returns on a mount point ending in "/hang".
 #include <array>
+#include <cstdio>
 #include <regex>
 #include <string>
 #include <sysmetrics/plugin.hpp>
@@ -87,9 +88,13 @@ FsConfig ReadConfig(const Host& host) {
   c.rootfs = host.String("rootfs");
   const double timeout = host.Double("mount_timeout_seconds");
   if (!(timeout > 0) || !(timeout <= kMaxMountTimeout)) {
-    throw Error("mount_timeout_seconds must be above 0 and at most 60, not " +
-                    std::to_string(timeout),
-                SM_ERR_CONFIG);
+    char value[32];
+    std::snprintf(value, sizeof value, "%g", timeout);
+    throw Error(
+        std::string("mount_timeout_seconds must be above 0 and at most 60, "
+                    "not ") +
+            value,
+        SM_ERR_CONFIG);
   }
   c.mount_timeout = std::chrono::duration<double>(timeout);
   if (c.rootfs.empty() || c.rootfs.front() != '/') {

@@ -87,6 +87,24 @@ class FilesystemTest(harness.TempDirTestCase):
             self.assertIsNone(self.series(text, fam + "size_bytes", missing))
             self.assertNotIn('mountpoint="/proc"', text)
 
+    def test_bad_options_fail_create(self):
+        plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"),
+                                     names=("filesystem",))
+        for option, why in (
+                ('fs_types_exclude = "("', "fs_types_exclude '(' is not a "
+                 "valid regular expression"),
+                ('mount_points_exclude = "[a"', "mount_points_exclude '[a' "
+                 "is not a valid regular expression"),
+                ("mount_timeout_seconds = 0.0", "mount_timeout_seconds must "
+                 "be above 0 and at most 60, not 0"),
+                ('rootfs = "host"', "rootfs 'host' is not an absolute path")):
+            with open(self.config, "w", encoding="utf-8") as f:
+                f.write(f"[collectors.filesystem]\nenabled = true\n{option}\n")
+            res = harness.run("--check-config", "--config", self.config,
+                              "--plugin-dir", plugins)
+            self.assertEqual(res.returncode, 2, res.stderr)
+            self.assertIn(why, res.stderr)
+
     def test_hung_mount_does_not_stall_scrapes(self):
         self.assertTrue(os.path.exists(HANG_PLUGIN), HANG_PLUGIN)
         hang = os.path.join(self.tmp, "nfs", "hang")
