@@ -167,7 +167,11 @@ class FilesystemCollector {
     EmitStat(emit, kFilesFree,
              [](const FsStats& s) { return static_cast<double>(s.ffree); });
     // readonly comes from mountinfo, so it is known for every mount, also
-    // one whose statfs failed or is stuck.
+    // one whose statfs failed or is stuck, and is exported for it. Unlike
+    // node_exporter 1.5, whose Update (collector/filesystem_common.go of the
+    // kingpin.v2/go-kit era) emits device_error and then skips everything
+    // else, readonly included, for a mount with an error; later upstream
+    // versions emit readonly before that skip, as this does.
     EmitAll(emit, kReadonly,
             [](const FsRow& r) { return r.readonly ? 1.0 : 0.0; });
     EmitAll(emit, kDeviceError, [](const FsRow& r) {
