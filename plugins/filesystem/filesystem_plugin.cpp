@@ -144,7 +144,7 @@ class FilesystemCollector {
   explicit FilesystemCollector(Host& host)
       : host_(&host),
         file_(host.ProcfsRoot() + "/self/mountinfo"),
-        scan_(ReadConfig(host), PluginStat()) {}
+        scan_(ReadConfig(host), PluginStat(), StuckPaths::Process()) {}
 
   void Collect(Emitter& emit) {
     plugin::ReadAndParse(file_, &buf_, &mounts_, ParseMountInfo, emit);

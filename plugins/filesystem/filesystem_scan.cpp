@@ -24,12 +24,13 @@ std::string Describe(const FsRow& r) {
 
 }  // namespace
 
-FilesystemScan::FilesystemScan(const FsConfig& config, StatFn stat)
+FilesystemScan::FilesystemScan(const FsConfig& config, StatFn stat,
+                               std::shared_ptr<StuckPaths> stuck)
     : mount_points_(config.mount_points_exclude),
       fs_types_(config.fs_types_exclude),
       rootfs_(TrimTrailingSlashes(config.rootfs)),
       timeout_(config.mount_timeout),
-      runner_(std::move(stat)) {}
+      runner_(std::move(stat), std::move(stuck)) {}
 
 bool FilesystemScan::Label(std::string_view mp, std::string* label) const {
   if (rootfs_.empty()) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -54,7 +55,10 @@ class FilesystemScan {
  public:
   // Throws std::regex_error for an invalid pattern (naming none: the caller
   // knows which option it passed).
-  explicit FilesystemScan(const FsConfig& config, StatFn stat = StatFs);
+  // stuck: shared with other scans (the plugin passes
+  // StuckPaths::Process()); nullptr for a set of its own.
+  explicit FilesystemScan(const FsConfig& config, StatFn stat = StatFs,
+                          std::shared_ptr<StuckPaths> stuck = nullptr);
 
   // Fills *rows (cleared first) from mounts and appends to *events a line
   // per mount newly stuck, per stuck mount that recovered, and one when

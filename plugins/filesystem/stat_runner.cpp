@@ -30,6 +30,33 @@ int StatFs(const std::string& path, FsStats* out) {
   return 0;
 }
 
+std::shared_ptr<StuckPaths> StuckPaths::Process() {
+  static const std::shared_ptr<StuckPaths> process =
+      std::make_shared<StuckPaths>();
+  return process;
+}
+
+bool StuckPaths::Contains(const std::string& path) const {
+  const std::lock_guard lock(mu_);
+  return stuck_.contains(path);
+}
+
+void StuckPaths::Add(const std::string& path) {
+  const std::lock_guard lock(mu_);
+  stuck_.insert(path);
+}
+
+void StuckPaths::Recovered(const std::string& path) {
+  const std::lock_guard lock(mu_);
+  stuck_.erase(path);
+  recovered_.push_back(path);
+}
+
+std::vector<std::string> StuckPaths::TakeRecovered() {
+  const std::lock_guard lock(mu_);
+  return std::exchange(recovered_, {});
+}
+
 namespace {
 
 // One stat call, shared by the Run that asked for it and the worker that
@@ -50,10 +77,15 @@ struct Call {
 // Everything a worker touches: owned jointly by the runner and every
 // worker, so it outlives a runner destroyed while a call is stuck.
 struct StatRunner::State {
-  State(StatFn f, int idle, int max)
-      : stat(std::move(f)), idle_workers(idle), max_threads(max) {}
+  State(StatFn f, std::shared_ptr<StuckPaths> stuck_paths, int idle, int max)
+      : stat(std::move(f)),
+        stuck(std::move(stuck_paths)),
+        idle_workers(idle),
+        max_threads(max) {}
 
   const StatFn stat;
+  // Locked after mu, never before.
+  const std::shared_ptr<StuckPaths> stuck;
   const int idle_workers;
   const int max_threads;
 
@@ -67,7 +99,6 @@ struct StatRunner::State {
   std::deque<std::shared_ptr<Call>> queue;  // guarded by mu
   // The call outstanding (queued or running) per path; guarded by mu.
   std::unordered_map<std::string, std::shared_ptr<Call>> outstanding;
-  std::vector<std::string> recovered;  // guarded by mu
 };
 
 namespace {
@@ -109,7 +140,7 @@ void Work(const std::shared_ptr<State>& s) {
     if (it != s->outstanding.end() && it->second == call) {
       s->outstanding.erase(it);
     }
-    if (call->stuck) s->recovered.push_back(call->path);
+    if (call->stuck) s->stuck->Recovered(call->path);
     s->done_cv.notify_all();
   }
   --s->threads;
@@ -143,9 +174,12 @@ void SpawnLocked(const std::shared_ptr<State>& s) {
 
 }  // namespace
 
-StatRunner::StatRunner(StatFn stat, int idle_workers, int max_threads)
-    : state_(std::make_shared<State>(std::move(stat), idle_workers,
-                                     std::max(1, max_threads))) {}
+StatRunner::StatRunner(StatFn stat, std::shared_ptr<StuckPaths> stuck,
+                       int idle_workers, int max_threads)
+    : state_(std::make_shared<State>(
+          std::move(stat),
+          stuck ? std::move(stuck) : std::make_shared<StuckPaths>(),
+          idle_workers, std::max(1, max_threads))) {}
 
 StatRunner::~StatRunner() {
   const std::lock_guard lock(state_->mu);
@@ -164,17 +198,18 @@ void StatRunner::Run(const std::vector<std::string>& paths,
   const std::uint64_t run = ++s.run;
   for (std::size_t i = 0; i < paths.size(); ++i) {
     const auto it = s.outstanding.find(paths[i]);
-    if (it == s.outstanding.end()) {
+    if (it != s.outstanding.end() && it->second->run == run) {
+      calls[i] = it->second;  // the same path twice in this Run
+    } else if (it != s.outstanding.end() || s.stuck->Contains(paths[i])) {
+      // Outstanding from an earlier Run, or stuck in another runner.
+      (*out)[i].state = StatState::kStuck;
+    } else {
       auto call = std::make_shared<Call>();
       call->path = paths[i];
       call->run = run;
       s.outstanding.emplace(paths[i], call);
       s.queue.push_back(call);
       calls[i] = std::move(call);
-    } else if (it->second->run == run) {
-      calls[i] = it->second;  // the same path twice in this Run
-    } else {
-      (*out)[i].state = StatState::kStuck;  // outstanding from an earlier Run
     }
   }
   SpawnLocked(state_);
@@ -201,14 +236,14 @@ void StatRunner::Run(const std::vector<std::string>& paths,
     } else {
       o.state = StatState::kStuck;
       o.newly_stuck = !c->stuck;
+      if (!c->stuck) s.stuck->Add(c->path);
       c->stuck = true;
     }
   }
 }
 
 std::vector<std::string> StatRunner::TakeRecovered() {
-  const std::lock_guard lock(state_->mu);
-  return std::exchange(state_->recovered, {});
+  return state_->stuck->TakeRecovered();
 }
 
 int StatRunner::threads() const {

@@ -15,6 +15,12 @@
 // busy (max_threads stuck calls), a path that no thread picks up before the
 // deadline is reported kNotRun, without a call.
 //
+// Across instances: a reload creates a new plugin instance (and runner)
+// while the old one's call may still be stuck. Runners given the same
+// StuckPaths (the plugin passes StuckPaths::Process()) see each other's
+// stuck paths and do not call them either, so reloads do not add a thread
+// per hung mount; whichever runner is alive reports the recovery.
+//
 // Lifetime: the destructor never waits for a call. The state the workers
 // touch (queue, counts, the stat function) is shared between the runner and
 // each worker, so a worker still stuck in a call when the runner is
@@ -31,7 +37,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace sysmetrics::filesystem {
@@ -66,6 +74,26 @@ struct StatOutcome {
   bool newly_stuck = false;  // with kStuck: this Run's deadline made it so
 };
 
+// The paths whose statfs call is stuck, shared by the runners that hold
+// it; thread-safe. Kept apart from a runner because a stuck call outlives
+// the runner (and the plugin instance) that made it.
+class StuckPaths {
+ public:
+  // The one set of the process, for the plugin's runners.
+  static std::shared_ptr<StuckPaths> Process();
+
+  bool Contains(const std::string& path) const;
+  void Add(const std::string& path);
+  // Removes path and lists it for TakeRecovered.
+  void Recovered(const std::string& path);
+  std::vector<std::string> TakeRecovered();
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_set<std::string> stuck_;  // guarded by mu_
+  std::vector<std::string> recovered_;     // guarded by mu_
+};
+
 class StatRunner {
  public:
   // Workers kept for the next collect.
@@ -74,7 +102,9 @@ class StatRunner {
   // holds.
   static constexpr int kMaxThreads = 32;
 
-  explicit StatRunner(StatFn stat, int idle_workers = kIdleWorkers,
+  // stuck: the set shared with other runners; nullptr for one of its own.
+  explicit StatRunner(StatFn stat, std::shared_ptr<StuckPaths> stuck = nullptr,
+                      int idle_workers = kIdleWorkers,
                       int max_threads = kMaxThreads);
   // Tells the workers to stop and returns without waiting for any.
   ~StatRunner();
@@ -83,14 +113,16 @@ class StatRunner {
 
   // Stats each of paths (a path given twice is statted once) and waits for
   // the calls until deadline. (*out)[i] is the outcome for paths[i]. Paths
-  // stuck from an earlier Run are not called again. Never throws for a
+  // stuck from an earlier Run, or in the shared StuckPaths, are not called
+  // again. Never throws for a
   // thread that cannot be started (that path is kNotRun); may throw
   // std::bad_alloc.
   void Run(const std::vector<std::string>& paths,
            std::chrono::steady_clock::time_point deadline,
            std::vector<StatOutcome>* out);
 
-  // The paths whose stuck call has returned since the last call, once each.
+  // The paths whose stuck call has returned since the last call, once each
+  // (of every runner sharing the StuckPaths).
   std::vector<std::string> TakeRecovered();
 
   // Worker threads alive now (for tests).

@@ -162,7 +162,7 @@ TEST_CASE("the thread cap: further paths are reported without a call") {
   auto fake = std::make_shared<FakeStat>();
   const int tasks_before = TaskCount();
   {
-    StatRunner runner(FakeStat::Bind(fake), /*idle_workers=*/1,
+    StatRunner runner(FakeStat::Bind(fake), nullptr, /*idle_workers=*/1,
                       /*max_threads=*/3);
     std::vector<StatOutcome> out;
     const std::vector<std::string> paths = {"/1/hang", "/2/hang", "/3/hang",
@@ -212,6 +212,35 @@ TEST_CASE(
   fake->Release();
   CHECK(Eventually([&] { return TaskCount() <= tasks_before; }));
   CHECK(fake->calls("/hang") == 1);
+}
+
+TEST_CASE(
+    "a reload: the new runner does not call a path the old one left "
+    "stuck, and reports its recovery") {
+  auto fake = std::make_shared<FakeStat>();
+  auto stuck = std::make_shared<StuckPaths>();
+  std::vector<StatOutcome> out;
+  for (int reload = 0; reload < 5; ++reload) {
+    // The new instance is made before the old one goes (plugin.h, 3).
+    StatRunner runner(FakeStat::Bind(fake), stuck);
+    runner.Run({"/hang", "/a"}, Deadline(), &out);
+    CHECK(out[0].state == StatState::kStuck);
+    CHECK(out[0].newly_stuck == (reload == 0));
+    CHECK(out[1].state == StatState::kOk);
+  }
+  CHECK(fake->calls("/hang") == 1);
+  CHECK(fake->blocked() == 1);
+  StatRunner runner(FakeStat::Bind(fake), stuck);
+  fake->Release();
+  std::vector<std::string> recovered;
+  CHECK(Eventually([&] {
+    for (auto& p : runner.TakeRecovered()) recovered.push_back(p);
+    return !recovered.empty();
+  }));
+  CHECK(recovered == std::vector<std::string>{"/hang"});
+  runner.Run({"/hang"}, Clock::now() + seconds(20), &out);
+  CHECK(out[0].state == StatState::kOk);
+  CHECK(fake->calls("/hang") == 2);
 }
 
 TEST_CASE("StatFs on real paths") {

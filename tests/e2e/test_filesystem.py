@@ -6,11 +6,13 @@ hang-safety requirement: filesystem_hang (the same plugin, built so that
 statfs never returns on a mount point ending in "/hang") loaded in place of
 filesystem.so. Every scrape answers, the hung mount is reported with
 device_error 1 and the others in full, it is logged as stuck once, and the
-exporter's thread count stays bounded however many scrapes come.
+exporter's thread count stays bounded however many scrapes and reloads
+come.
 """
 
 import os
 import shutil
+import signal
 import time
 
 import harness
@@ -144,5 +146,25 @@ class FilesystemTest(harness.TempDirTestCase):
             stuck = [l for l in e.log() if "has not returned" in l]
             self.assertEqual(len(stuck), 1, stuck)
             self.assertIn(hang, stuck[0])
+            # A reload makes a new instance while the old one's call is
+            # still stuck: the new one must not call (and block) again.
+            for i in range(5):
+                e.send_signal(signal.SIGHUP)
+                deadline = time.monotonic() + 10
+                while (sum("reloaded" in l for l in e.log()) <= i
+                       and time.monotonic() < deadline):
+                    time.sleep(0.02)
+                start = time.monotonic()
+                text = e.metrics()
+                self.assertLess(time.monotonic() - start, 5.0, i)
+                self.assertEqual(
+                    self.series(text, fam + "device_error", hang), "1", i)
+                self.assertEqual(
+                    self.series(text, fam + "device_error", self.ok), "0", i)
+                threads.append(thread_count(e.proc.pid))
+            self.assertEqual(sum("reloaded" in l for l in e.log()), 5)
+            self.assertLessEqual(max(threads) - threads[0], 2, threads)
+            self.assertEqual(
+                len([l for l in e.log() if "has not returned" in l]), 1)
             # Shutdown does not wait for the stuck call.
             self.assertEqual(e.stop(), 0, e.log())
