@@ -29,6 +29,7 @@
 #include "log.hpp"
 #include "meminfo.hpp"
 #include "metric_set.hpp"
+#include "mountinfo.hpp"
 #include "name_filter.hpp"
 #include "net_dev.hpp"
 #include "plugin_helper.hpp"
@@ -153,6 +154,18 @@ void BM_VmStatSelect(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_VmStatSelect);
+
+void BM_ParseMountInfo(benchmark::State& state) {
+  const std::string text = MountInfo(static_cast<int>(state.range(0)));
+  filesystem::MountInfo out;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        filesystem::ParseMountInfo(text, "m", &out, &error));
+  }
+  state.SetBytesProcessed(state.iterations() * text.size());
+}
+BENCHMARK(BM_ParseMountInfo)->Arg(100)->Arg(2000);
 
 // The floor of a scrape's collection work: open, read and parse the four
 // real /proc files, nothing else (no emission, no serialization).

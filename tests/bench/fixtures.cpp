@@ -43,6 +43,27 @@ std::string DiskStats(int disks) {
   return s;
 }
 
+std::string MountInfo(int mounts) {
+  std::string s =
+      "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 "
+      "rw,errors=remount-ro\n";
+  for (int i = 1; i < mounts; ++i) {
+    const std::string n = std::to_string(i);
+    if (i % 10 == 0) {
+      s += std::to_string(22 + i) + " 22 8:" + n + " / /mnt/disk\\040" + n +
+           " rw,relatime shared:" + n + " master:1 - xfs /dev/sd" + n +
+           " rw,attr2,inode64,logbufs=8,logbsize=32k,noquota\n";
+    } else {
+      s += std::to_string(22 + i) + " 22 0:" + n +
+           " / /var/lib/containers/storage/overlay/" + n +
+           "/merged rw,relatime shared:" + n +
+           " - overlay overlay rw,lowerdir=/l" + n + ",upperdir=/u" + n +
+           ",workdir=/w" + n + "\n";
+    }
+  }
+  return s;
+}
+
 std::string NetDev(int interfaces) {
   std::string s =
       "Inter-|   Receive                                                |  "

@@ -19,6 +19,9 @@ std::string Psi();
 std::string KernelStat(int irqs);
 // A /proc/vmstat as a 6.x kernel prints it (about 180 fields).
 std::string VmStat();
+// A /proc/self/mountinfo: a root, then container-style overlay and bind
+// mounts with optional fields, a tenth of them with an escaped space.
+std::string MountInfo(int mounts);
 
 // Writes a procfs tree with those four files under root.
 void WriteProcfs(const std::string& root, int cpus, int disks, int interfaces);

@@ -1,0 +1,170 @@
+"""The filesystem collector on the real binary.
+
+A fixture mountinfo (under --procfs) naming real directories: sizes from
+statfs, device_error for a missing mount point, valid exposition. Then the
+hang-safety requirement: filesystem_hang (the same plugin, built so that
+statfs never returns on a mount point ending in "/hang") loaded in place of
+filesystem.so. Every scrape answers, the hung mount is reported with
+device_error 1 and the others in full, it is logged as stuck once, and the
+exporter's thread count stays bounded however many scrapes and reloads
+come.
+"""
+
+import os
+import shutil
+import signal
+import time
+
+import harness
+
+HANG_PLUGIN = os.path.join(harness.TEST_PLUGIN_DIR, "filesystem_hang",
+                           "filesystem.so")
+
+
+def thread_count(pid):
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+class FilesystemTest(harness.TempDirTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.ok = os.path.join(self.tmp, "data")
+        os.makedirs(self.ok)
+        self.procfs = harness.make_procfs(os.path.join(self.tmp, "proc"))
+        self.config = os.path.join(self.tmp, "sysmetrics.toml")
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write("[collectors.filesystem]\nenabled = true\n"
+                    "mount_timeout_seconds = 0.5\n")
+
+    def write_mountinfo(self, mounts):
+        """mounts: (mount point, fstype, source, options) tuples."""
+        os.makedirs(os.path.join(self.procfs, "self"), exist_ok=True)
+        with open(os.path.join(self.procfs, "self", "mountinfo"), "w",
+                  encoding="utf-8") as f:
+            for i, (point, fstype, source, options) in enumerate(mounts):
+                f.write(f"{i + 20} 1 8:{i} / {point} {options} shared:1 - "
+                        f"{fstype} {source} rw\n")
+            f.write("garbage line\n")
+
+    def series(self, text, family, point):
+        got = harness.samples(text)
+        key = (f'{family}{{device="{self.devices[point]}",'
+               f'mountpoint="{point}",fstype="ext4"}}')
+        return got.get(key)
+
+    def test_fixture_mounts(self):
+        missing = os.path.join(self.tmp, "missing")
+        self.devices = {self.ok: "/dev/sda1", missing: "/dev/sdb1"}
+        self.write_mountinfo([(self.ok, "ext4", "/dev/sda1", "rw"),
+                              (self.ok, "ext4", "/dev/sda1", "ro"),
+                              (missing, "ext4", "/dev/sdb1", "rw"),
+                              ("/proc", "proc", "proc", "rw")])
+        plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"),
+                                     names=("filesystem",))
+        with harness.Exporter("--plugin-dir", plugins, config=self.config,
+                              procfs=self.procfs) as e:
+            text = e.metrics()
+            harness.check_exposition(self, text)
+            harness.promtool_check(self, text)
+            got = harness.samples(text)
+            self.assertEqual(
+                got['sysmetrics_collector_success{collector="filesystem"}'],
+                "1")
+            self.assertEqual(got['sysmetrics_collector_skipped_lines_total'
+                                 '{collector="filesystem"}'], "1")
+            fam = "sysmetrics_filesystem_"
+            self.assertGreater(float(self.series(text, fam + "size_bytes",
+                                                 self.ok)), 0)
+            for name in ("free_bytes", "available_bytes", "files",
+                         "files_free"):
+                self.assertIsNotNone(self.series(text, fam + name, self.ok))
+            self.assertEqual(self.series(text, fam + "device_error", self.ok),
+                             "0")
+            # Two lines, one series: the later mount's ro.
+            self.assertEqual(self.series(text, fam + "readonly", self.ok), "1")
+            self.assertEqual(self.series(text, fam + "device_error", missing),
+                             "1")
+            self.assertEqual(self.series(text, fam + "readonly", missing), "0")
+            self.assertIsNone(self.series(text, fam + "size_bytes", missing))
+            self.assertNotIn('mountpoint="/proc"', text)
+
+    def test_bad_options_fail_create(self):
+        plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"),
+                                     names=("filesystem",))
+        for option, why in (
+                ('fs_types_exclude = "("', "fs_types_exclude '(' is not a "
+                 "valid regular expression"),
+                ('mount_points_exclude = "[a"', "mount_points_exclude '[a' "
+                 "is not a valid regular expression"),
+                ("mount_timeout_seconds = 0.0", "mount_timeout_seconds must "
+                 "be above 0 and at most 60, not 0"),
+                ('rootfs = "host"', "rootfs 'host' is not an absolute path")):
+            with open(self.config, "w", encoding="utf-8") as f:
+                f.write(f"[collectors.filesystem]\nenabled = true\n{option}\n")
+            res = harness.run("--check-config", "--config", self.config,
+                              "--plugin-dir", plugins)
+            self.assertEqual(res.returncode, 2, res.stderr)
+            self.assertIn(why, res.stderr)
+
+    def test_hung_mount_does_not_stall_scrapes(self):
+        self.assertTrue(os.path.exists(HANG_PLUGIN), HANG_PLUGIN)
+        hang = os.path.join(self.tmp, "nfs", "hang")
+        self.devices = {self.ok: "/dev/sda1", hang: "filer:/export"}
+        self.write_mountinfo([(self.ok, "ext4", "/dev/sda1", "rw"),
+                              (hang, "ext4", "filer:/export", "rw")])
+        plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"),
+                                     names=())
+        shutil.copy(HANG_PLUGIN, plugins)
+        with harness.Exporter("--plugin-dir", plugins, config=self.config,
+                              procfs=self.procfs) as e:
+            fam = "sysmetrics_filesystem_"
+            threads = []
+            for i in range(20):
+                start = time.monotonic()
+                text = e.metrics()
+                # The deadline is 0.5 s; a stalled scrape would take the
+                # host's 10 s (or for ever). Generous for a busy machine.
+                self.assertLess(time.monotonic() - start, 5.0, i)
+                threads.append(thread_count(e.proc.pid))
+                self.assertEqual(
+                    self.series(text, fam + "device_error", hang), "1", i)
+                self.assertIsNone(self.series(text, fam + "size_bytes", hang))
+                self.assertEqual(
+                    self.series(text, fam + "device_error", self.ok), "0", i)
+                self.assertIsNotNone(
+                    self.series(text, fam + "size_bytes", self.ok), i)
+                got = harness.samples(text)
+                self.assertEqual(
+                    got['sysmetrics_collector_success{collector="filesystem"}'],
+                    "1", e.log())
+            harness.check_exposition(self, text)
+            harness.promtool_check(self, text)
+            # One stuck thread, whatever the number of scrapes: a new call
+            # per scrape would add a thread per scrape.
+            self.assertLessEqual(max(threads) - threads[0], 2, threads)
+            stuck = [l for l in e.log() if "has not returned" in l]
+            self.assertEqual(len(stuck), 1, stuck)
+            self.assertIn(hang, stuck[0])
+            # A reload makes a new instance while the old one's call is
+            # still stuck: the new one must not call (and block) again.
+            for i in range(5):
+                e.send_signal(signal.SIGHUP)
+                deadline = time.monotonic() + 10
+                while (sum("reloaded" in l for l in e.log()) <= i
+                       and time.monotonic() < deadline):
+                    time.sleep(0.02)
+                start = time.monotonic()
+                text = e.metrics()
+                self.assertLess(time.monotonic() - start, 5.0, i)
+                self.assertEqual(
+                    self.series(text, fam + "device_error", hang), "1", i)
+                self.assertEqual(
+                    self.series(text, fam + "device_error", self.ok), "0", i)
+                threads.append(thread_count(e.proc.pid))
+            self.assertEqual(sum("reloaded" in l for l in e.log()), 5)
+            self.assertLessEqual(max(threads) - threads[0], 2, threads)
+            self.assertEqual(
+                len([l for l in e.log() if "has not returned" in l]), 1)
+            # Shutdown does not wait for the stuck call.
+            self.assertEqual(e.stop(), 0, e.log())
