@@ -76,6 +76,12 @@ def make_procfs(root, overrides=None):
                     f.write(overrides[rel])
         else:
             shutil.copyfile(src, dst)
+    for rel, text in overrides.items():  # files the fixture does not have
+        if rel not in files and text is not None:
+            dst = os.path.join(root, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            with open(dst, "w", encoding="utf-8") as f:
+                f.write(text)
     return root
 
 

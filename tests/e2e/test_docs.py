@@ -223,7 +223,18 @@ class DocsTest(harness.TempDirTestCase):
         self.assertEqual(documented, in_help)
 
     def test_metric_table_matches_a_default_scrape(self):
-        procfs = harness.make_procfs(os.path.join(self.tmp, "proc"))
+        # The fixture, with what a default scrape of it lacks to show every
+        # family: a real mount (its sizes), the rarer meminfo fields, and
+        # PSI for interrupts.
+        with open(os.path.join(harness.SOURCE_DIR, "plugins", "memory",
+                               "testdata", "procfs", "meminfo"),
+                  encoding="utf-8") as f:
+            meminfo = f.read() + "HugePages_Rsvd: 0\nHugePages_Surp: 0\n"
+        procfs = harness.make_procfs(os.path.join(self.tmp, "proc"), {
+            "self/mountinfo": "22 1 8:1 / / rw,relatime - ext4 /dev/root rw\n",
+            "meminfo": meminfo,
+            "pressure/irq": "full avg10=0.00 avg60=0.00 avg300=0.00 "
+                            "total=100\n"})
         with harness.Exporter(procfs=procfs) as e:
             text = e.metrics()
         served = {}
