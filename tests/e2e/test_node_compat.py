@@ -56,6 +56,12 @@ EXCEPTIONS = [
      "absent",
      "a sysfs value that is not a number is reported as a skipped line and "
      "served as no series; node serves 0"),
+    ("linux-3.10", "node_network_speed_bytes", {"device": "br0"}, "absent",
+     "as in linux-6.1"),
+    ("linux-3.10", "node_network_transmit_queue_length", {"device": "wlan0"},
+     "absent", "as in linux-6.1"),
+    ("linux-3.10", "node_filesystem_readonly", {"mountpoint": "/missing"},
+     "extra", "as in linux-6.1"),
     ("linux-6.1", "node_filesystem_readonly", {"mountpoint": "/missing"},
      "extra",
      "a mount whose statfs fails is still read-only or not (mountinfo says "
@@ -247,6 +253,19 @@ class NodeCompatTest(harness.TempDirTestCase):
                        "node_softirqs_total", "node_vmstat_oom_kill"):
             self.assertTrue(any(f.startswith(prefix) for f in families),
                             prefix)
+
+    def test_linux_3_10(self):
+        """A 3.10 kernel (RHEL 7): no MemAvailable, 14-field diskstats (no
+        discard or flush), no PSI (node: success 0, sysmetrics: no families,
+        success 1), no oom_kill, netclass without the carrier up/down
+        counts, no isolated CPUs or thermal throttle counts, and an NVMe
+        disk without a udev entry."""
+        served = self.compare("linux-3.10")
+        families = {name for name, _ in served}
+        self.assertNotIn("node_memory_MemAvailable_bytes", families)
+        self.assertNotIn("node_disk_discards_completed_total", families)
+        self.assertFalse([f for f in families if f.startswith("node_pressure")])
+        self.assertIn("node_memory_HardwareCorrupted_bytes", families)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ class PrometheusTest(harness.TempDirTestCase):
                     "# TYPE backup_runs_total counter\nbackup_runs_total 7\n")
         self.plugins = harness.plugin_dir(
             os.path.join(self.tmp, "plugins"),
-            names=harness.BUILTIN_PLUGINS + ("textfile",))
+            names=harness.DEFAULT_COLLECTORS + ("textfile",))
         self.textfile_config = os.path.join(self.tmp, "textfile.toml")
         with open(self.textfile_config, "w", encoding="utf-8") as f:
             f.write('[collectors.textfile]\nenabled = true\n'
