@@ -100,7 +100,24 @@ class NodeExporter:
     """prometheus-node-exporter on a fixture tree, on 127.0.0.1."""
 
     def __init__(self, tree):
-        self.url = f"http://127.0.0.1:{free_port()}/metrics"
+        self.tree = tree
+        self.proc = None
+        # A free port can be taken by another test before node_exporter
+        # binds it: then it exits, and a new port is tried.
+        for _ in range(5):
+            self.start(free_port())
+            try:
+                self.metrics()
+                return
+            except OSError:
+                if self.proc.poll() is None:
+                    raise
+        raise AssertionError("node_exporter did not start: " +
+                             self.proc.communicate(timeout=10)[1])
+
+    def start(self, port):
+        tree = self.tree
+        self.url = f"http://127.0.0.1:{port}/metrics"
         args = [NODE, "--web.listen-address=" + self.url.split("/")[2],
                 "--web.disable-exporter-metrics",
                 "--collector.disable-defaults",
@@ -185,10 +202,17 @@ class NodeCompatTest(harness.TempDirTestCase):
         with NodeExporter(tree) as node, harness.Exporter(
                 config=config, procfs=os.path.join(tree, "proc"),
                 sysfs=os.path.join(tree, "sys")) as sm:
-            before, node_types = parse(node.metrics())
-            ours_text = sm.metrics()
-            after, _ = parse(node.metrics())
-        ours, our_types = parse(ours_text)
+            # Free space moves while other tests write to the disk, and can
+            # move back between node's two readings: read again (at most
+            # five times) until sysmetrics' lies between them.
+            for _ in range(5):
+                before, node_types = parse(node.metrics())
+                ours, our_types = parse(sm.metrics())
+                after, _ = parse(node.metrics())
+                if all(min(v, after.get(k, v)) <= ours.get(k, v)
+                       <= max(v, after.get(k, v))
+                       for k, v in before.items() if k[0] in STATFS_MOVES):
+                    break
         used = set()
         problems = []
 
