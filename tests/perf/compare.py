@@ -186,8 +186,15 @@ def main():
                     help="which collectors both exporters run")
     ap.add_argument("--metric-names", choices=("sysmetrics", "node"),
                     default="sysmetrics", help="sysmetrics' metric names")
+    ap.add_argument("--without", action="append", default=[],
+                    metavar="COLLECTOR",
+                    help="leave this sysmetrics collector (and node_exporter's "
+                         "match) out of the set; may be repeated")
     args = ap.parse_args()
     sm_collectors, ne_collectors = SETS[args.set]
+    kept = [i for i, c in enumerate(sm_collectors) if c not in args.without]
+    sm_collectors = tuple(sm_collectors[i] for i in kept)
+    ne_collectors = tuple(ne_collectors[i] for i in kept)
 
     procs = []
     try:
