@@ -169,8 +169,31 @@ class CpuCollector {
   // gives its (package, core); each core's count is read from the first of
   // its CPUs that has one, and each package's likewise. A CPU without the
   // files is left out; no cpu directory gives no series. Unlike
-  // node_exporter, a CPU's topology is read once and kept.
+  // node_exporter, a CPU's topology is read once and kept, and the cpu
+  // directory is listed again only when the online CPUs (the cpuN lines of
+  // /proc/stat) change, or after kRescanCollects collects (a driver loaded
+  // later): on a machine without the driver that listing was most of the
+  // cost. The counts themselves are read on every collect.
   void CollectThrottles(Emitter& emit) {
+    if (ScanNeeded()) ScanThrottleDirs();
+    EmitGroups(emit, true);
+    EmitGroups(emit, false);
+  }
+
+  bool ScanNeeded() {
+    bool same = scanned_cpus_.size() == stat_.cpus.size() &&
+                ++collects_since_scan_ < kRescanCollects;
+    for (std::size_t i = 0; same && i < stat_.cpus.size(); ++i) {
+      same = scanned_cpus_[i] == stat_.cpus[i].cpu;
+    }
+    if (same) return false;
+    scanned_cpus_.clear();
+    for (const CpuTimes& t : stat_.cpus) scanned_cpus_.push_back(t.cpu);
+    collects_since_scan_ = 0;
+    return true;
+  }
+
+  void ScanThrottleDirs() {
     topology_.clear();
     DIR* dir = ::opendir(cpu_dir_.c_str());
     if (dir == nullptr) return;
@@ -198,8 +221,6 @@ class CpuCollector {
     }
     ::closedir(dir);
     std::sort(topology_.begin(), topology_.end());
-    EmitGroups(emit, true);
-    EmitGroups(emit, false);
   }
 
   // One sample per core (per_core) or per package, from the first CPU of
@@ -258,6 +279,9 @@ class CpuCollector {
   std::vector<std::uint32_t> isolated_;
   std::vector<CpuPaths> paths_;  // by CPU number
   std::vector<Topology> topology_;
+  static constexpr int kRescanCollects = 60;
+  std::vector<std::uint32_t> scanned_cpus_;  // online CPUs at the last scan
+  int collects_since_scan_ = 0;
   std::string sysfs_buf_;
   std::string sysfs_error_;
 };

@@ -289,6 +289,31 @@ class CpuSysfsTest(harness.TempDirTestCase):
         return harness.Exporter(config=config, procfs=self.tree,
                                 sysfs=self.sysfs)
 
+    def test_throttle_counts_follow_cpu_hotplug(self):
+        """The cpu directory is listed again when the online CPUs change:
+        cpu1 going offline (its line and thermal_throttle gone) and cpu3
+        gaining a count move core 1's count to cpu3's on the next scrape."""
+        cpu_dir = os.path.join(self.sysfs, "devices", "system", "cpu")
+        core1 = 'sysmetrics_cpu_core_throttles_total{package="0",core="1"}'
+        with self.exporter() as e:
+            self.assertEqual(harness.samples(e.metrics())[core1], "7")
+            stat = os.path.join(self.tree, "stat")
+            with open(stat, encoding="utf-8") as f:
+                lines = [l for l in f if not l.startswith("cpu1 ")]
+            with open(stat, "w", encoding="utf-8") as f:
+                f.writelines(lines)
+            shutil.rmtree(os.path.join(cpu_dir, "cpu1", "thermal_throttle"))
+            throttle = os.path.join(cpu_dir, "cpu3", "thermal_throttle")
+            os.mkdir(throttle)
+            for name, value in (("core_throttle_count", "9"),
+                                ("package_throttle_count", "12")):
+                with open(os.path.join(throttle, name), "w",
+                          encoding="utf-8") as f:
+                    f.write(value + "\n")
+            got = harness.samples(e.metrics())
+        self.assertEqual(got[core1], "9")
+        self.assertEqual(got["sysmetrics_cpus_online"], "3")
+
     def test_thermal_throttle_off(self):
         with self.exporter("[collectors.cpu]\nthermal_throttle = false\n") as e:
             got = harness.samples(e.metrics())
