@@ -108,7 +108,7 @@ TEST_CASE(
   TempDir tmp;
   const std::string& t = tmp.path();
   const std::string text = "1 0 8:1 / " + t + " rw - ext4 /dev/sda1 rw\n" +
-                           "2 1 8:1 /sub " + t + " ro - ext4 /dev/sda1 rw\n" +
+                           "2 1 8:1 /sub " + t + " ro - ext4 /dev/sda1 ro\n" +
                            "3 1 8:2 / " + t + " rw - ext4 /dev/sdb1 rw\n";
   FilesystemScan scan(Defaults());
   const std::vector<FsRow> rows = ScanText(scan, text);

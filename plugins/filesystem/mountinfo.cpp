@@ -49,7 +49,11 @@ bool ParseLine(std::string_view rest, Mount* m, std::string* why) {
   }
   const std::string_view super_options = NextField(&rest);
   UnescapeMountPath(point, &m->mount_point);
-  m->readonly = HasReadOnlyOption(options) || HasReadOnlyOption(super_options);
+  // The super block's options only: the per-mount flag (field 6) is also
+  // set on read-only bind mounts the service's own sandbox makes
+  // (systemd's ProtectSystem=strict remounts every mount read-only in the
+  // service's namespace), which say nothing of the file system.
+  m->readonly = HasReadOnlyOption(super_options);
   return true;
 }
 

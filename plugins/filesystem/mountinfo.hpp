@@ -36,7 +36,7 @@ struct Mount {
   std::string mount_point;   // field 5, unescaped (see UnescapeMountPath)
   std::string_view fs_type;  // field 9, as printed
   std::string_view source;   // field 10, as printed (not unescaped)
-  bool readonly = false;     // "ro" in field 6 or in field 11
+  bool readonly = false;     // "ro" in field 11, the super options
 };
 
 struct MountInfo {

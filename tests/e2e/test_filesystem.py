@@ -44,7 +44,7 @@ class FilesystemTest(harness.TempDirTestCase):
                   encoding="utf-8") as f:
             for i, (point, fstype, source, options) in enumerate(mounts):
                 f.write(f"{i + 20} 1 8:{i} / {point} {options} shared:1 - "
-                        f"{fstype} {source} rw\n")
+                        f"{fstype} {source} {options}\n")
             f.write("garbage line\n")
 
     def series(self, text, family, point):

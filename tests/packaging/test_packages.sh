@@ -87,12 +87,14 @@ grep -qx /etc/sysmetrics/sysmetrics.toml /var/lib/dpkg/info/sysmetrics.conffiles
 [[ $(stat -c %U:%G /var/lib/sysmetrics/quarantine) == sysmetrics:sysmetrics ]] ||
   fail "quarantine directory not owned by the service user"
 [[ -f /usr/libexec/sysmetrics/tls.so ]] || fail "TLS module not installed"
-for p in cpu memory disk network textfile loadavg pressure stat vmstat; do
+for p in cpu memory disk network netclass filesystem textfile loadavg pressure \
+  stat vmstat; do
   [[ -f /usr/lib/sysmetrics/$p.so ]] || fail "built-in plugin $p.so not installed"
 done
+[[ ! -e /usr/lib/sysmetrics/filesystem_hang ]] || fail "a test plugin was installed"
 unit=/lib/systemd/system/sysmetrics.service
 for key in User=sysmetrics NoNewPrivileges=yes ProtectSystem=strict \
-  PrivateTmp=yes ProtectHome=yes RestrictAddressFamilies= \
+  PrivateTmp=yes ProtectHome=read-only RestrictAddressFamilies= \
   Restart=on-failure ExecReload= EnvironmentFile=-/etc/default/sysmetrics \
   "StateDirectory=sysmetrics sysmetrics/quarantine"; do
   grep -q "^$key" "$unit" || fail "unit lacks $key"
