@@ -147,8 +147,8 @@ TEST_CASE("a reused result holds only the last parse") {
   CHECK(mi.mounts[0].source == "/dev/x");
   // A read-only bind of a writable file system (systemd's ProtectSystem
   // makes one of every mount in the service's namespace) is not.
-  REQUIRE(ParseMountInfo("1 0 0:1 / /home ro,nosuid - ext4 /dev/x rw\n",
-                         kFile, &mi, &err));
+  REQUIRE(ParseMountInfo("1 0 0:1 / /home ro,nosuid - ext4 /dev/x rw\n", kFile,
+                         &mi, &err));
   REQUIRE(mi.mounts.size() == 1);
   CHECK_FALSE(mi.mounts[0].readonly);
 }
