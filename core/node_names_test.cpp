@@ -91,88 +91,76 @@ TEST_CASE("the README table has one line per row") {
                    "512-byte sectors |") != std::string::npos);
 }
 
+// The network collector's emitter, in node mode or not, and the text of
+// what it emitted.
+struct NetworkEmitter {
+  explicit NetworkEmitter(bool node) {
+    host.plugin_name = "network";
+    host.shipped = true;
+    if (node) host.node_names = &NodeNameMap::Get();
+    em.host = &host;
+    em.set = &set;
+  }
+  // Begins family (help "h") and emits one sample with label, if any.
+  void Emit(const char* family, sm_metric_type type, const char* unit,
+            const sm_label* label, double value) {
+    const sm_host_api& api = HostApi();
+    sm_family f{};
+    f.struct_size = sizeof f;
+    f.help = "h";
+    f.type = type;
+    f.name = family;
+    f.unit = unit;
+    sm_sample s{};
+    s.struct_size = sizeof s;
+    s.labels = label;
+    s.n_labels = label != nullptr ? 1 : 0;
+    s.value = value;
+    REQUIRE(api.begin_family(&em, &f) == SM_OK);
+    REQUIRE(api.emit_sample(&em, &s) == SM_OK);
+  }
+  std::string Text() {
+    set.Finish();
+    std::string text;
+    AppendSetText(text, set);
+    return text;
+  }
+  sm_host host;
+  MetricSet set;
+  sm_emitter em;
+};
+
 TEST_CASE(
     "in node mode a built-in's families, labels and values are "
     "renamed as emitted") {
-  const sm_host_api& api = HostApi();
-  sm_host host;
-  host.plugin_name = "network";
-  host.shipped = true;
-  host.node_names = &NodeNameMap::Get();
-  MetricSet set;
-  sm_emitter em;
-  em.host = &host;
-  em.set = &set;
-  sm_family f{};
-  f.struct_size = sizeof f;
-  f.help = "Receive errors.";
-  f.type = SM_METRIC_COUNTER;
-  f.name = "sysmetrics_network_receive_errors_total";
-  const sm_label eth0[] = {{"interface", "eth0"}};
-  sm_sample s{};
-  s.struct_size = sizeof s;
-  s.labels = eth0;
-  s.n_labels = 1;
-  s.value = 3;
-  REQUIRE(api.begin_family(&em, &f) == SM_OK);
-  REQUIRE(api.emit_sample(&em, &s) == SM_OK);
-  f.name = "sysmetrics_disk_discarded_bytes_total";
-  f.unit = "bytes";
-  const sm_label vda[] = {{"device", "vda"}};
-  s.labels = vda;
-  s.value = 1024;
-  REQUIRE(api.begin_family(&em, &f) == SM_OK);
-  REQUIRE(api.emit_sample(&em, &s) == SM_OK);
-  f.name = "sysmetrics_cpus_online";  // no node equivalent: kept
-  f.unit = nullptr;
-  f.type = SM_METRIC_GAUGE;
-  s.labels = nullptr;
-  s.n_labels = 0;
-  s.value = 2;
-  REQUIRE(api.begin_family(&em, &f) == SM_OK);
-  REQUIRE(api.emit_sample(&em, &s) == SM_OK);
-  set.Finish();
-  std::string text;
-  AppendSetText(text, set);
-  CHECK(text ==
-        "# HELP node_network_receive_errs_total Receive errors.\n"
+  NetworkEmitter e(true);
+  const sm_label eth0{"interface", "eth0"};
+  const sm_label vda{"device", "vda"};
+  e.Emit("sysmetrics_network_receive_errors_total", SM_METRIC_COUNTER, nullptr,
+         &eth0, 3);
+  e.Emit("sysmetrics_disk_discarded_bytes_total", SM_METRIC_COUNTER, "bytes",
+         &vda, 1024);
+  // No node equivalent: kept.
+  e.Emit("sysmetrics_cpus_online", SM_METRIC_GAUGE, nullptr, nullptr, 2);
+  CHECK(e.Text() ==
+        "# HELP node_network_receive_errs_total h\n"
         "# TYPE node_network_receive_errs_total counter\n"
         "node_network_receive_errs_total{device=\"eth0\"} 3\n"
-        "# HELP node_disk_discarded_sectors_total Receive errors.\n"
+        "# HELP node_disk_discarded_sectors_total h\n"
         "# TYPE node_disk_discarded_sectors_total counter\n"
         "node_disk_discarded_sectors_total{device=\"vda\"} 2\n"
-        "# HELP sysmetrics_cpus_online Receive errors.\n"
+        "# HELP sysmetrics_cpus_online h\n"
         "# TYPE sysmetrics_cpus_online gauge\n"
         "sysmetrics_cpus_online 2\n");
 }
 
 TEST_CASE("without node mode nothing is renamed") {
-  const sm_host_api& api = HostApi();
-  sm_host host;
-  host.plugin_name = "network";
-  host.shipped = true;
-  MetricSet set;
-  sm_emitter em;
-  em.host = &host;
-  em.set = &set;
-  sm_family f{};
-  f.struct_size = sizeof f;
-  f.help = "h";
-  f.type = SM_METRIC_COUNTER;
-  f.name = "sysmetrics_network_receive_errors_total";
-  const sm_label eth0[] = {{"interface", "eth0"}};
-  sm_sample s{};
-  s.struct_size = sizeof s;
-  s.labels = eth0;
-  s.n_labels = 1;
-  s.value = 3;
-  REQUIRE(api.begin_family(&em, &f) == SM_OK);
-  REQUIRE(api.emit_sample(&em, &s) == SM_OK);
-  set.Finish();
-  std::string text;
-  AppendSetText(text, set);
-  CHECK(text.find("sysmetrics_network_receive_errors_total{interface=\"eth0\"}"
-                  " 3\n") != std::string::npos);
+  NetworkEmitter e(false);
+  const sm_label eth0{"interface", "eth0"};
+  e.Emit("sysmetrics_network_receive_errors_total", SM_METRIC_COUNTER, nullptr,
+         &eth0, 3);
+  CHECK(e.Text().find("sysmetrics_network_receive_errors_total"
+                      "{interface=\"eth0\"} 3\n") != std::string::npos);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -346,30 +347,25 @@ BENCHMARK(BM_Collection)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
-// cpu.so alone on 128 CPUs with a sysfs that has thermal_throttle for each:
-// the cost of the per-CPU sysfs reads (thermal_throttle on) against /proc
-// only (off), per scrape.
-void BM_CpuCollection(benchmark::State& state) {
-  const bool throttle = state.range(0) != 0;
-  const std::string root = std::filesystem::temp_directory_path() /
-                           ("sysmetrics-bench-cpu-" + std::to_string(getpid()));
-  WriteProcfs(root + "/proc", 128, 1, 1);
-  WriteSysfs(root + "/sys", 128);
-  CollectorSettings settings;
-  settings.procfs_root = root + "/proc";
-  settings.sysfs_root = root + "/sys";
-  settings.run_inline = true;
-  auto plugin = LoadPlugin(SYSMETRICS_PLUGIN_BUILD_DIR "/cpu.so");
+// Times whole scrapes of one built-in plugin alone, loaded from the build
+// tree with its default options changed by set (may be empty), and returns
+// the last scrape's body; an empty body if the plugin could not be loaded
+// or created (the benchmark is then marked skipped with the reason).
+std::string ScrapeOnePlugin(
+    benchmark::State& state, const char* file,
+    const CollectorSettings& settings,
+    const std::function<void(PluginOptions*)>& set = nullptr) {
+  auto plugin = LoadPlugin(std::string(SYSMETRICS_PLUGIN_BUILD_DIR "/") + file);
   if (!plugin.ok()) {
     state.SkipWithError(plugin.error().c_str());
-    return;
+    return {};
   }
   auto options = PluginOptions::Defaults(plugin.value()->info().schema);
-  options.FindMutable("thermal_throttle")->b = throttle;
+  if (set) set(&options);
   auto c = Collector::Create(plugin.value(), std::move(options), settings);
   if (!c.ok()) {
     state.SkipWithError(c.error().c_str());
-    return;
+    return {};
   }
   std::vector<std::unique_ptr<Collector>> collectors;
   collectors.push_back(c.take());
@@ -383,6 +379,32 @@ void BM_CpuCollection(benchmark::State& state) {
     exporter.Scrape(scrape, &out, &report);
     benchmark::DoNotOptimize(out.data());
   }
+  return out;
+}
+
+// A fresh directory for one benchmark's fixture tree.
+std::string BenchRoot(const char* what) {
+  return std::filesystem::temp_directory_path() /
+         ("sysmetrics-bench-" + std::string(what) + "-" +
+          std::to_string(getpid()));
+}
+
+// cpu.so alone on 128 CPUs with a sysfs that has thermal_throttle for each:
+// the cost of the per-CPU sysfs reads (thermal_throttle on) against /proc
+// only (off), per scrape.
+void BM_CpuCollection(benchmark::State& state) {
+  const bool throttle = state.range(0) != 0;
+  const std::string root = BenchRoot("cpu");
+  WriteProcfs(root + "/proc", 128, 1, 1);
+  WriteSysfs(root + "/sys", 128);
+  CollectorSettings settings;
+  settings.procfs_root = root + "/proc";
+  settings.sysfs_root = root + "/sys";
+  settings.run_inline = true;
+  const std::string out =
+      ScrapeOnePlugin(state, "cpu.so", settings, [&](PluginOptions* o) {
+        o->FindMutable("thermal_throttle")->b = throttle;
+      });
   const bool has_throttles =
       out.find("sysmetrics_cpu_core_throttles_total{") != std::string::npos;
   state.SetLabel(std::string(has_throttles ? "with" : "without") +
@@ -404,9 +426,7 @@ BENCHMARK(BM_CpuCollection)
 void BM_DiskCollection(benchmark::State& state) {
   const int udev = static_cast<int>(state.range(0));
   constexpr int kDisks = 1000;
-  const std::string root =
-      std::filesystem::temp_directory_path() /
-      ("sysmetrics-bench-disk-" + std::to_string(getpid()));
+  const std::string root = BenchRoot("disk");
   WriteProcfs(root, 1, kDisks, 1);
   if (udev == 1) std::filesystem::create_directories(root + "/udev");
   if (udev == 2) WriteUdevData(root + "/udev", kDisks);
@@ -414,30 +434,10 @@ void BM_DiskCollection(benchmark::State& state) {
   settings.procfs_root = root;
   settings.sysfs_root = root + "/sys";
   settings.run_inline = true;
-  auto plugin = LoadPlugin(SYSMETRICS_PLUGIN_BUILD_DIR "/disk.so");
-  if (!plugin.ok()) {
-    state.SkipWithError(plugin.error().c_str());
-    return;
-  }
-  auto options = PluginOptions::Defaults(plugin.value()->info().schema);
-  options.FindMutable("udev_data_path")->s = udev == 0 ? "" : root + "/udev";
-  auto c = Collector::Create(plugin.value(), std::move(options), settings);
-  if (!c.ok()) {
-    state.SkipWithError(c.error().c_str());
-    return;
-  }
-  std::vector<std::unique_ptr<Collector>> collectors;
-  collectors.push_back(c.take());
-  Exporter exporter(std::move(collectors));
-  std::string out;
-  ScrapeReport report;
-  for (auto _ : state) {
-    out.clear();
-    ScrapeOptions scrape;
-    scrape.deadline = Clock::now() + std::chrono::seconds(10);
-    exporter.Scrape(scrape, &out, &report);
-    benchmark::DoNotOptimize(out.data());
-  }
+  const std::string out =
+      ScrapeOnePlugin(state, "disk.so", settings, [&](PluginOptions* o) {
+        o->FindMutable("udev_data_path")->s = udev == 0 ? "" : root + "/udev";
+      });
   state.SetLabel(std::to_string(out.size()) + " bytes");
   std::filesystem::remove_all(root);
 }
@@ -454,37 +454,12 @@ BENCHMARK(BM_DiskCollection)
 // cost of its directory and file reads per scrape.
 void BM_NetClassCollection(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
-  const std::string root =
-      std::filesystem::temp_directory_path() /
-      ("sysmetrics-bench-netclass-" + std::to_string(getpid()));
+  const std::string root = BenchRoot("netclass");
   WriteSysfsNet(root, n);
   CollectorSettings settings;
   settings.sysfs_root = root;
   settings.run_inline = true;
-  auto plugin = LoadPlugin(SYSMETRICS_PLUGIN_BUILD_DIR "/netclass.so");
-  if (!plugin.ok()) {
-    state.SkipWithError(plugin.error().c_str());
-    return;
-  }
-  auto c = Collector::Create(
-      plugin.value(), PluginOptions::Defaults(plugin.value()->info().schema),
-      settings);
-  if (!c.ok()) {
-    state.SkipWithError(c.error().c_str());
-    return;
-  }
-  std::vector<std::unique_ptr<Collector>> collectors;
-  collectors.push_back(c.take());
-  Exporter exporter(std::move(collectors));
-  std::string out;
-  ScrapeReport report;
-  for (auto _ : state) {
-    out.clear();
-    ScrapeOptions scrape;
-    scrape.deadline = Clock::now() + std::chrono::seconds(10);
-    exporter.Scrape(scrape, &out, &report);
-    benchmark::DoNotOptimize(out.data());
-  }
+  const std::string out = ScrapeOnePlugin(state, "netclass.so", settings);
   state.SetLabel(std::to_string(out.size()) + " bytes");
   state.counters["per_interface"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * n,
