@@ -27,16 +27,6 @@
 namespace sysmetrics::filesystem {
 namespace {
 
-// node_exporter 1.5's defaults (--collector.filesystem.mount-points-exclude
-// and fs-types-exclude).
-constexpr const char* kMountPointsExclude =
-    "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|"
-    "var/lib/containers/storage/.+)($|/)";
-constexpr const char* kFsTypesExclude =
-    "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|"
-    "fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|"
-    "rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$";
-
 // The longest mount_timeout_seconds accepted: a scrape's own deadline is
 // seconds, and a longer wait only delays the verdict.
 constexpr double kMaxMountTimeout = 60;
@@ -45,10 +35,10 @@ constexpr double kMaxMountTimeout = 60;
 // of more than three sm_option (8 bytes of padding each, a layout the ABI
 // cannot change).
 const std::array<sm_option, 4> kOptions = {
-    StringOption("mount_points_exclude", kMountPointsExclude,
+    StringOption("mount_points_exclude", kDefaultMountPointsExclude,
                  "Mount points (after the rootfs prefix is stripped) that "
                  "match this regular expression (ECMAScript) are skipped."),
-    StringOption("fs_types_exclude", kFsTypesExclude,
+    StringOption("fs_types_exclude", kDefaultFsTypesExclude,
                  "Filesystem types that match this regular expression "
                  "(ECMAScript) are skipped."),
     StringOption("rootfs", "/",

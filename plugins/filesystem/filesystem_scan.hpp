@@ -30,6 +30,16 @@
 
 namespace sysmetrics::filesystem {
 
+// node_exporter 1.5's defaults (--collector.filesystem.mount-points-exclude
+// and fs-types-exclude): the options' defaults.
+inline constexpr const char* kDefaultMountPointsExclude =
+    "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|"
+    "var/lib/containers/storage/.+)($|/)";
+inline constexpr const char* kDefaultFsTypesExclude =
+    "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|"
+    "fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|"
+    "rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$";
+
 struct FsConfig {
   std::string mount_points_exclude;
   std::string fs_types_exclude;

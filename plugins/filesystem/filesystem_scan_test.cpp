@@ -20,15 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Node 1.5's defaults, as the plugin declares them.
-constexpr const char* kMountPointsExclude =
-    "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|"
-    "var/lib/containers/storage/.+)($|/)";
-constexpr const char* kFsTypesExclude =
-    "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|"
-    "fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|"
-    "rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$";
-
 class TempDir {
  public:
   TempDir() {
@@ -50,8 +41,8 @@ class TempDir {
 
 FsConfig Defaults() {
   FsConfig c;
-  c.mount_points_exclude = kMountPointsExclude;
-  c.fs_types_exclude = kFsTypesExclude;
+  c.mount_points_exclude = kDefaultMountPointsExclude;
+  c.fs_types_exclude = kDefaultFsTypesExclude;
   return c;
 }
 
