@@ -50,6 +50,8 @@ function(sysmetrics_add_unit_test name)
   endif()
   add_executable(${name} ${T_UNPARSED_ARGUMENTS} ${T_MAIN})
   target_link_libraries(${name} PRIVATE ${T_LIBS} sysmetrics::warnings)
+  # tests/: shared test helpers (temp_dir.hpp, test_support.hpp).
+  target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
   if(TARGET doctest::doctest)
     target_link_libraries(${name} PRIVATE doctest::doctest)
   endif()

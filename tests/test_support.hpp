@@ -2,16 +2,12 @@
 // log capture, temporary directories, text searches.
 #pragma once
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <sstream>
-#include <stdexcept>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "log.hpp"
+#include "temp_dir.hpp"
 
 namespace sysmetrics::testing {
 
@@ -45,32 +41,6 @@ class LogCapture {
 
  private:
   std::ostringstream out_;
-};
-
-// A fresh directory, removed with its contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "sysmetrics_test.XXXXXX")
-            .string();
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed");
-    }
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 }  // namespace sysmetrics::testing

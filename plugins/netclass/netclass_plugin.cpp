@@ -1,9 +1,6 @@
 // netclass.so: per-interface attributes from <sysfs>/class/net, as
 // node_exporter 1.5's netclass collector exports them.
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "attribute_files.hpp"
 #include "collect.hpp"
 #include "net_class.hpp"
 
@@ -82,10 +80,6 @@ constexpr int kNumeric = sizeof kMetrics / sizeof kMetrics[0];
 constexpr int kSpeed = 14;
 static_assert(std::string_view(kMetrics[kSpeed].file) == "speed");
 
-// A sysfs attribute is at most a page and is handed over whole by one
-// read(2); a file larger than this is no sysfs attribute.
-constexpr std::size_t kMaxAttributeBytes = 4096;
-
 // One interface's attributes as the last collect read them. Kept from
 // collect to collect, so the strings keep their capacity.
 struct Interface {
@@ -109,146 +103,113 @@ std::string ErrnoText(int err) {
   return std::error_code(err, std::generic_category()).message();
 }
 
-// A file descriptor closed when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
+// The attribute files read in each interface's directory: the text ones
+// (kInfoFiles), then the numeric ones (kMetrics).
+std::vector<const char*> AttributeNames() {
+  std::vector<const char*> files(std::begin(kInfoFiles), std::end(kInfoFiles));
+  for (const Metric& m : kMetrics) files.push_back(m.file);
+  return files;
+}
 
- private:
-  int fd_;
-};
+// The most descriptors netclass keeps open between collects: a quarter of
+// the soft limit (the host raises it to 4,096, so 1,024: the 22 files of
+// 46 interfaces), leaving the rest to connections and other collectors.
+// Interfaces past it are opened on each collect.
+std::size_t MaxHeldFds() {
+  rlimit fds{};
+  if (::getrlimit(RLIMIT_NOFILE, &fds) != 0 || fds.rlim_cur == RLIM_INFINITY) {
+    return 1024;
+  }
+  return std::min<rlim_t>(fds.rlim_cur / 4, 4096);
+}
+
+// How one attribute read went.
+enum class Got { kValue, kAbsent, kGone };
 
 class NetClassCollector {
  public:
   explicit NetClassCollector(Host& host)
       : dir_(host.SysfsRoot() + "/class/net"),
-        filter_(plugin::ExcludeFilter(host)) {}
+        filter_(plugin::ExcludeFilter(host)),
+        files_(dir_, AttributeNames(), AttributeFiles::Keep::kOnSysfs,
+               MaxHeldFds()) {}
 
   void Collect(Emitter& emit) {
-    const Fd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir.get() < 0) throw Error(dir_ + ": " + ErrnoText(errno), SM_ERR_IO);
-    ListInterfaces(dir.get());
+    if (const int err = files_.List(); err != 0) {
+      throw Error(dir_ + ": " + ErrnoText(err), SM_ERR_IO);
+    }
     filter_.BeginCollect();
     std::size_t n = 0;
-    for (const std::string& name : names_) {
-      const char* label = filter_.Include(name);
+    for (std::size_t e = 0; e < files_.size(); ++e) {
+      const char* label = filter_.Include(files_.name(e));
       if (label == nullptr) continue;
       if (ifaces_.size() <= n) ifaces_.emplace_back();
-      if (ReadInterface(dir.get(), name, label, &ifaces_[n], emit)) ++n;
+      if (ReadInterface(e, label, &ifaces_[n], emit)) ++n;
     }
     Emit(n, emit);
   }
 
  private:
-  // The names in class/net (open as dir) that are not regular files, sorted:
-  // interfaces are symbolic links into devices/, and node keeps directories
-  // too.
-  void ListInterfaces(int dir) {
-    // fdopendir takes over the descriptor it is given: give it a copy.
-    const int fd = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
-    if (d == nullptr) {
-      const int err = errno;
-      if (fd >= 0) ::close(fd);
-      throw Error(dir_ + ": " + ErrnoText(err), SM_ERR_IO);
-    }
-    std::size_t n = 0;
-    // A stream of our own: readdir is thread-safe on it (glibc, POSIX 2024).
-    while (const dirent* e = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe)
-      const std::string_view name = e->d_name;
-      if (name == "." || name == "..") continue;
-      bool regular = e->d_type == DT_REG;
-      if (e->d_type == DT_UNKNOWN) {  // file systems without d_type
-        struct stat st {};
-        regular = ::fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                  S_ISREG(st.st_mode);
-      }
-      if (regular) continue;
-      if (names_.size() <= n) names_.emplace_back();
-      names_[n++].assign(name);  // under IFNAMSIZ: no allocation
-    }
-    ::closedir(d);
-    names_.resize(n);
-    std::sort(names_.begin(), names_.end());
-  }
-
-  // Reads the attributes of interface name into *out, in one pass over its
-  // directory. Returns false when the directory cannot be opened: gone
-  // since the listing (an interface removed meanwhile) costs nothing, any
-  // other reason is reported as a skipped line.
-  bool ReadInterface(int dir, const std::string& name, const char* label,
-                     Interface* out, Emitter& emit) {
-    const Fd iface(
-        ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (iface.get() < 0) {
-      const int err = errno;
-      if (err != ENOENT) Skip(name, nullptr, ErrnoText(err), emit);
+  // Reads the attributes of entry e of the listing into *out. Returns false
+  // when the interface is gone (removed since the listing: costs nothing)
+  // or its directory cannot be opened (reported as a skipped line).
+  bool ReadInterface(std::size_t e, const char* label, Interface* out,
+                     Emitter& emit) {
+    if (const int err = files_.Open(e); err != 0) {
+      if (err != ENOENT) Skip(e, nullptr, ErrnoText(err), emit);
       return false;
     }
     out->name = label;
+    std::string_view value;
     for (int i = 0; i < kInfoAttrs; ++i) {
-      std::string& text = out->text[i];
-      if (Read(iface.get(), name, kInfoFiles[i], emit)) {
-        text.assign(value_);
-      } else {
-        text.clear();
-      }
+      const Got got = Read(e, i, &value, emit);
+      if (got == Got::kGone) return false;
+      out->text[i].assign(got == Got::kValue ? value : std::string_view());
     }
     for (int i = 0; i < kNumeric; ++i) {
       out->has[i] = false;
-      if (!Read(iface.get(), name, kMetrics[i].file, emit)) continue;
-      if (ParseInt(value_, &out->value[i])) {
+      const Got got = Read(e, kInfoAttrs + i, &value, emit);
+      if (got == Got::kGone) return false;
+      if (got != Got::kValue) continue;
+      if (ParseInt(value, &out->value[i])) {
         out->has[i] = true;
       } else {
-        const std::string_view shown = value_.substr(0, 64);
-        Skip(name, kMetrics[i].file,
+        const std::string_view shown = value.substr(0, 64);
+        Skip(e, kMetrics[i].file,
              "'" + std::string(shown) + "' is not a number", emit);
       }
     }
     return true;
   }
 
-  // Reads file in the interface directory iface into value_ (trimmed) with
-  // one read(2): sysfs hands an attribute over whole in one read, as node's
-  // util.SysReadFile relies on. Returns false, with nothing reported, when
-  // the attribute is absent (IsAbsent); on any other error reports a
-  // skipped line and returns false.
-  bool Read(int iface, const std::string& name, const char* file,
-            Emitter& emit) {
-    // O_NONBLOCK: a FIFO in a fixture tree must not block the open.
-    const Fd fd(
-        ::openat(iface, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-    int err = fd.get() < 0 ? errno : 0;
-    ssize_t got = 0;
+  // Reads attribute k of entry e, trimmed, into *value. An absent
+  // attribute (IsAbsent) is kAbsent with nothing reported; any other error
+  // is reported as a skipped line. kGone: the interface was removed.
+  Got Read(std::size_t e, int k, std::string_view* value, Emitter& emit) {
+    const int err = files_.Read(static_cast<std::size_t>(k), value);
     if (err == 0) {
-      do {
-        got = ::read(fd.get(), buf_, sizeof buf_);
-      } while (got < 0 && errno == EINTR);
-      if (got < 0) err = errno;
+      *value = TrimSpace(*value);
+      return Got::kValue;
     }
-    if (err != 0) {
-      if (!IsAbsent(err)) Skip(name, file, ErrnoText(err), emit);
-      return false;
+    if (err == ENODEV) return Got::kGone;
+    if (!IsAbsent(err)) {
+      Skip(e, AttributeName(k),
+           err == EFBIG ? "larger than a sysfs attribute (4096 bytes)"
+                        : ErrnoText(err),
+           emit);
     }
-    if (static_cast<std::size_t>(got) > kMaxAttributeBytes) {
-      Skip(name, file, "larger than a sysfs attribute (4096 bytes)", emit);
-      return false;
-    }
-    value_ = TrimSpace(std::string_view(buf_, static_cast<std::size_t>(got)));
-    return true;
+    return Got::kAbsent;
+  }
+
+  static const char* AttributeName(int k) {
+    return k < kInfoAttrs ? kInfoFiles[k] : kMetrics[k - kInfoAttrs].file;
   }
 
   // Reports <dir>/<name>[/<file>] as a skipped line (line 1: an attribute
   // is one value).
-  void Skip(const std::string& name, const char* file,
-            const std::string& reason, Emitter& emit) const {
-    std::string path = dir_ + "/" + name;
+  void Skip(std::size_t e, const char* file, const std::string& reason,
+            Emitter& emit) const {
+    std::string path = dir_ + "/" + files_.name(e);
     if (file != nullptr) path += std::string("/") + file;
     emit.SkipLine(path.c_str(), 1, reason.c_str());
   }
@@ -292,9 +253,7 @@ class NetClassCollector {
 
   std::string dir_;
   plugin::NameFilter filter_;
-  char buf_[kMaxAttributeBytes + 1] = {};
-  std::string_view value_;  // the last attribute read, in buf_
-  std::vector<std::string> names_;
+  AttributeFiles files_;
   std::vector<Interface> ifaces_;
 };
 
