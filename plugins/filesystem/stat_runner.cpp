@@ -96,6 +96,9 @@ struct StatRunner::State {
   int threads = 0;                  // alive workers; guarded by mu
   int busy = 0;                     // workers inside a call; guarded by mu
   std::uint64_t run = 0;            // Runs so far; guarded by mu
+  // Calls of the current Run not yet done; guarded by mu. The worker that
+  // brings it to 0 wakes the Run, which no other completion does.
+  int unfinished = 0;
   std::deque<std::shared_ptr<Call>> queue;  // guarded by mu
   // The call outstanding (queued or running) per path; guarded by mu.
   std::unordered_map<std::string, std::shared_ptr<Call>> outstanding;
@@ -141,19 +144,22 @@ void Work(const std::shared_ptr<State>& s) {
       s->outstanding.erase(it);
     }
     if (call->stuck) s->stuck->Recovered(call->path);
-    s->done_cv.notify_all();
+    if (call->run == s->run && --s->unfinished == 0) s->done_cv.notify_all();
   }
   --s->threads;
   s->done_cv.notify_all();
 }
 
-// Starts workers while queued calls outnumber idle workers, up to
-// max_threads. A thread that cannot be created (EAGAIN) ends the attempt:
-// its calls stay queued and may be reported kNotRun.
-void SpawnLocked(const std::shared_ptr<State>& s) {
-  while (s->threads<s->max_threads&& static_cast<int>(s->queue.size())> s
-             ->threads -
-         s->busy) {
+// Starts workers, up to max_threads, until idle ones number `wanted` or
+// the queued calls, whichever is less. A thread that cannot be created
+// (EAGAIN) ends the attempt: its calls stay queued and may be reported
+// kNotRun.
+void SpawnLocked(const std::shared_ptr<State>& s, int wanted) {
+  const auto short_of_idle = [&] {
+    const int idle = s->threads - s->busy;
+    return idle < wanted && idle < static_cast<int>(s->queue.size());
+  };
+  while (s->threads < s->max_threads && short_of_idle()) {
     // Workers take no signals: the host's signal handling must not land on
     // a thread stuck in the kernel.
     sigset_t all;
@@ -196,6 +202,7 @@ void StatRunner::Run(const std::vector<std::string>& paths,
   State& s = *state_;
   std::unique_lock lock(s.mu);
   const std::uint64_t run = ++s.run;
+  int created = 0;
   for (std::size_t i = 0; i < paths.size(); ++i) {
     const auto it = s.outstanding.find(paths[i]);
     if (it != s.outstanding.end() && it->second->run == run) {
@@ -209,15 +216,27 @@ void StatRunner::Run(const std::vector<std::string>& paths,
       call->run = run;
       s.outstanding.emplace(paths[i], call);
       s.queue.push_back(call);
+      ++created;
       calls[i] = std::move(call);
     }
   }
-  SpawnLocked(state_);
-  s.work_cv.notify_all();
-  s.done_cv.wait_until(lock, deadline, [&] {
+  s.unfinished = created;
+  const auto all_done = [&] {
     return std::all_of(calls.begin(), calls.end(),
                        [](const auto& c) { return !c || c->done; });
-  });
+  };
+  // One worker makes the calls one after another (a statfs takes
+  // microseconds; waking a worker per call costs more). Only if they are
+  // not done within a quarter of the time left, a call being slow or hung,
+  // does every queued call get a worker of its own.
+  SpawnLocked(state_, 1);
+  s.work_cv.notify_one();
+  const auto now = std::chrono::steady_clock::now();
+  if (!s.done_cv.wait_until(lock, now + (deadline - now) / 4, all_done)) {
+    SpawnLocked(state_, static_cast<int>(s.queue.size()));
+    s.work_cv.notify_all();
+    s.done_cv.wait_until(lock, deadline, all_done);
+  }
   for (std::size_t i = 0; i < paths.size(); ++i) {
     const std::shared_ptr<Call>& c = calls[i];
     if (!c) continue;

@@ -3,11 +3,14 @@
 // never stalls a scrape and never piles up threads.
 //
 // One Run() hands a collect's paths to the workers and waits for them all
-// until one common deadline. A call that has not returned by then is left
-// running on its thread and its path is "stuck": that Run and every later
-// Run report it kStuck without calling again, for as long as the call is
-// outstanding. When the call returns the path is usable again and is listed
-// once by TakeRecovered().
+// until one common deadline. One worker makes the calls one after another
+// (a statfs takes microseconds, a thread wake-up per call costs more); if
+// they are not all done within a quarter of the time to the deadline (a
+// call is slow or hung), every call still queued gets a worker of its own. A
+// call that has not returned by then is left running on its thread and its path
+// is "stuck": that Run and every later Run report it kStuck without calling
+// again, for as long as the call is outstanding. When the call returns the path
+// is usable again and is listed once by TakeRecovered().
 //
 // Bounds: at most max_threads worker threads exist at once. Threads beyond
 // idle_workers exit as soon as they find no work, so at rest the runner

@@ -112,6 +112,20 @@ TEST_CASE("every path statted; failures carry errno; duplicates call once") {
   CHECK(fake->calls("/a") == 2);
 }
 
+TEST_CASE("quick calls are made by one worker, one after another") {
+  auto fake = std::make_shared<FakeStat>();
+  StatRunner runner(FakeStat::Bind(fake));
+  std::vector<StatOutcome> out;
+  const std::vector<std::string> paths = {"/a", "/b", "/c", "/d", "/e", "/f"};
+  for (int i = 0; i < 20; ++i) {
+    runner.Run(paths, Clock::now() + seconds(20), &out);
+    for (const StatOutcome& o : out) CHECK(o.state == StatState::kOk);
+  }
+  // A worker per path would have started six.
+  CHECK(runner.threads() == 1);
+  CHECK(fake->calls("/f") == 20);
+}
+
 TEST_CASE(
     "a hung path: bounded wait, one call only, bounded threads, "
     "recovery") {
