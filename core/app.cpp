@@ -389,11 +389,13 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
   cs.sysfs_root = config.sysfs;
   std::vector<std::unique_ptr<Collector>> collectors;
   std::vector<RefusedCollector> refused;
+  std::vector<std::string> disabled;
   const CollectorConfig no_config;
   for (const auto& file : files.value()) {
     const std::string name = file.stem().string();
     if (!IsEnabled(config, name)) {
       Log(LogLevel::kDebug, "plugin not enabled", {{"file", file.string()}});
+      disabled.push_back(name);
       continue;
     }
     const auto it = config.collectors.find(name);
@@ -430,7 +432,8 @@ Result<std::shared_ptr<Exporter>> BuildExporter(const Config& config,
   }
   // The Exporter decides who owns which names and merges in that order
   // (name_ownership.hpp), whatever the order here.
-  return std::make_shared<Exporter>(std::move(collectors), std::move(refused));
+  return std::make_shared<Exporter>(std::move(collectors), std::move(refused),
+                                    disabled);
 }
 
 std::size_t PrintCollectorVerdicts(const Exporter& exporter,

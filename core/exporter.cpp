@@ -147,12 +147,25 @@ BuildInfo CurrentBuildInfo() {
 }
 
 Exporter::Exporter(std::vector<std::unique_ptr<Collector>> collectors,
-                   std::vector<RefusedCollector> refused)
+                   std::vector<RefusedCollector> refused,
+                   const std::vector<std::string>& disabled)
     : collectors_(std::move(collectors)),
       refused_(std::move(refused)),
       pool_(std::make_unique<CollectorPool>(collectors_.size())),
       build_(CurrentBuildInfo()) {
   ShareNames();
+  for (const std::string& name : disabled) {
+    unavailable_.push_back(
+        {name, "is disabled: enable it with `[collectors." + name +
+                   "] enabled = true` in the configuration (or --collector." +
+                   name + ") and reload"});
+  }
+  for (const RefusedCollector& r : refused_) {
+    unavailable_.push_back(
+        {r.name,
+         "is enabled but its plugin was refused at load; the "
+         "exporter's log says why"});
+  }
   MetricSet info;
   info.BeginFamily("sysmetrics_build_info",
                    "Build of the running exporter; always 1.",
@@ -506,6 +519,7 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
                    "Time this whole scrape took to collect, all collectors.",
                    MetricType::kGauge, "seconds");
   self.AddSample({}, {}, report->seconds);
+  process_.Append(&self);
   self.Finish();
   AppendSet(*out, self, options.format);
   if (options.format == ExpositionFormat::kOpenMetrics) {

@@ -27,6 +27,8 @@
 #include <vector>
 
 #include "collector.hpp"
+#include "process_metrics.hpp"
+#include "scrape_query.hpp"
 #include "text_format.hpp"
 
 namespace sysmetrics {
@@ -70,8 +72,10 @@ struct RefusedCollector {
 
 class Exporter {
  public:
+  // disabled: the plugins present but not enabled, by collector name.
   explicit Exporter(std::vector<std::unique_ptr<Collector>> collectors,
-                    std::vector<RefusedCollector> refused = {});
+                    std::vector<RefusedCollector> refused = {},
+                    const std::vector<std::string>& disabled = {});
   // Waits (bounded) for runs still inside plugins, then destroys the
   // collectors in order. A collector whose collect() is still running past
   // the bound is never destroyed (that would free what it uses): it and the
@@ -92,6 +96,11 @@ class Exporter {
     return collectors_;
   }
   const std::vector<RefusedCollector>& refused() const { return refused_; }
+  // The collectors a scrape may name but that do not run: disabled, or
+  // refused at load, each with what to tell the client.
+  const std::vector<UnavailableCollector>& unavailable() const {
+    return unavailable_;
+  }
 
  private:
   // Gives each collector what the name-ownership check needs and sets
@@ -105,6 +114,8 @@ class Exporter {
   std::unique_ptr<CollectorPool> pool_;
   bool runs_stopped_ = false;  // StopRuns was called
   BuildInfo build_;
+  ProcessMetrics process_;
+  std::vector<UnavailableCollector> unavailable_;
   // build_info and plugin_info, rendered once per format.
   std::string info_text_;
   std::string info_openmetrics_;

@@ -251,7 +251,7 @@ void MetricsHandler::handleRequest(HTTPServerRequest& request,
         names.push_back(col->name());
       }
       Result<std::vector<bool>> selected =
-          SelectCollectors(gated.query(), names);
+          SelectCollectors(gated.query(), names, current->unavailable());
       if (!selected.ok()) {
         SendText(Buffered(response), HTTPResponse::HTTP_BAD_REQUEST,
                  "400 bad request: " + selected.error() + "\n");

@@ -38,6 +38,13 @@ inline constexpr std::string_view kHostFamilies[] = {
     "sysmetrics_build_info",
     "sysmetrics_plugin_info",
     "sysmetrics_scrape_collect_seconds",
+    // The exporter process' own (process_metrics.hpp).
+    "process_cpu_seconds_total",
+    "process_resident_memory_bytes",
+    "process_virtual_memory_bytes",
+    "process_open_fds",
+    "process_max_fds",
+    "process_start_time_seconds",
 };
 
 // The order in which a collector's families are merged into a scrape: the

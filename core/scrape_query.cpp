@@ -36,7 +36,8 @@ bool PercentDecode(std::string_view in, std::string* out) {
 }
 
 Result<std::vector<bool>> SelectCollectors(
-    std::string_view query, const std::vector<std::string>& names) {
+    std::string_view query, const std::vector<std::string>& names,
+    const std::vector<UnavailableCollector>& unavailable) {
   std::vector<bool> collect(names.size(), false);
   std::vector<bool> exclude(names.size(), false);
   bool any_collect = false;
@@ -59,6 +60,14 @@ Result<std::vector<bool>> SelectCollectors(
     const bool is_collect = key == "collect[]";
     if (!is_collect && key != "exclude[]") continue;  // not ours
     const auto it = std::find(names.begin(), names.end(), value);
+    const auto off = std::find_if(
+        unavailable.begin(), unavailable.end(),
+        [&](const UnavailableCollector& u) { return u.name == value; });
+    if (it == names.end() && off != unavailable.end()) {
+      if (!is_collect) continue;  // excluding what does not run
+      return Status::Error("collector '" + value + "' in collect[] " +
+                           off->why);
+    }
     if (it == names.end()) {
       const bool printable =
           std::all_of(value.begin(), value.end(), [](char c) {

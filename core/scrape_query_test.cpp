@@ -55,6 +55,28 @@ TEST_CASE("unknown, empty and mixed selections name the valid collectors") {
         "unknown collector 'cpu' in collect[]; valid names: none");
 }
 
+TEST_CASE("a disabled or refused collector is named as such") {
+  const std::vector<std::string> names = {"cpu", "memory"};
+  const std::vector<UnavailableCollector> off = {
+      {"textfile", "is disabled: enable it"}, {"gpu", "was refused"}};
+  Result<std::vector<bool>> r =
+      SelectCollectors("collect[]=cpu&collect[]=textfile", names, off);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() ==
+        "collector 'textfile' in collect[] is disabled: enable it");
+  r = SelectCollectors("collect[]=gpu", names, off);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() == "collector 'gpu' in collect[] was refused");
+  // Leaving out what does not run is no error.
+  r = SelectCollectors("exclude[]=textfile&exclude[]=memory", names, off);
+  REQUIRE(r.ok());
+  CHECK(r.value() == std::vector<bool>{true, false});
+  r = SelectCollectors("collect[]=nosuch", names, off);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() ==
+        "unknown collector 'nosuch' in collect[]; valid names: cpu, memory");
+}
+
 TEST_CASE("percent-decoding") {
   std::string out;
   CHECK(PercentDecode("a%20b+c%2Fd", &out));

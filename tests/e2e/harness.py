@@ -85,6 +85,11 @@ def make_procfs(root, overrides=None):
     return root
 
 
+# The families the exporter serves about itself (name prefixes): values
+# that differ between scrapes and runs (timings, counts, the process).
+HOST_FAMILY_PREFIXES = ("sysmetrics_collector_", "sysmetrics_scrape_",
+                        "sysmetrics_build_info", "sysmetrics_plugin_info",
+                        "process_")
 BUILTIN_PLUGINS = ("cpu", "memory", "disk", "network")
 # The collectors enabled when the configuration says nothing (core/app.cpp,
 # DefaultEnabledCollectors).

@@ -62,11 +62,10 @@ def builtin_series(text):
     """The series of the built-in collectors, with their values: all but
     the host's own (which differ: timings, the broken collectors)."""
     return {k: v for k, v in harness.samples(text).items()
-            if not k.startswith(("sysmetrics_collector_", "sysmetrics_scrape_",
-                                 "sysmetrics_plugin_info",
-                                 "sysmetrics_leaks_", "sysmetrics_blocks_",
-                                 "sysmetrics_aaa_steal_", "sysmetrics_cpus_",
-                                 "sysmetrics_repeats_series"))
+            if not k.startswith(harness.HOST_FAMILY_PREFIXES + (
+                "sysmetrics_leaks_", "sysmetrics_blocks_",
+                "sysmetrics_aaa_steal_", "sysmetrics_cpus_",
+                "sysmetrics_repeats_series"))
             or k.startswith("sysmetrics_cpus_online")}
 
 

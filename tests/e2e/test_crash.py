@@ -237,8 +237,7 @@ class IsolatedCrashTest(harness.TempDirTestCase):
             self.assertIn("collector=leaks", over[0])
 # Families the exporter reports about itself, which differ between runs
 # (durations) or by which collectors are enabled.
-_SELF_PREFIXES = ("sysmetrics_collector_", "sysmetrics_scrape_",
-                  "sysmetrics_build_info", "sysmetrics_plugin_info")
+_SELF_PREFIXES = harness.HOST_FAMILY_PREFIXES
 
 
 class QuarantineTest(harness.TempDirTestCase):

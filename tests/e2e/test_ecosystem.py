@@ -27,8 +27,8 @@ PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,"
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
 GOLDEN_OM = os.path.join(harness.SOURCE_DIR, "tests", "golden", "small.om.txt")
-VOLATILE = re.compile(r"^sysmetrics_(scrape_duration_seconds|scrape_collect_seconds|"
-                      r"build_info|plugin_info)\b")
+VOLATILE = re.compile(r"^(sysmetrics_(scrape_duration_seconds|scrape_collect_seconds|"
+                      r"build_info|plugin_info)|process_\w+)\b")
 
 
 def normalise(text):
@@ -179,6 +179,16 @@ class FilterTest(harness.TempDirTestCase):
                     if "unknown" in reason:
                         names = ", ".join(sorted(harness.DEFAULT_COLLECTORS))
                         self.assertIn("valid names: " + names, body.decode())
+            # textfile.so is there but off by default: said so, with the fix.
+            status, _, body = e.get("/metrics?collect[]=textfile")
+            self.assertEqual(status, 400)
+            self.assertIn("collector 'textfile' in collect[] is disabled: "
+                          "enable it with `[collectors.textfile] enabled = "
+                          "true` in the configuration (or "
+                          "--collector.textfile) and reload", body.decode())
+            status, _, body = e.get("/metrics?exclude[]=textfile")
+            self.assertEqual(status, 200)
+            self.assertIn("sysmetrics_cpu_seconds_total", body.decode())
             # The connection and the exporter carry on.
             self.assertIn("sysmetrics_cpu_seconds_total", e.metrics())
 

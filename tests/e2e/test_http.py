@@ -15,8 +15,8 @@ import harness
 
 GOLDEN = os.path.join(harness.SOURCE_DIR, "tests", "golden", "small.prom")
 # Lines whose values differ between runs and machines.
-VOLATILE = re.compile(r"^sysmetrics_(scrape_duration_seconds|scrape_collect_seconds|"
-                      r"build_info|plugin_info)\b")
+VOLATILE = re.compile(r"^(sysmetrics_(scrape_duration_seconds|scrape_collect_seconds|"
+                      r"build_info|plugin_info)|process_\w+)\b")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 

@@ -27,8 +27,7 @@ import harness
 
 TREES = os.path.join(harness.FIXTURES, "trees")
 SANITIZED = os.environ.get("SYSMETRICS_SANITIZE", "") != ""
-HOST_FAMILIES = ("sysmetrics_collector_", "sysmetrics_scrape_",
-                 "sysmetrics_build_info", "sysmetrics_plugin_info")
+HOST_FAMILIES = harness.HOST_FAMILY_PREFIXES
 # The configuration of a tree without a config.toml of its own: udev's
 # database inside the tree. @TREE@ stands for
 # the tree's copy; --sysfs is always <tree>/sysfs, so that neither the

@@ -55,6 +55,63 @@ class ProductionTest(harness.TempDirTestCase):
             self.assertIn("line=1 reason=\"MemTotal: value 'lots' is not a number\"",
                           skipped[0])
 
+    def test_process_metrics_agree_with_proc(self):
+        """process_* as client_golang serves them, read around one scrape
+        from /proc/PID/stat, status, fd and limits."""
+        tick = os.sysconf("SC_CLK_TCK")
+        page = os.sysconf("SC_PAGESIZE")
+        with open("/proc/stat", encoding="ascii") as f:
+            btime = next(int(l.split()[1]) for l in f if l.startswith("btime "))
+
+        def stat(pid):
+            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return {"cpu": (int(fields[11]) + int(fields[12])) / tick,
+                    "start": btime + int(fields[19]) / tick,
+                    "vsize": int(fields[20]), "rss": int(fields[21]) * page}
+
+        def status_kib(pid, key):
+            with open(f"/proc/{pid}/status", encoding="ascii") as f:
+                line = next(l for l in f if l.startswith(key + ":"))
+            return int(line.split()[1]) * 1024
+
+        with self.exporter() as e:
+            pid = e.proc.pid
+            e.metrics()  # the first scrape sets up what later ones reuse
+            before, rss_before = stat(pid), status_kib(pid, "VmRSS")
+            fds_before = len(os.listdir(f"/proc/{pid}/fd"))
+            text = e.metrics()
+            after, rss_after = stat(pid), status_kib(pid, "VmRSS")
+            fds_after = len(os.listdir(f"/proc/{pid}/fd"))
+            with open(f"/proc/{pid}/limits", encoding="ascii") as f:
+                max_fds = next(l for l in f if l.startswith("Max open files"))
+        harness.check_exposition(self, text)
+        s = {k: float(v) for k, v in harness.samples(text).items()
+             if k.startswith("process_")}
+        self.assertEqual(sorted(s), sorted([
+            "process_cpu_seconds_total", "process_open_fds", "process_max_fds",
+            "process_virtual_memory_bytes", "process_resident_memory_bytes",
+            "process_start_time_seconds"]))
+        self.assertIn("# TYPE process_cpu_seconds_total counter", text)
+        self.assertLessEqual(before["cpu"], s["process_cpu_seconds_total"])
+        self.assertLessEqual(s["process_cpu_seconds_total"], after["cpu"])
+        self.assertAlmostEqual(s["process_start_time_seconds"], before["start"],
+                               places=6)
+        self.assertEqual(s["process_max_fds"], float(max_fds.split()[3]))
+        # The scrape's own connection and listing descriptor come and go.
+        self.assertGreaterEqual(s["process_open_fds"], min(fds_before, fds_after) - 2)
+        self.assertLessEqual(s["process_open_fds"], max(fds_before, fds_after) + 2)
+        # Memory moves a little while the scrape allocates: within 1 MiB of
+        # the readings around it, in bytes (not pages or KiB).
+        low = min(before["rss"], after["rss"], rss_before, rss_after) - (1 << 20)
+        high = max(before["rss"], after["rss"], rss_before, rss_after) + (1 << 20)
+        self.assertTrue(low <= s["process_resident_memory_bytes"] <= high,
+                        (low, s["process_resident_memory_bytes"], high))
+        low = min(before["vsize"], after["vsize"]) - (64 << 20)
+        high = max(before["vsize"], after["vsize"]) + (64 << 20)
+        self.assertTrue(low <= s["process_virtual_memory_bytes"] <= high,
+                        (low, s["process_virtual_memory_bytes"], high))
+
     def test_self_metrics(self):
         with self.exporter() as e:
             text = e.metrics()
