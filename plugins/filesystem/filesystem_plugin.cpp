@@ -203,11 +203,16 @@ class FilesystemCollector {
 }  // namespace
 }  // namespace sysmetrics::filesystem
 
-// collect() waits up to mount_timeout_seconds for statfs calls: not
-// SM_PLUGIN_NONBLOCKING.
-SYSMETRICS_CPP_PLUGIN(sysmetrics::filesystem::FilesystemCollector, "filesystem",
-                      SYSMETRICS_VERSION,
-                      "Size, free space and inodes of mounted filesystems, "
-                      "from /proc/self/mountinfo and statfs.",
-                      sysmetrics::filesystem::kOptions.data(),
-                      sysmetrics::filesystem::kOptions.size())
+// collect() reads /proc and waits for its own statfs workers at most
+// mount_timeout_seconds (1 s by default), a bound it keeps whatever a mount
+// does: SM_PLUGIN_NONBLOCKING, so it runs on the scraping thread and a
+// scrape does not pay the hand-off to the collector pool on top of the one
+// to the workers. A hang that outlasts a scrape's deadline (a
+// mount_timeout_seconds above the scrape timeout) moves it to the pool.
+SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(
+    sysmetrics::filesystem::FilesystemCollector, "filesystem",
+    SYSMETRICS_VERSION,
+    "Size, free space and inodes of mounted filesystems, from "
+    "/proc/self/mountinfo and statfs.",
+    sysmetrics::filesystem::kOptions.data(),
+    sysmetrics::filesystem::kOptions.size(), SM_PLUGIN_NONBLOCKING)

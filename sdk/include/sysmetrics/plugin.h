@@ -53,10 +53,12 @@
  *     and report it failed; it will not start that instance again until the
  *     call returns, and discards what the late call emits. Plugins should not
  *     block indefinitely. A plugin that sets SM_PLUGIN_NONBLOCKING (1.1)
- *     promises more: its collect() never blocks (it reads /proc or /sys and
- *     computes), so the host may call it on the thread serving the scrape,
- *     saving a hand-off per scrape, and then cannot abandon it at the
- *     deadline. Do not set the flag if collect() can wait on anything.
+ *     promises more: its collect() returns promptly on its own (it reads
+ *     /proc or /sys and computes, or waits for threads of its own no longer
+ *     than a short bound it enforces itself), so the host may call it on
+ *     the thread serving the scrape, saving a hand-off per scrape, and then
+ *     cannot abandon it at the deadline. Do not set the flag if collect()
+ *     can wait on anything else.
  *  8. Odd input (1.2). A line of an input file that collect() cannot read
  *     costs that line only: skip it, report it with skip_line (file, 1-based
  *     line number, reason), export everything else and return SM_OK. Fail
