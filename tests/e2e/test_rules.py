@@ -3,6 +3,7 @@
     their unit tests (packaging/rules/tests/);
   - every alert has a unit test case where it fires and one where it does
     not, and every recording rule is tested;
+  - README's alert table lists every alert, in the files' order;
   - every metric name the rules use is one sysmetrics serves (so renaming a
     metric breaks this test, not an operator's alerts);
   - a real Prometheus scraping sysmetrics loads every group, evaluates every
@@ -102,6 +103,15 @@ class RulesTest(harness.TempDirTestCase):
                 with self.subTest(record=rule["record"]):
                     self.assertTrue(any(rule["record"] in e for e in exprs),
                                     "no promql_expr_test")
+
+    def test_readme_lists_every_alert(self):
+        with open(os.path.join(harness.SOURCE_DIR, "README.md"),
+                  encoding="utf-8") as f:
+            text = f.read()
+        section = text.split("\n## Alerting and recording rules\n", 1)[1]
+        section = section.split("\n## ", 1)[0]
+        listed = re.findall(r"^\| `(\w+)` \|", section, re.M)
+        self.assertEqual(listed, [r["alert"] for r in rules() if "alert" in r])
 
     def test_rule_metrics_are_served(self):
         # The real /proc serves the file systems of this machine; a fixture
