@@ -9,7 +9,7 @@ build=(cmake make g++ pkg-config libpoco-dev libboost-dev libtoml11-dev
        libspdlog-dev doctest-dev libbenchmark-dev)
 test=(prometheus python3 curl clang-format clang-tidy
       dpkg-dev rpm lintian fakeroot file adduser procps openssl wrk
-      clang libclang-rt-14-dev util-linux python3-prometheus-client iproute2
+      clang libclang-rt-14-dev util-linux python3-prometheus-client python3-yaml iproute2
       valgrind prometheus-node-exporter)
 
 packages=("${build[@]}")

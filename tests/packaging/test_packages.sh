@@ -104,6 +104,17 @@ if command -v systemd-analyze >/dev/null; then
 fi
 dpkg-deb -c "$deb" | grep ' ./usr/share/man/man1/sysmetrics.1.gz$' >/dev/null ||
   fail "man page not in the package"
+for f in sysmetrics-alerts.yml sysmetrics-recording.yml tests/exporter.yml; do
+  dpkg-deb -c "$deb" | grep " ./usr/share/sysmetrics/rules/$f\$" >/dev/null ||
+    fail "rules/$f not in the .deb"
+  rpm -qlp "$rpm" | grep -x "/usr/share/sysmetrics/rules/$f" >/dev/null ||
+    fail "rules/$f not in the .rpm"
+done
+# As the README tells operators to check them, where installed.
+promtool check rules /usr/share/sysmetrics/rules/*.yml >/dev/null ||
+  fail "promtool check rules failed on the installed rules"
+promtool test rules /usr/share/sysmetrics/rules/tests/*.yml >/dev/null ||
+  fail "promtool test rules failed on the installed rules"
 /usr/bin/sysmetrics --check-config >/dev/null || fail "--check-config failed"
 
 # Starts the packaged binary as the service user with the packaged config on
@@ -183,7 +194,7 @@ for path in /usr/bin/sysmetrics /usr/lib/sysmetrics /etc/sysmetrics \
   /etc/default/sysmetrics /lib/systemd/system/sysmetrics.service \
   /usr/include/sysmetrics /usr/share/cmake/sysmetrics-sdk \
   /usr/share/pkgconfig/sysmetrics-sdk.pc /usr/share/doc/sysmetrics \
-  /usr/libexec/sysmetrics /var/lib/sysmetrics; do
+  /usr/libexec/sysmetrics /usr/share/sysmetrics /var/lib/sysmetrics; do
   [[ ! -e "$path" ]] || fail "$path left after purge"
 done
 echo "PASS"
