@@ -10,7 +10,7 @@ build=(cmake make g++ pkg-config libpoco-dev libboost-dev libtoml11-dev
 test=(prometheus python3 curl clang-format clang-tidy
       dpkg-dev rpm lintian fakeroot file adduser procps openssl wrk
       clang libclang-rt-14-dev util-linux python3-prometheus-client iproute2
-      valgrind prometheus-node-exporter)
+      valgrind prometheus-node-exporter python3-yaml)
 
 packages=("${build[@]}")
 if [[ "${1:-}" == "--test" ]]; then
