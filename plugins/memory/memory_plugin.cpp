@@ -61,10 +61,11 @@ class MemoryCollector {
     const MemInfoLine* buffers = m_.Known(kBuffers);
     const MemInfoLine* cached = m_.Known(kCached);
     if (total && free && buffers && cached) {
-      // What free(1) called "used" before procps 3.3.10: total - free -
-      // buffers - cache. Cached can exceed total - free - buffers on some
-      // kernels (shmem is counted in both); clamp at 0 rather than export a
-      // negative size.
+      // The "used" of older free(1) releases: total - free - buffers -
+      // cache (Debian 12's free, procps 4.0.2, prints total - available,
+      // as the dashboard does; README explains both). Cached can exceed
+      // total - free - buffers on some kernels (shmem is counted in both);
+      // clamp at 0 rather than export a negative size.
       const std::uint64_t unused = free->value + buffers->value + cached->value;
       const std::uint64_t used =
           total->value > unused ? total->value - unused : 0;

@@ -9,7 +9,8 @@
   - its metric table lists exactly the families a default scrape serves,
     with their types and label names;
   - CHANGELOG.md's latest release names the SDK header's ABI version;
-  - the Grafana dashboard follows the data source chosen at import.
+  - the Grafana dashboard follows the data source chosen at import, and
+    the provisioning files under docs/grafana/provisioning satisfy it.
 """
 
 import json
@@ -18,6 +19,8 @@ import re
 import shlex
 import subprocess
 import unittest
+
+import yaml
 
 import harness
 
@@ -297,6 +300,80 @@ class DocsTest(harness.TempDirTestCase):
             self.assertEqual(p.get("datasource"), want, p["title"])
             for t in p.get("targets", []):
                 self.assertIn(t.get("datasource", want), (want,), p["title"])
+
+    def test_grafana_provisioning_matches_the_dashboard(self):
+        grafana = os.path.join(harness.SOURCE_DIR, "docs", "grafana")
+        with open(os.path.join(grafana, "sysmetrics.json"), encoding="utf-8") as f:
+            d = json.load(f)
+        prov = {}
+        for kind in ("datasources", "dashboards"):
+            with open(os.path.join(grafana, "provisioning", kind, "sysmetrics.yml"),
+                      encoding="utf-8") as f:
+                prov[kind] = yaml.safe_load(f)
+            self.assertEqual(prov[kind]["apiVersion"], 1, kind)
+        text = readme()
+
+        # README's commands put each file where the other expects it: the
+        # provisioning files in Grafana's directories, the dashboard in the
+        # file provider's path.
+        [provider] = prov["dashboards"]["providers"]
+        self.assertEqual(provider["type"], "file")
+        for src, dst in (
+                ("provisioning/datasources/sysmetrics.yml",
+                 "/etc/grafana/provisioning/datasources/sysmetrics.yml"),
+                ("provisioning/dashboards/sysmetrics.yml",
+                 "/etc/grafana/provisioning/dashboards/sysmetrics.yml"),
+                ("sysmetrics.json",
+                 provider["options"]["path"] + "/sysmetrics.json")):
+            line = f"install -D -m 0644 docs/grafana/{src} {dst}"
+            self.assertTrue(line + "\n" in text, "README lacks the line: " + line)
+
+        # The provisioned data source is of the type the dashboard's data
+        # source variable lists, and its scrape interval is README's.
+        [source] = prov["datasources"]["datasources"]
+        var = next(v for v in d["templating"]["list"] if v["type"] == "datasource")
+        self.assertEqual(source["type"], var["query"])
+        self.assertEqual(source["type"], d["__inputs"][0]["pluginId"])
+        self.assertTrue(source["name"] and source["uid"] and source["url"])
+        interval = re.search(r"<!-- scrape-config: plain -->\n```yaml\n.*?"
+                             r"scrape_interval: (\S+)", text, re.S).group(1)
+        self.assertEqual(source["jsonData"]["timeInterval"], interval)
+
+        # Provisioning never fills in __inputs: every data source reference
+        # must be the variable, and ${DS_...} may appear only as the
+        # variable's saved value (which Grafana replaces when it matches no
+        # data source).
+        refs = []
+
+        def walk(node):
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if key == "datasource":
+                        refs.append(value)
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(d)
+        self.assertTrue(refs)
+        want = {"type": source["type"], "uid": "${" + var["name"] + "}"}
+        for ref in refs:
+            self.assertEqual(ref, want)
+        rest = dict(d, __inputs=[], templating={"list": [
+            dict(v, current={}) for v in d["templating"]["list"]]})
+        self.assertNotIn("${DS_", json.dumps(rest))
+
+        # README's Grafana version is the one of the dashboard's schema.
+        # Grafana 9.0 introduced schemaVersion 36, 9.1 37; re-exporting
+        # from a newer Grafana raises it: update README and __requires.
+        grafana_of_schema = {36: "9.0", 37: "9.1"}
+        self.assertIn(d["schemaVersion"], grafana_of_schema)
+        version = grafana_of_schema[d["schemaVersion"]]
+        self.assertIn(f"It needs Grafana {version} or later.", text)
+        requires = next(r for r in d["__requires"] if r["id"] == "grafana")
+        self.assertEqual(requires["version"], version + ".0")
+        self.assertEqual({p["type"] for p in d["panels"]}, {"timeseries", "row"})
 
     def test_installed_plugin_guide_links_only_installed_paths(self):
         """The guide is installed alone under /usr/share/doc/sysmetrics-dev:

@@ -391,7 +391,9 @@ class ProductionTest(harness.TempDirTestCase):
             status = e.proc.wait(5)
             self.assertLess(time.monotonic() - t0, 1.0)
             self.assertNotEqual(status, 0)
-            self.assertTrue(any("second signal during shutdown" in l for l in e.log()))
+            # The process has exited, but the thread reading its stderr
+            # may not have read the last lines yet: wait for the line.
+            self.assertTrue(e.wait_for_log("second signal during shutdown"))
         finally:
             e.kill()
 
