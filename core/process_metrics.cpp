@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -70,9 +71,19 @@ double BootTime() {
   return btime;
 }
 
-// Entries of /proc/self/fd (without . and ..), the descriptor used to list
-// it included, as client_golang counts them; -1 when it cannot be listed.
-double OpenFds() {
+void Gauge(MetricSet* set, std::string_view name, std::string_view help,
+           double value, MetricType type = MetricType::kGauge) {
+  set->BeginFamily(name, help, type);
+  set->AddSample({}, {}, value);
+}
+
+}  // namespace
+
+double CountOpenFds(bool use_size) {
+  struct stat st {};
+  if (use_size && ::stat("/proc/self/fd", &st) == 0 && st.st_size > 0) {
+    return static_cast<double>(st.st_size);
+  }
   DIR* d = ::opendir("/proc/self/fd");
   if (d == nullptr) return -1;
   double n = 0;
@@ -82,16 +93,8 @@ double OpenFds() {
     if (name != "." && name != "..") ++n;
   }
   ::closedir(d);
-  return n;
+  return n - 1;  // the descriptor that listed them
 }
-
-void Gauge(MetricSet* set, std::string_view name, std::string_view help,
-           double value, MetricType type = MetricType::kGauge) {
-  set->BeginFamily(name, help, type);
-  set->AddSample({}, {}, value);
-}
-
-}  // namespace
 
 bool ParseProcessStat(std::string_view text, double ticks_per_second,
                       double page_bytes, ProcessStat* out) {
@@ -163,7 +166,7 @@ void ProcessMetrics::Append(MetricSet* set) const {
           "Total user and system CPU time spent in seconds.", st.cpu_seconds,
           MetricType::kCounter);
   }
-  if (const double fds = OpenFds(); fds >= 0) {
+  if (const double fds = CountOpenFds(true); fds >= 0) {
     Gauge(set, "process_open_fds", "Number of open file descriptors.", fds);
   }
   if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0) {

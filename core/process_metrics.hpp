@@ -7,7 +7,8 @@
 // They describe this process, so they are read from the real /proc/self,
 // whatever --procfs points the collectors at. /proc/self/stat is opened
 // once and read again with pread on each scrape; the open descriptors are
-// counted in /proc/self/fd; the soft RLIMIT_NOFILE is the maximum (what
+// those of /proc/self/fd (its size since Linux 6.2, else listed); the soft
+// RLIMIT_NOFILE is the maximum (what
 // /proc/self/limits shows); the start time is worked out once, from the
 // process' start in clock ticks after boot and the boot time in /proc/stat.
 #pragma once
@@ -31,6 +32,13 @@ struct ProcessStat {
 // Returns false when the text has too few fields or one is not a number.
 bool ParseProcessStat(std::string_view text, double ticks_per_second,
                       double page_bytes, ProcessStat* out);
+
+// The descriptors this process has open (process_open_fds), or -1. With
+// use_size, and since Linux 6.2, the size stat gives /proc/self/fd (about
+// 2 µs); else, or before, its entries are listed and counted (about 0.4 µs
+// per descriptor: 45 µs for the 110 or so the exporter holds, most of them
+// netclass'), less the one used to list them.
+double CountOpenFds(bool use_size);
 
 class ProcessMetrics {
  public:

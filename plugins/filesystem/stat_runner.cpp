@@ -144,7 +144,13 @@ void Work(const std::shared_ptr<State>& s) {
       s->outstanding.erase(it);
     }
     if (call->stuck) s->stuck->Recovered(call->path);
-    if (call->run == s->run && --s->unfinished == 0) s->done_cv.notify_all();
+    if (call->run == s->run && --s->unfinished == 0) {
+      // Woken outside the lock, so that the Run does not wake only to wait
+      // for the lock this thread holds (two more switches on one core).
+      lock.unlock();
+      s->done_cv.notify_all();
+      lock.lock();
+    }
   }
   --s->threads;
   s->done_cv.notify_all();
@@ -230,7 +236,11 @@ void StatRunner::Run(const std::vector<std::string>& paths,
   // not done within a quarter of the time left, a call being slow or hung,
   // does every queued call get a worker of its own.
   SpawnLocked(state_, 1);
+  // Woken outside the lock, so that the worker does not wake only to wait
+  // for the lock this thread holds.
+  lock.unlock();
   s.work_cv.notify_one();
+  lock.lock();
   const auto now = std::chrono::steady_clock::now();
   if (!s.done_cv.wait_until(lock, now + (deadline - now) / 4, all_done)) {
     SpawnLocked(state_, static_cast<int>(s.queue.size()));
