@@ -13,6 +13,7 @@
 
 #include "app.hpp"
 #include "basic_auth.hpp"
+#include "common/text.hpp"
 #include "metric_set.hpp"
 
 namespace sysmetrics {
@@ -158,7 +159,7 @@ bool InSecretSection(std::string_view text, std::size_t line) {
 // can search for either.
 std::string ErrnoDescription(int err) {
   const char* name = strerrorname_np(err);
-  return std::error_code(err, std::generic_category()).message() + " (" +
+  return ErrnoText(err) + " (" +
          (name != nullptr ? name : "errno " + std::to_string(err)) + ")";
 }
 

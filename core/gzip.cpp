@@ -7,36 +7,16 @@
 #include <mutex>
 #include <vector>
 
+#include "common/text.hpp"
+
 namespace sysmetrics {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // The q-value of a coding's parameters ("q=0.5"); 1 when absent.
 double QValue(std::string_view params) {
   while (!params.empty()) {
     const std::size_t semi = params.find(';');
-    const std::string_view p = Trim(params.substr(0, semi));
+    const std::string_view p = TrimBlanks(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view()
                                             : params.substr(semi + 1);
     if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
@@ -101,7 +81,7 @@ bool AcceptsGzip(std::string_view accept_encoding) {
                           ? std::string_view()
                           : accept_encoding.substr(comma + 1);
     const std::size_t semi = item.find(';');
-    const std::string_view coding = Trim(item.substr(0, semi));
+    const std::string_view coding = TrimBlanks(item.substr(0, semi));
     const double q =
         semi == std::string_view::npos ? 1 : QValue(item.substr(semi + 1));
     if (EqualsIgnoreCase(coding, "gzip") ||

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "common/text.hpp"
+
 namespace sysmetrics {
 namespace {
 
@@ -34,29 +36,6 @@ bool IsTokenChar(unsigned char c) {
 // Control bytes, which may appear nowhere in a head but as line ends (and
 // tabs in field values).
 bool IsControl(unsigned char c) { return c < 0x20 || c == 0x7f; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (x == y) continue;
-    if ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z') {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view TrimWhitespace(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 ParseOutcome Error(int status, const char* why) {
   ParseOutcome out;
@@ -179,7 +158,7 @@ ParseOutcome ParseField(std::string_view line, HttpRequestHead* head,
   if (line.size() - colon - 1 > kMaxFieldValue) {
     return Error(431, "header value too long");
   }
-  const std::string_view value = TrimWhitespace(line.substr(colon + 1));
+  const std::string_view value = TrimBlanks(line.substr(colon + 1));
   for (const char c : value) {
     const auto u = static_cast<unsigned char>(c);
     if (IsControl(u) && u != '\t') {
@@ -216,7 +195,7 @@ ParseOutcome ParseField(std::string_view line, HttpRequestHead* head,
 bool HeaderListHas(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     const std::size_t comma = value.find(',');
-    if (EqualsIgnoreCase(TrimWhitespace(value.substr(0, comma)), token)) {
+    if (EqualsIgnoreCase(TrimBlanks(value.substr(0, comma)), token)) {
       return true;
     }
     if (comma == std::string_view::npos) break;

@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/exposition_rules.hpp"
 #include "status.hpp"
 
 namespace sysmetrics {
@@ -36,15 +37,6 @@ enum class MetricType : std::uint8_t {
 };
 
 std::string_view MetricTypeName(MetricType type);
-
-// [a-zA-Z_:][a-zA-Z0-9_:]*
-bool IsValidMetricName(std::string_view name);
-// [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__" (reserved by Prometheus).
-bool IsValidLabelName(std::string_view name);
-bool IsValidUtf8(std::string_view text);
-// Appends text to out, replacing each invalid UTF-8 sequence with U+FFFD.
-// Returns true if anything was replaced.
-bool AppendRepairedUtf8(std::string& out, std::string_view text);
 
 struct LabelView {
   std::string_view name;

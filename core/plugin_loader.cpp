@@ -13,6 +13,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "common/text.hpp"
 #include "fatal_signal.hpp"
 #include "metric_set.hpp"
 
@@ -84,11 +85,6 @@ Result<OptionSpec> CopyOption(const sm_option& o, std::size_t index) {
                            std::to_string(type));
   }
   return spec;
-}
-
-std::string ErrnoText(int err) {
-  char buf[256];
-  return strerror_r(err, buf, sizeof buf);  // GNU: returns the message
 }
 
 std::string ModeText(mode_t mode) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <system_error>
 
+#include "common/text.hpp"
+
 namespace sysmetrics::wire {
 namespace {
 
@@ -19,10 +21,6 @@ constexpr std::size_t kReadChunk = std::size_t{1} << 20;
 
 // The smallest encoding of an OptionValue: its type and a bool.
 constexpr std::size_t kMinOption = 2;
-
-std::string ErrnoText() {
-  return std::error_code(errno, std::generic_category()).message();
-}
 
 }  // namespace
 
@@ -174,7 +172,7 @@ Status WriteFrame(int fd, Kind kind, std::string_view payload) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       return Status::Error(std::string("write: ") +
-                           (n < 0 ? ErrnoText() : "no progress"));
+                           (n < 0 ? ErrnoText(errno) : "no progress"));
     }
     done += static_cast<std::size_t>(n);
   }
@@ -201,11 +199,11 @@ Status ReadExactly(int fd, Clock::time_point deadline, char* out, std::size_t n,
         std::min<std::chrono::milliseconds::rep>(left.count() + 1, 60000);
     const int r = ::poll(&p, 1, static_cast<int>(wait_ms));
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return Status::Error("poll: " + ErrnoText());
+    if (r < 0) return Status::Error("poll: " + ErrnoText(errno));
     if (r == 0) continue;  // the deadline check above decides
     const ssize_t got = ::read(fd, out + done, n - done);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (got < 0) return Status::Error("read: " + ErrnoText());
+    if (got < 0) return Status::Error("read: " + ErrnoText(errno));
     if (got == 0) return Status::Error("end of file");
     done += static_cast<std::size_t>(got);
   }

@@ -9,14 +9,14 @@
 #include <iterator>
 #include <system_error>
 
+#include "common/text.hpp"
+
 namespace sysmetrics {
 namespace {
 
 constexpr std::string_view kFormat = "sysmetrics-quarantine-1";
 // Far more than a record needs; a bigger file is not one of ours.
 constexpr std::size_t kMaxRecordBytes = std::size_t{64} * 1024;
-
-std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 void AddLine(std::string& out, std::string_view key, std::string_view value) {
   out.append(key);

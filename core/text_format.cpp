@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/text.hpp"
+
 namespace sysmetrics {
 
 void AppendValue(std::string& out, double v) {
@@ -133,28 +135,6 @@ std::string_view OpenMetricsTypeName(MetricType type) {
   return type == MetricType::kUntyped ? "unknown" : MetricTypeName(type);
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 void AppendFamilyText(std::string& out, const MetricSet& set,
@@ -213,7 +193,7 @@ ExpositionFormat NegotiateFormat(std::string_view accept) {
     accept = comma == std::string_view::npos ? std::string_view()
                                              : accept.substr(comma + 1);
     const std::size_t semi = range.find(';');
-    const std::string_view type = Trim(range.substr(0, semi));
+    const std::string_view type = TrimBlanks(range.substr(0, semi));
     std::string_view params = semi == std::string_view::npos
                                   ? std::string_view()
                                   : range.substr(semi + 1);
@@ -227,8 +207,8 @@ ExpositionFormat NegotiateFormat(std::string_view accept) {
                                               : params.substr(next + 1);
       const std::size_t eq = param.find('=');
       if (eq == std::string_view::npos) continue;
-      const std::string_view key = Trim(param.substr(0, eq));
-      std::string_view value = Trim(param.substr(eq + 1));
+      const std::string_view key = TrimBlanks(param.substr(0, eq));
+      std::string_view value = TrimBlanks(param.substr(eq + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/text.hpp"
 #include "transport.hpp"
 
 #ifndef SYSMETRICS_BUILD_ID
@@ -24,11 +25,6 @@
 
 namespace sysmetrics {
 namespace {
-
-std::string ErrnoText(int err) {
-  char buf[256];
-  return strerror_r(err, buf, sizeof buf);  // GNU: returns the message
-}
 
 // OpenSSL's error queue as one line; empties the queue.
 std::string OpenSslErrors() {

@@ -11,12 +11,14 @@
 #include <cstring>
 #include <system_error>
 
+#include "text.hpp"
+
 namespace sysmetrics::plugin {
 
 namespace {
 
 std::string ErrnoMessage(const std::string& path, int err) {
-  return path + ": " + std::error_code(err, std::generic_category()).message();
+  return path + ": " + ErrnoText(err);
 }
 
 // Gives back the memory of a buffer that is far larger than what it holds.

@@ -4,16 +4,10 @@
 
 #include "proc_file.hpp"
 #include "proc_stat.hpp"
+#include "text.hpp"
 
 namespace sysmetrics::cpu {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  const std::size_t begin = s.find_first_not_of(" \t\n");
-  if (begin == std::string_view::npos) return {};
-  const std::size_t end = s.find_last_not_of(" \t\n");
-  return s.substr(begin, end - begin + 1);
-}
 
 bool ParseCpu(std::string_view s, std::uint64_t* cpu) {
   return plugin::ParseU64(s, cpu) && *cpu < kMaxCpus;
@@ -24,11 +18,11 @@ bool ParseCpu(std::string_view s, std::uint64_t* cpu) {
 bool ParseCpuList(std::string_view text, std::vector<std::uint32_t>* cpus,
                   std::string* error) {
   cpus->clear();
-  std::string_view rest = Trim(text);
+  std::string_view rest = TrimSpace(text);
   if (rest.empty()) return true;
   for (;;) {
     const std::size_t comma = rest.find(',');
-    const std::string_view element = Trim(rest.substr(0, comma));
+    const std::string_view element = TrimSpace(rest.substr(0, comma));
     const std::size_t dash = element.find('-');
     std::uint64_t first = 0;
     std::uint64_t last = 0;

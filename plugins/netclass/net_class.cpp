@@ -5,11 +5,6 @@
 namespace sysmetrics::netclass {
 namespace {
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-         c == '\r';
-}
-
 char Lower(char c) { return static_cast<char>(c | 0x20); }
 
 // The digit value of c, or 99 when c is no digit in any base up to 16.
@@ -51,12 +46,6 @@ bool UnderscoreOk(std::string_view s) {
 }
 
 }  // namespace
-
-std::string_view TrimSpace(std::string_view value) {
-  while (!value.empty() && IsSpace(value.front())) value.remove_prefix(1);
-  while (!value.empty() && IsSpace(value.back())) value.remove_suffix(1);
-  return value;
-}
 
 bool ParseInt(std::string_view value, std::int64_t* out) {
   const std::string_view whole = value;

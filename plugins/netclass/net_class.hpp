@@ -14,11 +14,12 @@
 #include <string>
 #include <string_view>
 
+#include "text.hpp"
+
 namespace sysmetrics::netclass {
 
-// The value without the ASCII white space (space, \t, \n, \v, \f, \r) at
-// either end, as Go's bytes.TrimSpace leaves a sysfs value.
-std::string_view TrimSpace(std::string_view value);
+// A value is trimmed with TrimSpace (text.hpp), as Go's bytes.TrimSpace
+// trims a sysfs value.
 
 // Parses value (already trimmed) as Go's strconv.ParseInt(value, 0, 64):
 // an optional sign, then "0x"/"0X" hex, "0o"/"0O" octal, "0b"/"0B" binary,

@@ -15,6 +15,7 @@
 #include "attribute_files.hpp"
 #include "collect.hpp"
 #include "net_class.hpp"
+#include "text.hpp"
 
 namespace sysmetrics::netclass {
 namespace {
@@ -97,10 +98,6 @@ struct Interface {
 bool IsAbsent(int err) {
   return err == ENOENT || err == EACCES || err == EPERM || err == EINVAL ||
          err == EOPNOTSUPP || err == ELOOP || err == EISDIR;
-}
-
-std::string ErrnoText(int err) {
-  return std::error_code(err, std::generic_category()).message();
 }
 
 // The attribute files read in each interface's directory: the text ones

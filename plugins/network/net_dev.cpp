@@ -6,20 +6,13 @@
 
 #include "name_index.hpp"
 #include "proc_file.hpp"
+#include "text.hpp"
 
 namespace sysmetrics::network {
 namespace {
 
 using plugin::NextField;
 using plugin::ParseU64;
-
-bool IsBlank(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view TrimBlanks(std::string_view s) {
-  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Reads the counters after the colon (in rest) into *i. On a line that
 // cannot be read returns false and sets *why.

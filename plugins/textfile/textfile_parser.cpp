@@ -6,64 +6,13 @@
 #include <cstdlib>
 #include <unordered_map>
 
+#include "exposition_rules.hpp"
+
 namespace sysmetrics::textfile {
 namespace {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
-bool IsNameStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-bool ValidMetricName(std::string_view n) {
-  if (n.empty() || !(IsNameStart(n[0]) || n[0] == ':')) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) {
-    return IsNameStart(c) || IsDigit(c) || c == ':';
-  });
-}
-
-bool ValidLabelName(std::string_view n) {
-  if (n.empty() || !IsNameStart(n[0])) return false;
-  if (n.size() >= 2 && n[0] == '_' && n[1] == '_') return false;
-  return std::all_of(n.begin(), n.end(),
-                     [](char c) { return IsNameStart(c) || IsDigit(c); });
-}
-
-// RFC 3629: no overlongs, surrogates or code points above U+10FFFF.
-bool ValidUtf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      n = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      n = 3;
-      if (b0 == 0xE0) lo = 0xA0;
-      if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      n = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (i + n > s.size()) return false;
-    const auto b1 = static_cast<unsigned char>(s[i + 1]);
-    if (b1 < lo || b1 > hi) return false;
-    for (std::size_t k = 2; k < n; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if (b < 0x80 || b > 0xBF) return false;
-    }
-    i += n;
-  }
-  return true;
-}
 
 std::string_view SkipBlanks(std::string_view s) {
   while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
@@ -215,7 +164,7 @@ class Parser {
     if (keyword != "HELP" && keyword != "TYPE") return true;  // a comment
     rest = SkipBlanks(rest);
     const std::string_view name = TakeToken(&rest);
-    if (!ValidMetricName(name)) {
+    if (!IsValidMetricName(name)) {
       return Fail("invalid metric name '" + std::string(name) + "' in " +
                   std::string(keyword) + " line");
     }
@@ -226,7 +175,7 @@ class Parser {
         return Fail("second HELP line for metric name '" + std::string(name) +
                     "'");
       }
-      if (!ValidUtf8(rest)) return Fail("HELP text is not valid UTF-8");
+      if (!IsValidUtf8(rest)) return Fail("HELP text is not valid UTF-8");
       s.has_help = true;
       out_->families[s.index].help = UnescapeHelp(rest);
       return true;
@@ -285,7 +234,7 @@ class Parser {
     std::size_t n = 0;
     while (n < line.size() && line[n] != '{' && !IsBlank(line[n])) ++n;
     const std::string_view name = line.substr(0, n);
-    if (!ValidMetricName(name)) {
+    if (!IsValidMetricName(name)) {
       return Fail("invalid metric name '" + std::string(name) + "'");
     }
     line.remove_prefix(n);
@@ -357,7 +306,7 @@ class Parser {
         ++n;
       }
       const std::string_view label = s.substr(0, n);
-      if (!ValidLabelName(label)) {
+      if (!IsValidLabelName(label)) {
         return Fail("invalid label name '" + std::string(label) + "'");
       }
       s = SkipBlanks(s.substr(n));
@@ -399,7 +348,7 @@ class Parser {
       if (!closed) {
         return Fail("unterminated value of label '" + std::string(label) + "'");
       }
-      if (!ValidUtf8(value)) {
+      if (!IsValidUtf8(value)) {
         return Fail("value of label '" + std::string(label) +
                     "' is not valid UTF-8");
       }

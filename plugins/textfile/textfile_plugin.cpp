@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "text.hpp"
 #include "textfile_parser.hpp"
 
 namespace sysmetrics::textfile {
@@ -44,11 +45,6 @@ const sm_option kOptions[] = {
 constexpr const char* kMtimeFamily = "sysmetrics_textfile_mtime_seconds";
 constexpr const char* kErrorFamily = "sysmetrics_textfile_scrape_error";
 constexpr const char* kReservedPrefix = "sysmetrics_";
-
-std::string ErrnoText(int err) {
-  char buf[256];
-  return strerror_r(err, buf, sizeof buf);  // GNU: returns the message
-}
 
 // Reads path whole into *out. *vanished: it was removed since the listing
 // (a writer replacing it), which is not an error.
