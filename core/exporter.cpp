@@ -167,7 +167,7 @@ Exporter::Exporter(std::vector<std::unique_ptr<Collector>> collectors,
          "exporter's log says why"});
   }
   MetricSet info;
-  info.BeginFamily("sysmetrics_build_info",
+  info.BeginFamily(kHostFamilies[kBuildInfo],
                    "Build of the running exporter; always 1.",
                    MetricType::kGauge);
   const std::string abi = std::to_string(SM_ABI_VERSION_MAJOR) + "." +
@@ -175,7 +175,7 @@ Exporter::Exporter(std::vector<std::unique_ptr<Collector>> collectors,
   const LabelView build[] = {
       {"version", build_.version}, {"compiler", build_.compiler}, {"abi", abi}};
   info.AddSample({}, build, 1);
-  info.BeginFamily("sysmetrics_plugin_info",
+  info.BeginFamily(kHostFamilies[kPluginInfo],
                    "One series per loaded plugin; always 1.",
                    MetricType::kGauge);
   for (const auto& c : collectors_) {
@@ -237,159 +237,203 @@ Exporter::~Exporter() {
       {{"collectors", stuck}});
 }
 
-void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
-                      ScrapeReport* report) {
-  const Clock::time_point t0 = Clock::now();
-  report->format = options.format;
+// What a scrape keeps per collector, and the scratch of its phases. One per
+// thread (thread_local in Scrape), so the steady state does not allocate.
+struct Exporter::Scratch {
   struct Slot {
     std::shared_ptr<Run> run;  // written only by Execute, read after done
     Collector::StartKind kind = Collector::StartKind::kStarted;
     Clock::time_point deadline;
     bool done = false;
   };
-  const std::size_t n = collectors_.size();
-  // Scratch reused by this thread's scrapes, so the steady state does not
-  // allocate for them.
-  thread_local std::vector<Slot> slots;
-  slots.assign(n, Slot{});
   using Known = std::shared_ptr<const std::vector<Collector::KnownFamily>>;
-  thread_local std::vector<Known> held;  // keeps known names alive
-  held.clear();
+
+  std::vector<Slot> slots;
+  std::vector<Known> held;  // keeps known names alive
+  std::vector<bool> inline_run;
+  std::vector<bool> gave_up;
+  // The collectors that run, in order: report->collectors[k] is
+  // collectors_[index[k]].
+  std::vector<std::size_t> index;
+  std::vector<FamilyRef> refs;
+  std::vector<const MetricSet*> served;
+  std::vector<bool> dropped;
+  ClashCache clashes;
+  MetricSet self;
+  // Shared with runs that may outlive the scrape (a late one); reused only
+  // when no run still holds it.
+  std::shared_ptr<RunWaiter> waiter;
+};
+
+namespace {
+
+// Whether the scrape asked for collector i (an empty selection asks for
+// all).
+bool Selected(const ScrapeOptions& options, std::size_t i) {
+  return options.selected.empty() ||
+         (i < options.selected.size() && options.selected[i]);
+}
+
+}  // namespace
+
+void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
+                      ScrapeReport* report) {
+  const Clock::time_point t0 = Clock::now();
+  report->format = options.format;
+  thread_local Scratch scratch;
+  Scratch& s = scratch;
+  s.slots.assign(collectors_.size(), Scratch::Slot{});
+  s.held.clear();
   // Release the runs on every way out, not when this thread next scrapes:
   // a run returns itself to its collector, which a reload may destroy in
   // between. Also when an exception leaves (bad_alloc, or a pool thread
   // that could not be started).
   struct Release {
-    std::vector<Slot>& slots;
-    std::vector<Known>& held;
-    Release(std::vector<Slot>& s, std::vector<Known>& h) : slots(s), held(h) {}
+    Scratch& s;
+    explicit Release(Scratch& scratch) : s(scratch) {}
     Release(const Release&) = delete;
     Release& operator=(const Release&) = delete;
     ~Release() {
-      for (Slot& s : slots) s.run.reset();
-      held.clear();
+      for (Scratch::Slot& slot : s.slots) slot.run.reset();
+      s.held.clear();
     }
-  } const release(slots, held);
-  // The waiter is shared with runs that may outlive this scrape (a late
-  // one); reuse it only when no run still holds it.
-  thread_local std::shared_ptr<RunWaiter> waiter;
-  if (waiter == nullptr || waiter.use_count() != 1) {
-    waiter = std::make_shared<RunWaiter>();
+  } const release(s);
+  ResetWaiter(s);
+  StartRuns(options, t0, s);
+  RunInline(s);
+  WaitForRuns(s);
+  ReportRuns(options, s, report);
+  MergeFamilies(options, *report, s, out);
+  AppendHostFamilies(options, t0, s, report, out);
+}
+
+void Exporter::ResetWaiter(Scratch& s) {
+  if (s.waiter == nullptr || s.waiter.use_count() != 1) {
+    s.waiter = std::make_shared<RunWaiter>();
   }
-  {
-    // Under its lock: the pool thread whose run last held the waiter wrote
-    // it under the lock, and use_count() (a relaxed load) orders nothing
-    // (TSan saw this race in CI).
-    std::lock_guard lock(waiter->mu);
-    waiter->pending = 0;
-    waiter->wake_at = 0;
-  }
-  thread_local std::vector<bool> inline_run;
-  inline_run.assign(n, false);
-  const auto runs = [&](std::size_t i) {
-    return options.selected.empty() ||
-           (i < options.selected.size() && options.selected[i]);
-  };
+  // Under its lock: the pool thread whose run last held the waiter wrote
+  // it under the lock, and use_count() (a relaxed load) orders nothing
+  // (TSan saw this race in CI).
+  std::lock_guard lock(s.waiter->mu);
+  s.waiter->pending = 0;
+  s.waiter->wake_at = 0;
+}
+
+// Sets each selected collector's deadline and starts those that go to the
+// pool; the inline ones are started by RunInline, each just before it runs.
+void Exporter::StartRuns(const ScrapeOptions& options, Clock::time_point t0,
+                         Scratch& s) {
+  const std::size_t n = collectors_.size();
+  s.inline_run.assign(n, false);
   for (std::size_t i = 0; i < n; ++i) {
-    if (!runs(i)) {
-      slots[i].kind = Collector::StartKind::kBusy;  // not started: no run
+    Scratch::Slot& slot = s.slots[i];
+    if (!Selected(options, i)) {
+      slot.kind = Collector::StartKind::kBusy;  // not started: no run
       continue;
     }
     const Clock::duration cap = collectors_[i]->settings().timeout;
-    slots[i].deadline = cap == Clock::duration::zero()
-                            ? options.deadline
-                            : std::min(options.deadline, t0 + cap);
-    inline_run[i] = collectors_[i]->RunsInline();
-    if (inline_run[i]) continue;  // started below, just before it runs
-    slots[i].run =
-        collectors_[i]->Start(slots[i].deadline, &slots[i].kind, waiter);
-    if (slots[i].kind == Collector::StartKind::kStarted) {
-      pool_->Submit(collectors_[i].get(), slots[i].run);
+    slot.deadline = cap == Clock::duration::zero()
+                        ? options.deadline
+                        : std::min(options.deadline, t0 + cap);
+    s.inline_run[i] = collectors_[i]->RunsInline();
+    if (s.inline_run[i]) continue;
+    slot.run = collectors_[i]->Start(slot.deadline, &slot.kind, s.waiter);
+    if (slot.kind == Collector::StartKind::kStarted) {
+      pool_->Submit(collectors_[i].get(), slot.run);
     }
   }
-  // Collectors that promised never to block run here, while the pool works
-  // on the others: no hand-off and no wake-up for them (plugin.h 7). Each
-  // is started only when its turn comes, so one that blocks after all
-  // holds this scrape and itself, never the collectors after it: the next
-  // scrape finds it busy and runs them. One that overstays its deadline
-  // goes to the pool for good (Collector::RunsInline).
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!inline_run[i]) continue;
-    slots[i].run =
-        collectors_[i]->Start(slots[i].deadline, &slots[i].kind, waiter);
-    if (slots[i].kind != Collector::StartKind::kStarted) continue;
-    collectors_[i]->Execute(slots[i].run);
-    if (Clock::now() > slots[i].deadline) {
-      collectors_[i]->StopRunningInline(slots[i].run->seconds);
+}
+
+// Collectors that promised never to block run here, while the pool works
+// on the others: no hand-off and no wake-up for them (plugin.h 7). Each is
+// started only when its turn comes, so one that blocks after all holds
+// this scrape and itself, never the collectors after it: the next scrape
+// finds it busy and runs them. One that overstays its deadline goes to the
+// pool for good (Collector::RunsInline).
+void Exporter::RunInline(Scratch& s) {
+  for (std::size_t i = 0; i < collectors_.size(); ++i) {
+    if (!s.inline_run[i]) continue;
+    Scratch::Slot& slot = s.slots[i];
+    slot.run = collectors_[i]->Start(slot.deadline, &slot.kind, s.waiter);
+    if (slot.kind != Collector::StartKind::kStarted) continue;
+    collectors_[i]->Execute(slot.run);
+    if (Clock::now() > slot.deadline) {
+      collectors_[i]->StopRunningInline(slot.run->seconds);
     }
   }
-  // Sleep until every run is done or has passed its own deadline. Runs
-  // given up on still count in pending until they finish; wake_at is how
-  // many of those are not done, as seen under the lock (a run sets done
-  // before it takes the lock to count itself out, so a run seen not done
-  // has not counted itself out yet: pending <= wake_at then means no run
-  // we wait for is left). A stale wake_at costs at most one early wake.
-  thread_local std::vector<bool> gave_up;
-  gave_up.assign(n, false);
+}
+
+// Sleeps until every run is done or has passed its own deadline, then sets
+// each slot's done. Runs given up on still count in pending until they
+// finish; wake_at is how many of those are not done, as seen under the
+// lock (a run sets done before it takes the lock to count itself out, so a
+// run seen not done has not counted itself out yet: pending <= wake_at
+// then means no run we wait for is left). A stale wake_at costs at most
+// one early wake.
+void Exporter::WaitForRuns(Scratch& s) {
+  const std::size_t n = s.slots.size();
+  s.gave_up.assign(n, false);
+  const auto done = [&](std::size_t i) {
+    return s.slots[i].run->done.load(std::memory_order_acquire);
+  };
   const auto waiting_for = [&](std::size_t i) {
-    return slots[i].run != nullptr && !gave_up[i] &&
-           !slots[i].run->done.load(std::memory_order_acquire);
+    return s.slots[i].run != nullptr && !s.gave_up[i] && !done(i);
   };
   for (;;) {
     Clock::time_point next = Clock::time_point::max();
     for (std::size_t i = 0; i < n; ++i) {
-      if (waiting_for(i)) next = std::min(next, slots[i].deadline);
+      if (waiting_for(i)) next = std::min(next, s.slots[i].deadline);
     }
     if (next == Clock::time_point::max()) break;
     {
-      std::unique_lock lock(waiter->mu);
+      std::unique_lock lock(s.waiter->mu);
       std::size_t late = 0;
       for (std::size_t i = 0; i < n; ++i) {
-        if (gave_up[i] && !slots[i].run->done.load(std::memory_order_acquire)) {
-          ++late;
-        }
+        if (s.gave_up[i] && !done(i)) ++late;
       }
-      waiter->wake_at = late;
-      waiter->cv.wait_until(lock, next,
-                            [&] { return waiter->pending <= waiter->wake_at; });
+      RunWaiter& w = *s.waiter;
+      w.wake_at = late;
+      w.cv.wait_until(lock, next, [&] { return w.pending <= w.wake_at; });
     }
     const Clock::time_point now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
-      if (waiting_for(i) && now >= slots[i].deadline) gave_up[i] = true;
+      if (waiting_for(i) && now >= s.slots[i].deadline) s.gave_up[i] = true;
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
-    slots[i].done = slots[i].run != nullptr && !gave_up[i] &&
-                    slots[i].run->done.load(std::memory_order_acquire);
+    s.slots[i].done = s.slots[i].run != nullptr && !s.gave_up[i] && done(i);
   }
+}
 
-  // The report lists the collectors that ran, in order; index maps each
-  // entry back to its collector and slot.
+// Lists the collectors that ran in the report, in order, with how each
+// went; records it with the collector and logs each failure.
+void Exporter::ReportRuns(const ScrapeOptions& options, Scratch& s,
+                          ScrapeReport* report) {
   report->collectors.clear();
-  thread_local std::vector<std::size_t> index;
-  index.clear();
-  for (std::size_t i = 0; i < n; ++i) {
-    if (runs(i)) index.push_back(i);
+  s.index.clear();
+  for (std::size_t i = 0; i < collectors_.size(); ++i) {
+    if (Selected(options, i)) s.index.push_back(i);
   }
-  report->collectors.resize(index.size());
-  for (std::size_t k = 0; k < index.size(); ++k) {
-    const std::size_t i = index[k];
+  report->collectors.resize(s.index.size());
+  for (std::size_t k = 0; k < s.index.size(); ++k) {
+    const std::size_t i = s.index[k];
     CollectorReport& r = report->collectors[k];
-    const Slot& s = slots[i];
+    const Scratch::Slot& slot = s.slots[i];
     r.name = collectors_[i]->name();
-    if (s.run == nullptr) {
+    if (slot.run == nullptr) {
       r.error = "still running from an earlier scrape, past its deadline";
       r.seconds = 0;
-    } else if (!s.done) {
+    } else if (!slot.done) {
       const double budget =
-          std::chrono::duration<double>(s.deadline - s.run->started).count();
+          std::chrono::duration<double>(slot.deadline - slot.run->started)
+              .count();
       r.error = "did not finish before its deadline (" + FormatSeconds(budget) +
                 " s)";
       r.seconds = budget;
     } else {
-      r.success = s.run->ok;
-      r.seconds = s.run->seconds;
-      if (!r.success) r.error = s.run->error;
+      r.success = slot.run->ok;
+      r.seconds = slot.run->seconds;
+      if (!r.success) r.error = slot.run->error;
     }
     collectors_[i]->RecordScrape(r.success, r.seconds, r.error);
     if (!r.success) {
@@ -397,56 +441,57 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
           {{"collector", r.name}, {"error", r.error}});
     }
   }
+}
 
-  // Merge: order 0 is the host, then each family in merge order (shipped
-  // collectors, third-party ones, textfile; name_ownership.hpp).
-  thread_local std::vector<FamilyRef> refs;
-  refs.clear();
+// Appends the families of the collectors that succeeded to out, in merge
+// order, but those whose name an earlier family uses: order 0 is the host,
+// then each family in merge order (shipped collectors, third-party ones,
+// textfile; name_ownership.hpp). A collector that failed or was not asked
+// for still holds the names it has served before, in its place in the
+// order: a collector merged later (textfile last) never takes them over.
+void Exporter::MergeFamilies(const ScrapeOptions& options,
+                             const ScrapeReport& report, Scratch& s,
+                             std::string* out) {
+  s.refs.clear();
   for (const std::string_view name : kHostFamilies) {
-    refs.push_back({name, 0, MetricType::kGauge});
+    s.refs.push_back({name, 0, MetricType::kGauge});
   }
-  // A collector that failed or was not asked for in this scrape still
-  // holds the names it has served before, in its place in the order: a
-  // collector merged later (textfile last) never takes them over.
-  thread_local std::vector<const MetricSet*> served;
-  served.assign(n, nullptr);
-  for (std::size_t k = 0; k < index.size(); ++k) {
-    if (report->collectors[k].success) {
-      served[index[k]] = &slots[index[k]].run->metrics;
+  s.served.assign(collectors_.size(), nullptr);
+  for (std::size_t k = 0; k < s.index.size(); ++k) {
+    if (report.collectors[k].success) {
+      s.served[s.index[k]] = &s.slots[s.index[k]].run->metrics;
     }
   }
   std::uint32_t order = 1;
   for (const std::size_t i : merge_order_) {
-    if (served[i] != nullptr) {
-      const MetricSet& set = *served[i];
+    if (s.served[i] != nullptr) {
+      const MetricSet& set = *s.served[i];
       for (const MetricSet::Family& f : set.families()) {
-        refs.push_back({set.str(f.name), order++, f.type});
+        s.refs.push_back({set.str(f.name), order++, f.type});
       }
     } else {
-      held.push_back(collectors_[i]->known_families());
-      for (const Collector::KnownFamily& f : *held.back()) {
-        refs.push_back({f.name, order++, f.type});
+      s.held.push_back(collectors_[i]->known_families());
+      for (const Collector::KnownFamily& f : *s.held.back()) {
+        s.refs.push_back({f.name, order++, f.type});
       }
     }
   }
-  thread_local std::vector<bool> dropped;
-  dropped.assign(order, false);
-  thread_local ClashCache clashes;
-  clashes.Mark(refs, dropped);
+  s.dropped.assign(order, false);
+  s.clashes.Mark(s.refs, s.dropped);
 
   // A dropped family is charged to the collector that emitted it, never to
   // the owner of the name.
   order = 1;
   std::size_t next_held = 0;
   for (const std::size_t i : merge_order_) {
-    if (served[i] == nullptr) {
-      order += static_cast<std::uint32_t>(held[next_held++]->size());
+    if (s.served[i] == nullptr) {
+      order += static_cast<std::uint32_t>(s.held[next_held++]->size());
       continue;
     }
-    const MetricSet& set = *served[i];
+    const MetricSet& set = *s.served[i];
     std::uint64_t refused = 0;
     for (const MetricSet::Family& f : set.families()) {
-      if (!dropped[order++]) {
+      if (!s.dropped[order++]) {
         AppendFamily(*out, set, f, options.format);
         continue;
       }
@@ -459,12 +504,17 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     }
     if (refused != 0) collectors_[i]->CountRefusedFamilies(refused);
   }
+}
 
-  // The host's own metrics; build and plugin info never change and were
-  // rendered once, in the constructor.
-  thread_local MetricSet self;
+// Appends the host's own families (kHostFamilies) to out: per collector,
+// per scrape, the process', and build and plugin info, which never change
+// and were rendered once, in the constructor. Sets report->seconds.
+void Exporter::AppendHostFamilies(const ScrapeOptions& options,
+                                  Clock::time_point t0, Scratch& s,
+                                  ScrapeReport* report, std::string* out) {
+  MetricSet& self = s.self;
   self.Clear();
-  self.BeginFamily("sysmetrics_collector_success",
+  self.BeginFamily(kHostFamilies[kCollectorSuccess],
                    "1 if the collector succeeded in this scrape, else 0.",
                    MetricType::kGauge);
   for (const CollectorReport& r : report->collectors) {
@@ -478,7 +528,7 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
       self.AddSample({}, {&l, 1}, 0);
     }
   }
-  self.BeginFamily("sysmetrics_scrape_duration_seconds",
+  self.BeginFamily(kHostFamilies[kScrapeDuration],
                    "Time the collector took in this scrape.",
                    MetricType::kGauge, "seconds");
   for (const CollectorReport& r : report->collectors) {
@@ -486,36 +536,36 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
     self.AddSample({}, {&l, 1}, r.seconds);
   }
   // A counter per collector that ran, read through count.
-  const auto per_collector = [&](std::string_view name, std::string_view help,
+  const auto per_collector = [&](HostFamily family, std::string_view help,
                                  std::uint64_t (Collector::*count)() const) {
-    self.BeginFamily(name, help, MetricType::kCounter);
-    for (const std::size_t i : index) {
+    self.BeginFamily(kHostFamilies[family], help, MetricType::kCounter);
+    for (const std::size_t i : s.index) {
       LabelView l{"collector", collectors_[i]->name()};
       self.AddSample({}, {&l, 1},
                      static_cast<double>((*collectors_[i].*count)()));
     }
   };
-  per_collector("sysmetrics_collector_errors_total",
+  per_collector(kCollectorErrors,
                 "Scrapes in which the collector failed, since start.",
                 &Collector::errors);
-  per_collector("sysmetrics_collector_skipped_lines_total",
+  per_collector(kCollectorSkippedLines,
                 "Input lines the collector could not read and skipped, since "
                 "start.",
                 &Collector::skipped_lines);
-  per_collector("sysmetrics_collector_refused_families_total",
+  per_collector(kCollectorRefusedFamilies,
                 "Metric families refused from the collector since start: "
                 "names it does not own, invalid or repeated families, and "
                 "families dropped because another collector serves the name.",
                 &Collector::refused_families);
   // 0 for a collector in this process: the same series for every
   // collector, so one alert covers them all.
-  per_collector("sysmetrics_collector_restarts_total",
+  per_collector(kCollectorRestarts,
                 "Helper processes of an isolated collector started again "
                 "after a crash, hang, protocol error or memory limit, since "
                 "start.",
                 &Collector::restarts);
   report->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  self.BeginFamily("sysmetrics_scrape_collect_seconds",
+  self.BeginFamily(kHostFamilies[kScrapeCollectSeconds],
                    "Time this whole scrape took to collect, all collectors.",
                    MetricType::kGauge, "seconds");
   self.AddSample({}, {}, report->seconds);

@@ -107,6 +107,21 @@ class Exporter {
   // merge_order_.
   void ShareNames();
 
+  // The phases of Scrape, in order (exporter.cpp), on this thread's
+  // scratch.
+  struct Scratch;
+  static void ResetWaiter(Scratch& s);
+  void StartRuns(const ScrapeOptions& options, Clock::time_point t0,
+                 Scratch& s);
+  void RunInline(Scratch& s);
+  static void WaitForRuns(Scratch& s);
+  void ReportRuns(const ScrapeOptions& options, Scratch& s,
+                  ScrapeReport* report);
+  void MergeFamilies(const ScrapeOptions& options, const ScrapeReport& report,
+                     Scratch& s, std::string* out);
+  void AppendHostFamilies(const ScrapeOptions& options, Clock::time_point t0,
+                          Scratch& s, ScrapeReport* report, std::string* out);
+
   std::vector<std::unique_ptr<Collector>> collectors_;
   std::vector<RefusedCollector> refused_;
   // Indexes into collectors_ in the order their families are merged.

@@ -27,8 +27,29 @@
 
 namespace sysmetrics {
 
-// The families the host serves itself, in the order it renders them.
-inline constexpr std::string_view kHostFamilies[] = {
+// The families the host serves itself: the one list of their names, for
+// the names the host reserves and for the code that emits them, which
+// indexes it with HostFamily.
+enum HostFamily {
+  kCollectorSuccess,
+  kScrapeDuration,
+  kCollectorErrors,
+  kCollectorSkippedLines,
+  kCollectorRefusedFamilies,
+  kCollectorRestarts,
+  kBuildInfo,
+  kPluginInfo,
+  kScrapeCollectSeconds,
+  // The exporter process' own (process_metrics.hpp).
+  kProcessCpuSeconds,
+  kProcessResidentMemory,
+  kProcessVirtualMemory,
+  kProcessOpenFds,
+  kProcessMaxFds,
+  kProcessStartTime,
+  kNumHostFamilies
+};
+inline constexpr std::string_view kHostFamilies[kNumHostFamilies] = {
     "sysmetrics_collector_success",
     "sysmetrics_scrape_duration_seconds",
     "sysmetrics_collector_errors_total",
@@ -38,7 +59,6 @@ inline constexpr std::string_view kHostFamilies[] = {
     "sysmetrics_build_info",
     "sysmetrics_plugin_info",
     "sysmetrics_scrape_collect_seconds",
-    // The exporter process' own (process_metrics.hpp).
     "process_cpu_seconds_total",
     "process_resident_memory_bytes",
     "process_virtual_memory_bytes",

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "log.hpp"
+#include "name_ownership.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -162,26 +163,28 @@ void ProcessMetrics::Append(MetricSet* set) const {
       n > 0 && ParseProcessStat({buf, static_cast<std::size_t>(n)},
                                 ticks_per_second_, page_bytes_, &st);
   if (have_stat) {
-    Gauge(set, "process_cpu_seconds_total",
+    Gauge(set, kHostFamilies[kProcessCpuSeconds],
           "Total user and system CPU time spent in seconds.", st.cpu_seconds,
           MetricType::kCounter);
   }
   if (const double fds = CountOpenFds(true); fds >= 0) {
-    Gauge(set, "process_open_fds", "Number of open file descriptors.", fds);
+    Gauge(set, kHostFamilies[kProcessOpenFds],
+          "Number of open file descriptors.", fds);
   }
   if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0) {
     Gauge(
-        set, "process_max_fds", "Maximum number of open file descriptors.",
+        set, kHostFamilies[kProcessMaxFds],
+        "Maximum number of open file descriptors.",
         lim.rlim_cur == RLIM_INFINITY ? -1 : static_cast<double>(lim.rlim_cur));
   }
   if (have_stat) {
-    Gauge(set, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
-          st.virtual_bytes);
-    Gauge(set, "process_resident_memory_bytes",
+    Gauge(set, kHostFamilies[kProcessVirtualMemory],
+          "Virtual memory size in bytes.", st.virtual_bytes);
+    Gauge(set, kHostFamilies[kProcessResidentMemory],
           "Resident memory size in bytes.", st.resident_bytes);
   }
   if (start_time_ >= 0) {
-    Gauge(set, "process_start_time_seconds",
+    Gauge(set, kHostFamilies[kProcessStartTime],
           "Start time of the process since unix epoch in seconds.",
           start_time_);
   }
