@@ -11,6 +11,7 @@
 #include <ctime>
 #include <future>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -169,11 +170,12 @@ void Reload(const CommandLine& cl, const Config& running, bool record_crashes,
   Log(LogLevel::kInfo, "configuration reloaded", {{"collectors", names}});
 }
 
-int Main(int argc, char** argv) {
-  // Block the signals before any thread exists, so every thread inherits the
-  // mask and only the main thread receives them through sigwait (else the
-  // kernel may deliver SIGTERM to any thread, a plugin's included).
-  const sigset_t signals = HandledSignals();
+// What the process needs before any thread exists: the handled signals
+// blocked (every thread inherits the mask, and only the main thread takes
+// them through sigwait; else the kernel may deliver SIGTERM to any thread,
+// a plugin's included), malloc's arenas and mmap threshold, and the soft
+// descriptor limit.
+void PrepareProcess(const sigset_t& signals) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // glibc gives each thread that allocates its own arena (up to 8 per
   // core); the server's worker threads allocate little and briefly, so
@@ -193,13 +195,12 @@ int Main(int argc, char** argv) {
     fds.rlim_cur = std::min<rlim_t>(fds.rlim_max, 4096);
     setrlimit(RLIMIT_NOFILE, &fds);
   }
+}
 
-  auto parsed = ParseCommandLine(argc, argv);
-  if (!parsed.ok()) {
-    std::cerr << "sysmetrics: " << parsed.error() << "\n";
-    return kExitUsage;
-  }
-  const CommandLine& cl = parsed.value();
+// The commands that print and exit without a configuration (--help,
+// --hash-password, --node-name-table, --version): their exit status, or
+// nothing when cl asks for none of them.
+std::optional<int> RunCommand(const CommandLine& cl) {
   if (cl.help) {
     std::cout << HelpText("sysmetrics");
     return 0;
@@ -214,111 +215,96 @@ int Main(int argc, char** argv) {
               << SM_ABI_VERSION_MAJOR << "." << SM_ABI_VERSION_MINOR << ")\n";
     return 0;
   }
-  auto config = LoadConfig(cl);
-  if (!config.ok()) {
-    std::cerr << "sysmetrics: configuration error: " << config.error() << "\n";
-    return kExitUsage;
-  }
-  const Config& cfg = config.value();
-  if (cl.help_plugins) {
-    // Loads every plugin file (the trust checks apply), so plugin logging
-    // goes to stderr at the configured level, and a plugin that crashes in
-    // its load is named; the listing goes to stdout.
-    InitLogging(cfg.log_format, cfg.log_level);
-    InstallFatalSignalHandler(cfg.log_format);
-    const Status listed = PrintPluginHelp(cfg, std::cout);
-    if (!listed.ok()) {
-      std::cerr << "sysmetrics: " << listed.message() << "\n";
-      return 1;
-    }
-    return 0;
-  }
+  return std::nullopt;
+}
+
+// --help-plugins: loads every plugin file (the trust checks apply), so
+// plugin logging goes to stderr at the configured level, and a plugin that
+// crashes in its load is named; the listing goes to stdout.
+int HelpPluginsCommand(const Config& cfg) {
   InitLogging(cfg.log_format, cfg.log_level);
-  // From here a fatal signal inside a plugin call names the plugin.
   InstallFatalSignalHandler(cfg.log_format);
-  Log(LogLevel::kInfo, "starting",
-      {{"version", CurrentBuildInfo().version},
-       {"config", cfg.files.empty() ? "(defaults)" : cfg.files.front()},
-       {"plugin_dir", PluginDir(cfg)},
-       {"procfs", cfg.procfs}});
-  // Only the serving process writes quarantine records; --check-config
-  // reads them, as a start would.
-  bool record_crashes = false;
-  if (!cl.check_config) {
-    const Status quarantine = PrepareQuarantine(cfg.state_dir);
-    record_crashes = quarantine.ok();
-    if (!quarantine.ok()) {
-      Log(LogLevel::kWarn,
-          "quarantine is off: a plugin that crashes the exporter will be "
-          "loaded again by the next start",
-          {{"reason", quarantine.message()}});
-    }
+  const Status listed = PrintPluginHelp(cfg, std::cout);
+  if (!listed.ok()) {
+    std::cerr << "sysmetrics: " << listed.message() << "\n";
+    return 1;
   }
-  auto exporter = BuildExporter(cfg, record_crashes);
-  if (!exporter.ok()) {
-    Log(LogLevel::kError, "configuration error", {{"error", exporter.error()}});
-    if (cl.check_config) {
-      std::cerr << "sysmetrics: configuration error: " << exporter.error()
-                << "\n";
-    }
-    return kExitUsage;
-  }
-  auto web = BuildWeb(cfg);
-  if (!web.ok()) {
-    Log(LogLevel::kError, "configuration error", {{"error", web.error()}});
-    if (cl.check_config) {
-      std::cerr << "sysmetrics: configuration error: " << web.error() << "\n";
-    }
-    return kExitUsage;
-  }
-  if (cl.check_config) return ReportCheck(*exporter.value());
-  ExporterHolder holder;
-  holder.Set(exporter.take());
+  return 0;
+}
 
-  ServerOptions server_options;
-  server_options.listen = cfg.listen;
-  server_options.metrics_path = cfg.metrics_path;
-  server_options.max_requests = static_cast<int>(cfg.max_requests);
-  server_options.max_connections = static_cast<int>(cfg.max_connections);
-  server_options.timeout_margin =
-      std::chrono::duration<double>(cfg.timeout_margin_seconds);
-  server_options.default_scrape_timeout =
+// Whether this process records plugins that crash it: only the serving
+// process writes quarantine records; --check-config reads them, as a start
+// would.
+bool RecordCrashes(const CommandLine& cl, const Config& cfg) {
+  if (cl.check_config) return false;
+  const Status quarantine = PrepareQuarantine(cfg.state_dir);
+  if (!quarantine.ok()) {
+    Log(LogLevel::kWarn,
+        "quarantine is off: a plugin that crashes the exporter will be "
+        "loaded again by the next start",
+        {{"reason", quarantine.message()}});
+  }
+  return quarantine.ok();
+}
+
+// Logs a configuration error found after logging started, and prints it
+// too for --check-config; the exit status.
+int ConfigurationError(const CommandLine& cl, const std::string& error) {
+  Log(LogLevel::kError, "configuration error", {{"error", error}});
+  if (cl.check_config) {
+    std::cerr << "sysmetrics: configuration error: " << error << "\n";
+  }
+  return kExitUsage;
+}
+
+ServerOptions MakeServerOptions(const Config& cfg,
+                                std::shared_ptr<const WebSecurity> web) {
+  ServerOptions o;
+  o.listen = cfg.listen;
+  o.metrics_path = cfg.metrics_path;
+  o.max_requests = static_cast<int>(cfg.max_requests);
+  o.max_connections = static_cast<int>(cfg.max_connections);
+  o.timeout_margin = std::chrono::duration<double>(cfg.timeout_margin_seconds);
+  o.default_scrape_timeout =
       std::chrono::duration<double>(cfg.default_timeout_seconds);
-  server_options.web = web.take();
-  HttpServer server(server_options, &holder);
-  auto bound = server.Start();
-  if (!bound.ok()) {
-    Log(LogLevel::kError, "cannot start", {{"error", bound.error()}});
-    return kExitRuntime;
-  }
-  Log(LogLevel::kInfo, "listening", {{"address", bound.value()}});
+  o.web = std::move(web);
+  return o;
+}
 
+// Serves until SIGTERM or SIGINT: reloads on SIGHUP, and once a second
+// without a signal destroys the exporters a reload replaced once their
+// last scrape is done (ExporterHolder).
+void ServeUntilSignal(const sigset_t& signals, const CommandLine& cl,
+                      const Config& cfg, bool record_crashes,
+                      ExporterHolder* holder, HttpServer* server) {
   for (;;) {
-    // Wakes once a second without a signal, to destroy the exporters a
-    // reload replaced once their last scrape is done (ExporterHolder).
     timespec tick{1, 0};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig < 0) {
-      holder.Reap();
+      holder->Reap();
       continue;
     }
     if (sig == SIGHUP) {
-      Reload(cl, cfg, record_crashes, &holder, &server);
-      holder.Reap();
+      Reload(cl, cfg, record_crashes, holder, server);
+      holder->Reap();
       continue;
     }
     Log(LogLevel::kInfo, "shutdown began",
         {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    break;
+    return;
   }
-  const Clock::time_point shutdown_until = Clock::now() + kDrain;
-  // Drain on another thread so that a second signal can cut it short.
+}
+
+// Drains the server on another thread, so that a second signal can cut it
+// short (the process exits at once then). Returns whether every request
+// finished within kDrain.
+bool Drain(const sigset_t& signals, HttpServer* server) {
   auto drained = std::async(std::launch::async,
-                            [&server] { return server.Shutdown(kDrain); });
+                            [server] { return server->Shutdown(kDrain); });
   for (;;) {
     if (drained.wait_for(std::chrono::milliseconds(0)) ==
         std::future_status::ready) {
-      break;
+      return drained.get();
     }
     timespec tick{0, 20L * 1000 * 1000};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -328,17 +314,22 @@ int Main(int argc, char** argv) {
       std::_Exit(kExitRuntime);
     }
   }
-  const bool server_drained = drained.get();
+}
+
+// Shuts down within kDrain: drains the server, gives runs still inside
+// plugins what the drain left of it, then unloads the plugins; exits as it
+// is when either is still running, as nothing can be torn down under them.
+int Shutdown(const sigset_t& signals, ExporterHolder* holder,
+             HttpServer* server) {
+  const Clock::time_point shutdown_until = Clock::now() + kDrain;
+  const bool server_drained = Drain(signals, server);
   if (!server_drained) {
     Log(LogLevel::kWarn, "requests still running after the drain bound");
   }
-  // The whole shutdown stays within kDrain: runs still inside plugins get
-  // what the drain left of it, then are left to the exit.
-  if (const auto current = holder.Get()) {
+  if (const auto current = holder->Get()) {
     const Clock::duration left =
         std::max(Clock::duration::zero(), shutdown_until - Clock::now());
     if (!current->StopRuns(left)) {
-      // Nothing can be torn down under a running plugin: exit as it is.
       Log(LogLevel::kWarn,
           "collectors still running after the drain bound; exiting without "
           "unloading their plugins");
@@ -353,10 +344,59 @@ int Main(int argc, char** argv) {
     std::fflush(nullptr);
     std::_Exit(0);
   }
-  holder.Set(nullptr);  // destroys the collectors and unloads the plugins
-  holder.Reap(/*all=*/true);
+  holder->Set(nullptr);  // destroys the collectors and unloads the plugins
+  holder->Reap(/*all=*/true);
   Log(LogLevel::kInfo, "shutdown complete");
   return 0;
+}
+
+// Builds the exporter and the web security from cfg, then (unless only
+// checking the configuration) serves until a signal ends it.
+int Serve(const sigset_t& signals, const CommandLine& cl, const Config& cfg) {
+  InitLogging(cfg.log_format, cfg.log_level);
+  // From here a fatal signal inside a plugin call names the plugin.
+  InstallFatalSignalHandler(cfg.log_format);
+  Log(LogLevel::kInfo, "starting",
+      {{"version", CurrentBuildInfo().version},
+       {"config", cfg.files.empty() ? "(defaults)" : cfg.files.front()},
+       {"plugin_dir", PluginDir(cfg)},
+       {"procfs", cfg.procfs}});
+  const bool record_crashes = RecordCrashes(cl, cfg);
+  auto exporter = BuildExporter(cfg, record_crashes);
+  if (!exporter.ok()) return ConfigurationError(cl, exporter.error());
+  auto web = BuildWeb(cfg);
+  if (!web.ok()) return ConfigurationError(cl, web.error());
+  if (cl.check_config) return ReportCheck(*exporter.value());
+  ExporterHolder holder;
+  holder.Set(exporter.take());
+  HttpServer server(MakeServerOptions(cfg, web.take()), &holder);
+  auto bound = server.Start();
+  if (!bound.ok()) {
+    Log(LogLevel::kError, "cannot start", {{"error", bound.error()}});
+    return kExitRuntime;
+  }
+  Log(LogLevel::kInfo, "listening", {{"address", bound.value()}});
+  ServeUntilSignal(signals, cl, cfg, record_crashes, &holder, &server);
+  return Shutdown(signals, &holder, &server);
+}
+
+int Main(int argc, char** argv) {
+  const sigset_t signals = HandledSignals();
+  PrepareProcess(signals);
+  auto parsed = ParseCommandLine(argc, argv);
+  if (!parsed.ok()) {
+    std::cerr << "sysmetrics: " << parsed.error() << "\n";
+    return kExitUsage;
+  }
+  const CommandLine& cl = parsed.value();
+  if (const std::optional<int> status = RunCommand(cl)) return *status;
+  auto config = LoadConfig(cl);
+  if (!config.ok()) {
+    std::cerr << "sysmetrics: configuration error: " << config.error() << "\n";
+    return kExitUsage;
+  }
+  if (cl.help_plugins) return HelpPluginsCommand(config.value());
+  return Serve(signals, cl, config.value());
 }
 
 }  // namespace
