@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "plugin_loader.hpp"
+#include "sysmetrics_build_id.hpp"
 
 namespace sysmetrics {
 namespace {
