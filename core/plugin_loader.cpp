@@ -1,6 +1,5 @@
 #include "plugin_loader.hpp"
 
-#define BOOST_DLL_USE_STD_FS
 #include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -3,7 +3,8 @@
 // when [web.tls] is configured, so an exporter serving plain HTTP never maps
 // OpenSSL and Poco NetSSL (about 5 MiB of resident memory, measured;
 // DESIGN.md). Built with the host and loaded only by the host of the same
-// build: its interface is the C++ classes of transport.hpp, not the plugin ABI.
+// build (the build id below): its interface is the C++ classes of
+// transport.hpp, not the plugin ABI.
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/SSLManager.h>
@@ -17,11 +18,8 @@
 #include <fstream>
 
 #include "common/text.hpp"
+#include "sysmetrics_build_id.hpp"
 #include "transport.hpp"
-
-#ifndef SYSMETRICS_BUILD_ID
-#error "SYSMETRICS_BUILD_ID must name the host build this module belongs to"
-#endif
 
 namespace sysmetrics {
 namespace {
@@ -227,7 +225,13 @@ std::unique_ptr<Transport> PocoTlsContext::Accept(
 }  // namespace
 }  // namespace sysmetrics
 
-// The module's two entry points, resolved by name with dlsym.
+// The module's two entry points, resolved by name (LoadTlsModule in
+// transport.cpp).
+
+// The id of the build this module belongs to (sysmetrics_build_id.hpp,
+// generated): the host refuses the module unless it is its own. A plain
+// string in .rodata, which tests/e2e/test_web.py rewrites in a copy to make
+// a module of another build.
 extern "C" __attribute__((visibility("default"))) const char*
 sysmetrics_tls_build_id() {
   return SYSMETRICS_BUILD_ID;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <boost/dll/shared_library.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <system_error>
 
 #include "plugin_loader.hpp"
+#include "sysmetrics_build_id.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -74,13 +76,59 @@ std::string TlsModulePath() {
   return (base / SYSMETRICS_TLS_MODULE_RELPATH).lexically_normal().string();
 }
 
+namespace {
+
+using TlsBuildIdFn = const char*();
+using TlsCreateFn = TlsContext*(const TlsSettings*, std::string*);
+
+// Loads the TLS module at path (already resolved and checked) with the
+// same Boost.DLL load as plugins, and returns its create function when the
+// module comes from this build: sets *create, or returns why not (naming
+// the file and the reason). dlerror() is read right after the failed load;
+// glibc keeps its text per thread.
+Status LoadTlsModule(const std::string& path, TlsCreateFn** create) {
+  auto lib = std::make_unique<boost::dll::shared_library>();
+  std::error_code ec;
+  lib->load(path,
+            boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
+            ec);
+  if (ec) {
+    // Boost.DLL reports every failed dlopen as "Bad file descriptor"; the
+    // reason is in dlerror(), which it leaves set (see LoadPlugin).
+    const char* why = ::dlerror();  // NOLINT(concurrency-mt-unsafe)
+    return Status::Error("cannot load the TLS module " + path + ": " +
+                         (why != nullptr ? std::string(why) : ec.message()) +
+                         " (it is installed with the exporter; HTTPS needs "
+                         "it)");
+  }
+  // Never unloaded from here on, even when refused below: its static
+  // constructors (Poco NetSSL's, OpenSSL's) have run, and the contexts and
+  // connections it makes may live until exit. Held here, never deleted
+  // (Create loads at most once; a static shared_library would dlclose it
+  // at exit).
+  static boost::dll::shared_library* loaded = nullptr;
+  loaded = lib.release();
+  const boost::dll::shared_library& tls = *loaded;
+  if (!tls.has("sysmetrics_tls_build_id") ||
+      !tls.has("sysmetrics_tls_create")) {
+    return Status::Error("the TLS module " + path + " lacks its entry points");
+  }
+  const std::string id = tls.get<TlsBuildIdFn>("sysmetrics_tls_build_id")();
+  if (id != SYSMETRICS_BUILD_ID) {
+    return Status::Error("the TLS module " + path + " is from build '" + id +
+                         "', not this exporter's '" SYSMETRICS_BUILD_ID
+                         "'; reinstall the package");
+  }
+  *create = &tls.get<TlsCreateFn>("sysmetrics_tls_create");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::shared_ptr<TlsContext>> TlsContext::Create(const TlsSettings& s) {
-  using BuildIdFn = const char* (*)();
-  using CreateFn = TlsContext* (*)(const TlsSettings*, std::string*);
-  // Loaded once, on first use, and never unloaded (contexts and
-  // connections made by it may live until exit).
+  // Loaded once, on first use; a failure is final too.
   static std::mutex mu;
-  static CreateFn create = nullptr;
+  static TlsCreateFn* create = nullptr;
   static std::string load_error;
   {
     std::lock_guard lock(mu);
@@ -96,27 +144,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Create(const TlsSettings& s) {
                                kTrustHint);
         }
       }
-      void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-      if (handle == nullptr) {
-        // Under mu: no other dlerror() caller in between.
-        const char* why = ::dlerror();  // NOLINT(concurrency-mt-unsafe)
-        load_error = "cannot load the TLS module " + path + ": " +
-                     (why != nullptr ? why : "unknown error") +
-                     " (it is installed with the exporter; HTTPS needs it)";
-      } else {
-        auto build_id = reinterpret_cast<BuildIdFn>(
-            ::dlsym(handle, "sysmetrics_tls_build_id"));
-        auto fn = reinterpret_cast<CreateFn>(
-            ::dlsym(handle, "sysmetrics_tls_create"));
-        if (build_id == nullptr || fn == nullptr) {
-          load_error = "the TLS module " + path + " lacks its entry points";
-        } else if (std::string(build_id()) != SYSMETRICS_BUILD_ID) {
-          load_error = "the TLS module " + path + " is from build '" +
-                       build_id() + "', not this exporter's '" +
-                       SYSMETRICS_BUILD_ID + "'; reinstall the package";
-        } else {
-          create = fn;
-        }
+      if (const Status st = LoadTlsModule(path, &create); !st.ok()) {
+        load_error = st.message();
       }
     }
     if (create == nullptr) return Status::Error(load_error);

@@ -3,6 +3,8 @@ test makes with openssl and requests made with curl, as an operator would."""
 
 import base64
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +15,14 @@ import unittest
 import harness
 
 PASSWORD = "correct horse battery staple"
+
+# Where the binary looks for its TLS module, as in the build tree:
+# bin/sysmetrics and libexec/sysmetrics/tls.so.
+TLS_MODULE = os.path.join(os.path.dirname(os.path.dirname(harness.BIN)),
+                          "libexec", "sysmetrics", "tls.so")
+# A build id as core/CMakeLists.txt generates it: the version and 32 hex
+# digits, a string in the binary and in the module.
+BUILD_ID = re.compile(rb"[0-9]+\.[0-9]+\.[0-9]+\+[0-9a-f]{32}")
 
 
 def openssl(*args, cwd):
@@ -303,6 +313,94 @@ class WebTest(harness.TempDirTestCase):
             finally:
                 s.close()
             self.assertEqual(self.curl(e, "/health")[0], 200)
+
+    def tree_with_module(self, module):
+        """Copies the binary into tmp/tree/bin with module (bytes) where it
+        looks for its TLS module; returns (binary, module path)."""
+        rel = os.path.relpath(TLS_MODULE, os.path.dirname(harness.BIN))
+        bin_dir = os.path.join(self.tmp, "tree", "bin")
+        os.makedirs(bin_dir)
+        binary = shutil.copy2(harness.BIN, bin_dir)
+        path = os.path.realpath(os.path.join(bin_dir, rel))
+        if module is not None:
+            os.makedirs(os.path.dirname(path))
+            with open(path, "wb") as f:
+                f.write(module)
+        return binary, path
+
+    def start_copy(self, binary, config):
+        """Runs binary as the tests run the exporter until it exits or
+        says it listens; returns (exit status or None, stderr so far)."""
+        e = self.exporter(config)
+        e.args[0] = binary
+        try:
+            e.start()
+            return None, "".join(e.log())
+        except AssertionError:
+            return e.proc.returncode, "".join(e.log())
+        finally:
+            e.close()
+
+    def test_module_from_another_build_is_refused(self):
+        with open(TLS_MODULE, "rb") as f:
+            module = f.read()
+        with open(harness.BIN, "rb") as f:
+            ids = set(BUILD_ID.findall(f.read()))
+        found = BUILD_ID.findall(module)
+        self.assertEqual(len(found), 1, found)
+        this_build = found[0]
+        self.assertEqual(ids, {this_build}, "binary and module disagree")
+        # Another build of the same version: another token, same length.
+        version, token = this_build.split(b"+")
+        other = version + b"+" + bytes(reversed(token))
+        if other == this_build:
+            other = version + b"+" + b"0" * 32
+        binary, path = self.tree_with_module(module.replace(this_build, other))
+        cfg = self.config(self.tls_section())
+        want = (f"c.toml:1: [web.tls]: the TLS module {path} is from build "
+                f"'{other.decode()}', not this exporter's "
+                f"'{this_build.decode()}'; reinstall the package")
+        res = subprocess.run([binary, "--config", cfg, "--plugin-dir",
+                              self.plugins, "--check-config"],
+                             capture_output=True, text=True, timeout=60,
+                             check=False)
+        harness.check_output_for_sanitizers(res.stderr)
+        self.assertEqual(res.returncode, 2, res.stderr)
+        self.assertIn(want, res.stderr)
+        # Nor does the exporter start, with TLS or without.
+        status, log = self.start_copy(binary, cfg)
+        self.assertEqual(status, 2, log)
+        self.assertIn(want, log)
+
+    def test_module_of_this_build_loads_from_a_copy(self):
+        # The same tree as above with the module unchanged serves HTTPS, so
+        # the refusal above is the build id's doing.
+        with open(TLS_MODULE, "rb") as f:
+            binary, _ = self.tree_with_module(f.read())
+        e = self.exporter(self.config(self.tls_section()))
+        e.args[0] = binary
+        with e:
+            self.assertEqual(self.curl(e, "/health")[0], 200)
+
+    def test_module_that_cannot_be_used(self):
+        # Permission checks off, so that the loader itself meets a missing
+        # file, and its reason (dlerror) reaches the message.
+        cfg = self.config("[plugins]\ncheck_permissions = false\n" +
+                          self.tls_section())
+        binary, path = self.tree_with_module(None)
+        status, log = self.start_copy(binary, cfg)
+        self.assertEqual(status, 2, log)
+        self.assertIn(f"[web.tls]: cannot load the TLS module {path}: {path}: "
+                      "cannot open shared object file: No such file or "
+                      "directory (it is installed with the exporter; HTTPS "
+                      "needs it)", log)
+        # A shared object that is not the TLS module.
+        os.makedirs(os.path.dirname(path))
+        shutil.copy(os.path.join(harness.PLUGIN_DIR, "cpu.so"), path)
+        status, log = self.start_copy(binary, cfg)
+        self.assertEqual(status, 2, log)
+        self.assertIn(f"[web.tls]: the TLS module {path} lacks its entry "
+                      "points", log)
 
     def config_error(self, text):
         cfg = self.config(text)

@@ -116,6 +116,15 @@ promtool check rules /usr/share/sysmetrics/rules/*.yml >/dev/null ||
 promtool test rules /usr/share/sysmetrics/rules/tests/*.yml >/dev/null ||
   fail "promtool test rules failed on the installed rules"
 /usr/bin/sysmetrics --check-config >/dev/null || fail "--check-config failed"
+# HTTPS: the installed binary accepts the installed (stripped) TLS module,
+# whose build id must have survived packaging.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -keyout "$work/tls.key" -out "$work/tls.crt" -days 2 -subj /CN=localhost \
+  >/dev/null 2>&1 || fail "openssl could not make a test certificate"
+printf '[web.tls]\ncert_file = "%s"\nkey_file = "%s"\n' \
+  "$work/tls.crt" "$work/tls.key" >"$work/tls.toml"
+/usr/bin/sysmetrics --config "$work/tls.toml" --check-config >/dev/null ||
+  fail "--check-config with [web.tls] failed (the installed TLS module refused?)"
 
 # Starts the packaged binary as the service user with the packaged config on
 # a free loopback port; sets $pid and $port.
