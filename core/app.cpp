@@ -13,6 +13,7 @@
 #include "log.hpp"
 #include "name_ownership.hpp"
 #include "node_names.hpp"
+#include "paths.hpp"
 #include "plugin_helper.hpp"
 #include "plugin_loader.hpp"
 #include "quarantine.hpp"
@@ -33,14 +34,7 @@ const std::set<std::string>& DefaultEnabledCollectors() {
 }
 
 std::string DefaultPluginDir() {
-  // The kernel's link to our own executable; not the procfs root that
-  // collectors read, which is configurable.
-  std::error_code ec;
-  const std::filesystem::path exe =
-      std::filesystem::read_symlink("/proc/self/exe", ec);
-  const std::filesystem::path base =
-      ec ? std::filesystem::current_path() : exe.parent_path();
-  return (base / SYSMETRICS_PLUGIN_RELDIR).lexically_normal().string();
+  return BesideExecutable(SYSMETRICS_PLUGIN_RELDIR);
 }
 
 std::string PluginDir(const Config& config) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <system_error>
 
+#include "paths.hpp"
 #include "plugin_loader.hpp"
 #include "sysmetrics_build_id.hpp"
 
@@ -68,12 +69,7 @@ std::unique_ptr<Transport> MakePlainTransport(
 }
 
 std::string TlsModulePath() {
-  std::error_code ec;
-  const std::filesystem::path exe =
-      std::filesystem::read_symlink("/proc/self/exe", ec);
-  const std::filesystem::path base =
-      ec ? std::filesystem::current_path() : exe.parent_path();
-  return (base / SYSMETRICS_TLS_MODULE_RELPATH).lexically_normal().string();
+  return BesideExecutable(SYSMETRICS_TLS_MODULE_RELPATH);
 }
 
 namespace {
