@@ -313,6 +313,93 @@ Status ApplySection(const Value& section, const std::string& name,
   return Status::Ok();
 }
 
+// Applies key of [collectors.NAME] when it is one of the host's own
+// (sample_limit, isolate, memory_limit_mib, timeout_seconds, enabled) and
+// sets *handled; leaves *handled false for a plugin option.
+Status ApplyHostCollectorKey(const std::string& name, const std::string& key,
+                             const Value& v, CollectorConfig* c,
+                             bool* handled) {
+  *handled = true;
+  const std::string where = "collectors." + name + "." + key;
+  if (key == "sample_limit") {
+    std::int64_t limit = 0;
+    Status s = ApplyKey(v, where, {"sample_limit", &limit});
+    if (s.ok()) c->sample_limit = limit;
+    return s;
+  }
+  if (key == "isolate") {
+    bool isolate = false;
+    Status s = ApplyKey(v, where, {"isolate", &isolate});
+    if (s.ok()) c->isolate = isolate;
+    return s;
+  }
+  if (key == "memory_limit_mib") {
+    std::int64_t mib = 0;
+    if (Status s = ApplyKey(v, where, {"memory_limit_mib", &mib}); !s.ok()) {
+      return s;
+    }
+    if (mib > kMaxHelperMemoryLimitMib) {
+      return ErrorAt(v, where + " must be at most " +
+                            std::to_string(kMaxHelperMemoryLimitMib) +
+                            " (1 TiB)");
+    }
+    c->memory_limit_mib = mib;
+    return Status::Ok();
+  }
+  if (key == "timeout_seconds") {
+    double timeout = 0;
+    Status s = ApplyKey(v, where, {"timeout_seconds", &timeout});
+    if (s.ok()) c->timeout_seconds = timeout;
+    return s;
+  }
+  if (key == "enabled") {
+    if (!v.is_boolean()) {
+      return ErrorAt(v, where + " must be true or false, not " + TypeName(v));
+    }
+    c->enabled = v.as_boolean();
+    c->enabled_origin = OriginOf(v);
+    return Status::Ok();
+  }
+  *handled = false;
+  return Status::Ok();
+}
+
+// A plugin option as the configuration gives it, typed by its TOML value
+// (checked against the plugin's schema once the plugin is loaded). A value
+// of another kind (a table, an array of non-strings) keeps kind kOther.
+RawOption ToRawOption(const std::string& key, const Value& v) {
+  RawOption raw;
+  raw.key = key;
+  raw.origin = OriginOf(v);
+  raw.toml_type = TypeName(v);
+  if (v.is_boolean()) {
+    raw.kind = RawOption::Kind::kBool;
+    raw.value.type = OptionType::kBool;
+    raw.value.b = v.as_boolean();
+  } else if (v.is_integer()) {
+    raw.kind = RawOption::Kind::kInt;
+    raw.value.type = OptionType::kInt;
+    raw.value.i = v.as_integer();
+  } else if (v.is_floating()) {
+    raw.kind = RawOption::Kind::kDouble;
+    raw.value.type = OptionType::kDouble;
+    raw.value.d = v.as_floating();
+  } else if (v.is_string()) {
+    raw.kind = RawOption::Kind::kString;
+    raw.value.type = OptionType::kString;
+    raw.value.s = v.as_string().str;
+  } else if (v.is_array() &&
+             std::all_of(v.as_array().begin(), v.as_array().end(),
+                         [](const Value& e) { return e.is_string(); })) {
+    raw.kind = RawOption::Kind::kStringList;
+    raw.value.type = OptionType::kStringList;
+    for (const Value& e : v.as_array()) {
+      raw.value.list.push_back(e.as_string().str);
+    }
+  }
+  return raw;
+}
+
 Status ApplyCollector(const std::string& name, const Value& table,
                       CollectorConfig* c) {
   if (!table.is_table()) {
@@ -322,84 +409,13 @@ Status ApplyCollector(const std::string& name, const Value& table,
   }
   c->table_origin = OriginOf(table);
   for (const auto& [key, v] : table.as_table()) {
-    const std::string where = "collectors." + name + "." + key;
-    if (key == "sample_limit") {
-      std::int64_t limit = 0;
-      if (Status s = ApplyKey(v, where, {"sample_limit", &limit}); !s.ok()) {
-        return s;
-      }
-      c->sample_limit = limit;
+    bool handled = false;
+    if (Status s = ApplyHostCollectorKey(name, key, v, c, &handled);
+        !s.ok() || handled) {
+      if (!s.ok()) return s;
       continue;
     }
-    if (key == "isolate") {
-      bool isolate = false;
-      if (Status s = ApplyKey(v, where, {"isolate", &isolate}); !s.ok()) {
-        return s;
-      }
-      c->isolate = isolate;
-      continue;
-    }
-    if (key == "memory_limit_mib") {
-      std::int64_t mib = 0;
-      if (Status s = ApplyKey(v, where, {"memory_limit_mib", &mib}); !s.ok()) {
-        return s;
-      }
-      if (mib > kMaxHelperMemoryLimitMib) {
-        return ErrorAt(v, where + " must be at most " +
-                              std::to_string(kMaxHelperMemoryLimitMib) +
-                              " (1 TiB)");
-      }
-      c->memory_limit_mib = mib;
-      continue;
-    }
-    if (key == "timeout_seconds") {
-      double timeout = 0;
-      if (Status s = ApplyKey(v, where, {"timeout_seconds", &timeout});
-          !s.ok()) {
-        return s;
-      }
-      c->timeout_seconds = timeout;
-      continue;
-    }
-    if (key == "enabled") {
-      if (!v.is_boolean()) {
-        return ErrorAt(v, "collectors." + name +
-                              ".enabled must be true or false, not " +
-                              TypeName(v));
-      }
-      c->enabled = v.as_boolean();
-      c->enabled_origin = OriginOf(v);
-      continue;
-    }
-    RawOption raw;
-    raw.key = key;
-    raw.origin = OriginOf(v);
-    raw.toml_type = TypeName(v);
-    if (v.is_boolean()) {
-      raw.kind = RawOption::Kind::kBool;
-      raw.value.type = OptionType::kBool;
-      raw.value.b = v.as_boolean();
-    } else if (v.is_integer()) {
-      raw.kind = RawOption::Kind::kInt;
-      raw.value.type = OptionType::kInt;
-      raw.value.i = v.as_integer();
-    } else if (v.is_floating()) {
-      raw.kind = RawOption::Kind::kDouble;
-      raw.value.type = OptionType::kDouble;
-      raw.value.d = v.as_floating();
-    } else if (v.is_string()) {
-      raw.kind = RawOption::Kind::kString;
-      raw.value.type = OptionType::kString;
-      raw.value.s = v.as_string().str;
-    } else if (v.is_array() &&
-               std::all_of(v.as_array().begin(), v.as_array().end(),
-                           [](const Value& e) { return e.is_string(); })) {
-      raw.kind = RawOption::Kind::kStringList;
-      raw.value.type = OptionType::kStringList;
-      for (const Value& e : v.as_array()) {
-        raw.value.list.push_back(e.as_string().str);
-      }
-    }
+    RawOption raw = ToRawOption(key, v);
     // A later file overrides the same key from an earlier one.
     const std::string& name_of_key = key;  // clang 14 cannot capture bindings
     auto same =
@@ -475,6 +491,99 @@ Status ApplyWeb(const Value& section, WebConfig* web) {
   return Status::Ok();
 }
 
+Status ApplyServer(const Value& v, Config* config) {
+  std::string names;
+  Status s = ApplySection(v, "server",
+                          {{"listen", &config->listen},
+                           {"metrics_path", &config->metrics_path},
+                           {"max_requests", &config->max_requests},
+                           {"max_connections", &config->max_connections},
+                           {"metric_names", &names}});
+  if (!s.ok()) return s;
+  if (!names.empty() && !ParseMetricNames(names, &config->metric_names)) {
+    return ErrorAt(v.as_table().at("metric_names"),
+                   "server.metric_names must be \"sysmetrics\" or \"node\" "
+                   "(node_exporter's names), not \"" +
+                       names + "\"");
+  }
+  for (const char* key : {"max_requests", "max_connections"}) {
+    if (v.as_table().count(key) != 0) {
+      config->connection_limits_origin = OriginOf(v.as_table().at(key));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ApplyPlugins(const Value& v, Config* config) {
+  Status s =
+      ApplySection(v, "plugins",
+                   {{"dir", &config->plugin_dir},
+                    {"check_permissions", &config->check_plugin_permissions},
+                    {"state_dir", &config->state_dir}});
+  if (s.ok() && v.as_table().count("state_dir") != 0 &&
+      !config->state_dir.starts_with("/")) {
+    return ErrorAt(v.as_table().at("state_dir"),
+                   "plugins.state_dir must be an absolute path, not \"" +
+                       config->state_dir + "\"");
+  }
+  return s;
+}
+
+Status ApplyLog(const Value& v, Config* config) {
+  std::string format;
+  std::string level;
+  Status s = ApplySection(v, "log", {{"format", &format}, {"level", &level}});
+  if (!s.ok()) return s;
+  if (!format.empty() && !ParseLogFormat(format, &config->log_format)) {
+    return ErrorAt(
+        v.as_table().at("format"),
+        "log.format must be \"text\" or \"json\", not \"" + format + "\"");
+  }
+  if (!level.empty() && !ParseLogLevel(level, &config->log_level)) {
+    return ErrorAt(v.as_table().at("level"),
+                   "log.level must be one of \"debug\", \"info\", \"warn\", "
+                   "\"error\", \"off\", not \"" +
+                       level + "\"");
+  }
+  return Status::Ok();
+}
+
+Status ApplyCollectors(const Value& v, Config* config) {
+  if (!v.is_table()) return ErrorAt(v, "collectors must be a table");
+  for (const auto& [name, table] : v.as_table()) {
+    Status s = ApplyCollector(name, table, &config->collectors[name]);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+// Applies one section of a configuration file.
+Status ApplySectionOf(const std::string& section, const Value& v,
+                      Config* config) {
+  if (section == "server") return ApplyServer(v, config);
+  if (section == "scrape") {
+    return ApplySection(
+        v, section,
+        {{"timeout_margin_seconds", &config->timeout_margin_seconds},
+         {"default_timeout_seconds", &config->default_timeout_seconds},
+         {"collector_timeout_seconds", &config->collector_timeout_seconds},
+         {"sample_limit", &config->sample_limit},
+         {"inline_nonblocking", &config->inline_nonblocking}});
+  }
+  if (section == "paths") {
+    return ApplySection(v, section,
+                        {{"procfs", &config->procfs},
+                         {"sysfs", &config->sysfs},
+                         {"rootfs", &config->rootfs},
+                         {"udev_data", &config->udev_data}});
+  }
+  if (section == "plugins") return ApplyPlugins(v, config);
+  if (section == "log") return ApplyLog(v, config);
+  if (section == "web") return ApplyWeb(v, &config->web);
+  if (section == "collectors") return ApplyCollectors(v, config);
+  return ErrorAt(v, "section [" + section + "] is listed but not handled");
+}
+
 Status ApplyFile(const Value& root, Config* config) {
   // As with [web]: the list is checked first, so the error (and the
   // documentation test reading it) names every section the code accepts.
@@ -485,84 +594,7 @@ Status ApplyFile(const Value& root, Config* config) {
       return ErrorAt(v, "unknown section [" + section +
                             "]; valid sections: " + Keys(kSections));
     }
-    Status s;
-    if (section == "server") {
-      std::string names;
-      s = ApplySection(v, section,
-                       {{"listen", &config->listen},
-                        {"metrics_path", &config->metrics_path},
-                        {"max_requests", &config->max_requests},
-                        {"max_connections", &config->max_connections},
-                        {"metric_names", &names}});
-      if (s.ok() && !names.empty() &&
-          !ParseMetricNames(names, &config->metric_names)) {
-        s = ErrorAt(v.as_table().at("metric_names"),
-                    "server.metric_names must be \"sysmetrics\" or "
-                    "\"node\" (node_exporter's names), not \"" +
-                        names + "\"");
-      }
-      if (s.ok()) {
-        for (const char* key : {"max_requests", "max_connections"}) {
-          if (v.as_table().count(key) != 0) {
-            config->connection_limits_origin = OriginOf(v.as_table().at(key));
-          }
-        }
-      }
-    } else if (section == "scrape") {
-      s = ApplySection(
-          v, section,
-          {{"timeout_margin_seconds", &config->timeout_margin_seconds},
-           {"default_timeout_seconds", &config->default_timeout_seconds},
-           {"collector_timeout_seconds", &config->collector_timeout_seconds},
-           {"sample_limit", &config->sample_limit},
-           {"inline_nonblocking", &config->inline_nonblocking}});
-    } else if (section == "paths") {
-      s = ApplySection(v, section,
-                       {{"procfs", &config->procfs},
-                        {"sysfs", &config->sysfs},
-                        {"rootfs", &config->rootfs},
-                        {"udev_data", &config->udev_data}});
-    } else if (section == "plugins") {
-      s = ApplySection(
-          v, section,
-          {{"dir", &config->plugin_dir},
-           {"check_permissions", &config->check_plugin_permissions},
-           {"state_dir", &config->state_dir}});
-      if (s.ok() && v.as_table().count("state_dir") != 0 &&
-          !config->state_dir.starts_with("/")) {
-        s = ErrorAt(v.as_table().at("state_dir"),
-                    "plugins.state_dir must be an absolute path, not \"" +
-                        config->state_dir + "\"");
-      }
-    } else if (section == "log") {
-      std::string format;
-      std::string level;
-      s = ApplySection(v, section, {{"format", &format}, {"level", &level}});
-      if (s.ok() && !format.empty() &&
-          !ParseLogFormat(format, &config->log_format)) {
-        s = ErrorAt(
-            v.as_table().at("format"),
-            "log.format must be \"text\" or \"json\", not \"" + format + "\"");
-      }
-      if (s.ok() && !level.empty() &&
-          !ParseLogLevel(level, &config->log_level)) {
-        s = ErrorAt(v.as_table().at("level"),
-                    "log.level must be one of \"debug\", \"info\", \"warn\", "
-                    "\"error\", \"off\", not \"" +
-                        level + "\"");
-      }
-    } else if (section == "web") {
-      s = ApplyWeb(v, &config->web);
-    } else if (section == "collectors") {
-      if (!v.is_table()) return ErrorAt(v, "collectors must be a table");
-      for (const auto& [name, table] : v.as_table()) {
-        s = ApplyCollector(name, table, &config->collectors[name]);
-        if (!s.ok()) break;
-      }
-    } else {
-      s = ErrorAt(v, "section [" + section + "] is listed but not handled");
-    }
-    if (!s.ok()) return s;
+    if (Status s = ApplySectionOf(section, v, config); !s.ok()) return s;
   }
   return Status::Ok();
 }

@@ -290,7 +290,7 @@ void Exporter::Scrape(const ScrapeOptions& options, std::string* out,
   // that could not be started).
   struct Release {
     Scratch& s;
-    explicit Release(Scratch& scratch) : s(scratch) {}
+    explicit Release(Scratch& held_scratch) : s(held_scratch) {}
     Release(const Release&) = delete;
     Release& operator=(const Release&) = delete;
     ~Release() {

@@ -717,6 +717,42 @@ struct HttpServer::Impl final : ConnectionEvents {
 
   // --- requests, on whichever thread owns the connection -------------------
 
+  // Hands c back to the reactor to wait for the rest of a request head (or
+  // the next request), or releases it when draining.
+  void WaitForHead(Connection* c) {
+    if (stopping.load()) {
+      Release(c);
+      return;
+    }
+    std::int64_t deadline = 0;
+    if (!c->in.empty()) {
+      // A request's head must arrive whole within the I/O timeout, however
+      // slowly its bytes trickle in.
+      if (c->request_start == 0) c->request_start = NowNs();
+      deadline = c->request_start + ToNs(options.io_timeout);
+    } else {
+      c->request_start = 0;
+      deadline = c->idle_deadline;
+    }
+    Arm(c, ConnState::kReading, Interest::kRead, deadline);
+  }
+
+  // Whether request may be served: true without authentication (or for
+  // /health when it is exempt), false without credentials or with ones the
+  // cache knows to be wrong, nothing when they must be verified (bcrypt, on
+  // a worker).
+  std::optional<bool> Authorized(const GatedRequest& request) {
+    const std::shared_ptr<const WebSecurity> web = CurrentWeb();
+    if (web->auth == nullptr ||
+        (web->health_without_auth && request.path() == "/health")) {
+      return true;
+    }
+    const std::string& credentials =
+        request.get(Poco::Net::HTTPRequest::AUTHORIZATION, kNoValue);
+    if (credentials.empty()) return false;
+    return web->auth->Cached(credentials);
+  }
+
   // Serves the requests buffered on c until one needs a worker, the socket
   // needs to drain, or more bytes are needed; then hands c on or closes it.
   void Advance(Connection* c) {
@@ -724,21 +760,7 @@ struct HttpServer::Impl final : ConnectionEvents {
       HttpRequestHead& head = c->head;
       const ParseOutcome parsed = ParseRequestHead(c->in, &head);
       if (parsed.status == ParseStatus::kIncomplete) {
-        if (stopping.load()) {
-          Release(c);
-          return;
-        }
-        std::int64_t deadline = 0;
-        if (!c->in.empty()) {
-          // A request's head must arrive whole within the I/O timeout,
-          // however slowly its bytes trickle in.
-          if (c->request_start == 0) c->request_start = NowNs();
-          deadline = c->request_start + ToNs(options.io_timeout);
-        } else {
-          c->request_start = 0;
-          deadline = c->idle_deadline;
-        }
-        Arm(c, ConnState::kReading, Interest::kRead, deadline);
+        WaitForHead(c);
         return;
       }
       c->request_start = 0;
@@ -760,15 +782,7 @@ struct HttpServer::Impl final : ConnectionEvents {
         continue;
       }
       GatedRequest& request = *c->request;
-      const std::shared_ptr<const WebSecurity> web = CurrentWeb();
-      std::optional<bool> authorized = true;
-      if (web->auth != nullptr &&
-          !(web->health_without_auth && request.path() == "/health")) {
-        const std::string& credentials =
-            request.get(Poco::Net::HTTPRequest::AUTHORIZATION, kNoValue);
-        authorized = credentials.empty() ? std::optional<bool>(false)
-                                         : web->auth->Cached(credentials);
-      }
+      const std::optional<bool> authorized = Authorized(request);
       if (authorized.has_value() && !*authorized) {
         Unauthorized(c);
       } else if (!authorized.has_value() || router.IsScrape(request)) {

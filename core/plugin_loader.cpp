@@ -127,6 +127,75 @@ LoadedPlugin::~LoadedPlugin() {
   library_.reset();
 }
 
+namespace {
+
+// Checks a plugin's descriptor against this host: its size and major ABI
+// version, a valid name equal to stem (the file name without ".so"), and
+// the members every plugin must have.
+Status CheckDescriptor(const sm_plugin& d, const std::string& stem) {
+  // The first three members are frozen across major versions.
+  if (d.struct_size < offsetof(sm_plugin, abi_minor) + sizeof(d.abi_minor)) {
+    return Status::Error("descriptor too small (" +
+                         std::to_string(d.struct_size) + " bytes)");
+  }
+  if (d.abi_major != SM_ABI_VERSION_MAJOR) {
+    return Status::Error(
+        "built for plugin ABI " + Version(d.abi_major, d.abi_minor) +
+        ", this host speaks ABI " +
+        Version(SM_ABI_VERSION_MAJOR, SM_ABI_VERSION_MINOR) +
+        " (major versions must match; rebuild the plugin against this SDK)");
+  }
+  if (d.struct_size < offsetof(sm_plugin, destroy) + sizeof(d.destroy)) {
+    return Status::Error(
+        "descriptor has struct_size " + std::to_string(d.struct_size) +
+        ", smaller than ABI 1.0's " + std::to_string(sizeof(sm_plugin)));
+  }
+  if (d.name == nullptr || !IsValidPluginName(d.name)) {
+    return Status::Error("descriptor name is missing or not [a-z][a-z0-9_]*");
+  }
+  if (stem != d.name) {
+    return Status::Error("descriptor name '" + std::string(d.name) +
+                         "' does not match the file name '" + stem + ".so'");
+  }
+  if (d.create == nullptr || d.collect == nullptr) {
+    return Status::Error("descriptor lacks create or collect");
+  }
+  if (d.n_options != 0 && d.options == nullptr) {
+    return Status::Error("descriptor has n_options but no options");
+  }
+  return Status::Ok();
+}
+
+// Fills *info from a checked descriptor d of the plugin at path, its
+// options' schema included. Fails on an option that cannot be read or is
+// declared twice.
+Status FillInfo(const sm_plugin& d, const std::filesystem::path& path,
+                PluginInfo* info) {
+  info->name = d.name;
+  info->version = d.version != nullptr ? d.version : "";
+  info->description = d.description != nullptr ? d.description : "";
+  info->file = path.string();
+  info->abi_major = d.abi_major;
+  info->abi_minor = d.abi_minor;
+  // flags arrived in 1.1: a 1.0 descriptor is shorter and has none.
+  const std::uint32_t flags = SM_HAS_MEMBER(&d, sm_plugin, flags) ? d.flags : 0;
+  info->nonblocking = (flags & SM_PLUGIN_NONBLOCKING) != 0;
+  info->shipped = IsShippedPlugin(info->name, info->version);
+  for (std::uint32_t i = 0; i < d.n_options; ++i) {
+    auto spec = CopyOption(d.options[i], i);
+    if (!spec.ok()) return spec.status();
+    for (const OptionSpec& other : info->schema) {
+      if (other.key == spec.value().key) {
+        return Status::Error("option '" + other.key + "' declared twice");
+      }
+    }
+    info->schema.push_back(spec.take());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
     const std::filesystem::path& file, std::string_view name) {
   std::error_code ec;
@@ -170,60 +239,14 @@ Result<std::shared_ptr<LoadedPlugin>> LoadPlugin(
   if (d == nullptr) {
     return Status::Error("entry function returned no descriptor");
   }
-  // The first three members are frozen across major versions.
-  if (d->struct_size < offsetof(sm_plugin, abi_minor) + sizeof(d->abi_minor)) {
-    return Status::Error("descriptor too small (" +
-                         std::to_string(d->struct_size) + " bytes)");
-  }
-  if (d->abi_major != SM_ABI_VERSION_MAJOR) {
-    return Status::Error(
-        "built for plugin ABI " + Version(d->abi_major, d->abi_minor) +
-        ", this host speaks ABI " +
-        Version(SM_ABI_VERSION_MAJOR, SM_ABI_VERSION_MINOR) +
-        " (major versions must match; rebuild the plugin against this SDK)");
-  }
-  if (d->struct_size < offsetof(sm_plugin, destroy) + sizeof(d->destroy)) {
-    return Status::Error(
-        "descriptor has struct_size " + std::to_string(d->struct_size) +
-        ", smaller than ABI 1.0's " + std::to_string(sizeof(sm_plugin)));
-  }
   const std::string stem =
       name.empty() ? path.stem().string() : std::string(name);
-  if (d->name == nullptr || !IsValidPluginName(d->name)) {
-    return Status::Error("descriptor name is missing or not [a-z][a-z0-9_]*");
+  if (Status checked = CheckDescriptor(*d, stem); !checked.ok()) {
+    return checked;
   }
-  if (stem != d->name) {
-    return Status::Error("descriptor name '" + std::string(d->name) +
-                         "' does not match the file name '" + stem + ".so'");
-  }
-  if (d->create == nullptr || d->collect == nullptr) {
-    return Status::Error("descriptor lacks create or collect");
-  }
-  if (d->n_options != 0 && d->options == nullptr) {
-    return Status::Error("descriptor has n_options but no options");
-  }
-
   auto plugin = std::shared_ptr<LoadedPlugin>(new LoadedPlugin());
-  PluginInfo& info = plugin->info_;
-  info.name = d->name;
-  info.version = d->version != nullptr ? d->version : "";
-  info.description = d->description != nullptr ? d->description : "";
-  info.file = path.string();
-  info.abi_major = d->abi_major;
-  info.abi_minor = d->abi_minor;
-  // flags arrived in 1.1: a 1.0 descriptor is shorter and has none.
-  const std::uint32_t flags = SM_HAS_MEMBER(d, sm_plugin, flags) ? d->flags : 0;
-  info.nonblocking = (flags & SM_PLUGIN_NONBLOCKING) != 0;
-  info.shipped = IsShippedPlugin(info.name, info.version);
-  for (std::uint32_t i = 0; i < d->n_options; ++i) {
-    auto spec = CopyOption(d->options[i], i);
-    if (!spec.ok()) return spec.status();
-    for (const OptionSpec& other : info.schema) {
-      if (other.key == spec.value().key) {
-        return Status::Error("option '" + other.key + "' declared twice");
-      }
-    }
-    info.schema.push_back(spec.take());
+  if (Status filled = FillInfo(*d, path, &plugin->info_); !filled.ok()) {
+    return filled;
   }
   plugin->descriptor_ = d;
   plugin->library_ = std::move(lib);

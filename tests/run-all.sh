@@ -28,5 +28,21 @@ if [[ $tidy_status -ne 0 ]] || grep -q -E 'error:|warning:' "$build/clang-tidy.l
   exit 1
 fi
 
+echo "== function size (core/, at most 80 lines a function)"
+# Units a reader takes in at one sitting: every function of the host but
+# its tests (doctest cases are functions too) stays within 80 lines.
+size_status=0
+git ls-files -z 'core/*.cpp' ':!:core/*_test.cpp' |
+  xargs -0 -n 4 -P "$(nproc)" clang-tidy -p "$build" --quiet \
+    --extra-arg=-Wno-unknown-warning-option \
+    -checks='-*,readability-function-size' \
+    -config='{CheckOptions: [{key: readability-function-size.LineThreshold, value: 80}]}' \
+    >"$build/function-size.log" 2>&1 || size_status=$?
+if [[ $size_status -ne 0 ]] || grep -q -E 'warning:' "$build/function-size.log"; then
+  grep -E -A2 'warning:' "$build/function-size.log" >&2 || cat "$build/function-size.log" >&2
+  echo "functions over 80 lines in core/ (see above): split them" >&2
+  exit 1
+fi
+
 echo "== ctest"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
