@@ -167,13 +167,15 @@ class Collector {
 
   enum class StartKind { kStarted, kJoined, kBusy };
   // Creates a run that must finish by deadline (kStarted: the caller must
-  // hand it to Execute, on a pool thread) or joins the one in flight
+  // hand it to Execute, on a pool thread or, when RunsInline, its own) or
+  // joins the one in flight
   // (kJoined). kBusy (null run) when a run from an earlier scrape is still
   // going past its deadline. waiter, if set, is woken when the run is done.
   std::shared_ptr<Run> Start(Clock::time_point deadline, StartKind* kind,
                              const std::shared_ptr<RunWaiter>& waiter);
   // Calls the plugin's collect() for run, then marks it done and wakes its
-  // waiters. Runs on a CollectorPool thread.
+  // waiters. On a CollectorPool thread, or on the scraping thread for a
+  // collector that RunsInline.
   void Execute(const std::shared_ptr<Run>& run);
 
   // Whether a run is in flight (started and not yet done, or queued).
