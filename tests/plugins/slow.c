@@ -1,5 +1,6 @@
 /* collect sleeps sleep_ms milliseconds (an option), then waits while the
- * file named by hold_while exists (polling every 10 ms), before emitting: for
+ * file named by hold_while exists (polling every 10 ms; it logs "slow:
+ * holding" when it starts to), before emitting: for
  * deadlines. A test that holds it with a file knows it cannot have finished
  * until the test removes the file, however slow the machine. Counts its
  * calls, so a test can tell it was not started twice while still running. */
@@ -58,8 +59,10 @@ static sm_status collect(void* instance, sm_emitter* em, char* err,
   nanosleep(&ts, NULL);
   ts.tv_sec = 0;
   ts.tv_nsec = 10L * 1000 * 1000;
-  while (st->hold_while[0] != '\0' && access(st->hold_while, F_OK) == 0) {
-    nanosleep(&ts, NULL);
+  if (st->hold_while[0] != '\0' && access(st->hold_while, F_OK) == 0) {
+    /* Tells the test the hold has begun: the run is in flight. */
+    test_api->log(test_host, SM_LOG_INFO, "slow: holding");
+    while (access(st->hold_while, F_OK) == 0) nanosleep(&ts, NULL);
   }
   return test_gauge(em, "sysmetrics_slow_calls", st->calls);
 }
