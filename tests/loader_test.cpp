@@ -760,29 +760,37 @@ TEST_CASE("a slow collector misses its deadline and is not started twice") {
   CHECK(Contains(out, "sysmetrics_slow_calls 2\n"));
 }
 
+// Waits until c has no run in flight; false if it still had one after
+// kFarAway.
+bool WaitUntilIdle(const Collector& c) {
+  const auto give_up = Clock::now() + kFarAway;
+  while (c.running()) {
+    if (Clock::now() >= give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 TEST_CASE("a scrape after a late run has finished reuses its waiter safely") {
   // The run a scrape gave up on finishes on a pool thread and releases the
   // scrape thread's waiter; the next scrape on that thread reuses it. (The
-  // reset of its count was once unlocked: a data race TSan found.)
-  auto plugin = LoadPlugin(Path("slow"));
-  REQUIRE(plugin.ok());
-  PluginOptions options =
-      PluginOptions::Defaults(plugin.value()->info().schema);
-  options.FindMutable("sleep_ms")->i = 150;
-  CollectorSettings settings;
-  settings.timeout = std::chrono::milliseconds(30);
-  auto c = Collector::Create(plugin.value(), options, settings);
-  REQUIRE(c.ok());
+  // reset of its count was once unlocked: a data race TSan found.) Each run
+  // is held past its 30 ms timeout, then let go, and the next scrape
+  // starts only once it is done: a sleep could end before the run did.
+  TempDir dir;
   std::vector<std::unique_ptr<Collector>> cs;
-  cs.push_back(c.take());
+  cs.push_back(MakeSlow(0, std::chrono::milliseconds(30), dir.File("hold")));
+  const Collector& slow = *cs[0];
   Exporter e(std::move(cs));
   for (int i = 0; i < 3; ++i) {
     CAPTURE(i);
+    Hold hold(dir.File("hold"));
     ScrapeReport report;
-    Scrape(e, &report);
+    Scrape(e, &report, kFarAway);
     REQUIRE(report.collectors.size() == 1);
     CHECK(Contains(report.collectors[0].error, "did not finish before"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    hold.Release();
+    REQUIRE(WaitUntilIdle(slow));
   }
 }
 
