@@ -48,9 +48,20 @@ class ProductionTest(harness.TempDirTestCase):
                     self.assertEqual(s[f'sysmetrics_collector_success{{collector="{c}"}}'], "1")
                     self.assertEqual(s[f'sysmetrics_collector_errors_total{{collector="{c}"}}'], "0")
                 self.assertEqual(s["sysmetrics_cpus_online"], "2")
-            errors = [l for l in e.log() if "collector failed" in l]
+            # The log reaches the harness through a reader thread: wait
+            # for the third scrape's failure line, which comes after every
+            # line the three scrapes logged before it.
+            deadline = time.monotonic() + 60
+            errors = []
+            while len(errors) < 3 and time.monotonic() < deadline:
+                log = e.log()
+                errors = [l for l in log
+                          if "collector failed collector=memory " in l]
+                if len(errors) < 3:
+                    time.sleep(0.02)
+            self.assertEqual(len(errors), 3, errors)
             self.assertIn("meminfo: no 'Key: value' line could be read", errors[0])
-            skipped = [l for l in e.log() if "line skipped" in l]
+            skipped = [l for l in log if "line skipped" in l]
             self.assertEqual(len(skipped), 1, skipped)  # once, not per scrape
             self.assertIn("line=1 reason=\"MemTotal: value 'lots' is not a number\"",
                           skipped[0])
