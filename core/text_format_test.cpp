@@ -3,14 +3,19 @@
 #include <doctest/doctest.h>
 
 #include <charconv>
-#include <clocale>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <locale>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "temp_dir.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -74,16 +79,116 @@ TEST_CASE("whole numbers print exactly as the general path does") {
   CHECK(checked == 2 * values.size());
 }
 
+// A process locale whose decimal separator is a comma, compiled from the
+// glibc sources (Debian package locales) into a temporary directory that
+// LOCPATH points at: the test needs no locale installed on the machine.
+// Restores the "C" locale and LOCPATH when it goes out of scope.
+// NOLINTBEGIN(concurrency-mt-unsafe): setenv and setlocale, in a test that
+// runs no other thread.
+class CommaLocale {
+ public:
+  CommaLocale() {
+    const std::string command =
+        "localedef -i de_DE -f UTF-8 '" + dir_.File("de_DE.UTF-8") + "' 2>&1";
+    // NOLINTNEXTLINE(cert-env33-c): a fixed command on a path we made.
+    status_ = std::system(command.c_str());
+    if (status_ != 0) return;
+    setenv("LOCPATH", dir_.path().c_str(), 1);
+    try {
+      std::locale::global(std::locale("de_DE.UTF-8"));  // and setlocale
+      active_ = true;
+    } catch (const std::runtime_error&) {
+      active_ = false;
+    }
+  }
+  ~CommaLocale() {
+    std::locale::global(std::locale::classic());
+    unsetenv("LOCPATH");
+  }
+  CommaLocale(const CommaLocale&) = delete;
+  CommaLocale& operator=(const CommaLocale&) = delete;
+
+  int localedef_status() const { return status_; }
+  bool active() const { return active_; }
+
+ private:
+  testing::TempDir dir_;
+  int status_ = -1;
+  bool active_ = false;
+};
+// NOLINTEND(concurrency-mt-unsafe)
+
+// What printf makes of v with "%g" (general) or "%.1f".
+std::string CPrintf(double v, bool general) {
+  char buf[64];
+  const int n = general ? std::snprintf(buf, sizeof buf, "%g", v)
+                        : std::snprintf(buf, sizeof buf, "%.1f", v);
+  return n < 0 ? std::string() : std::string(buf, static_cast<std::size_t>(n));
+}
+
+// A serializer that formatted with printf or an iostream would write "0,5"
+// here, under a locale a user's environment can set: Prometheus would refuse
+// the scrape.
 TEST_CASE("output does not depend on the process locale") {
-  // de_DE uses ',' as decimal separator; if no such locale is installed,
-  // setlocale fails and the check still runs under "C".
-  // NOLINTBEGIN(concurrency-mt-unsafe): single-threaded test.
-  const char* old = std::setlocale(LC_ALL, nullptr);
-  const std::string saved = old != nullptr ? old : "C";
-  std::setlocale(LC_ALL, "de_DE.UTF-8");
-  CHECK(Value(12345.67) == "12345.67");
-  std::setlocale(LC_ALL, saved.c_str());
-  // NOLINTEND(concurrency-mt-unsafe)
+  const std::vector<double> values = {0.5,
+                                      1e-7,
+                                      1234567.89,
+                                      -0.0,
+                                      12345.67,
+                                      -3.25,
+                                      1e21,
+                                      0.000123,
+                                      18446744073709551615.0,
+                                      std::numeric_limits<double>::quiet_NaN(),
+                                      std::numeric_limits<double>::infinity(),
+                                      -std::numeric_limits<double>::infinity()};
+  const std::vector<std::string> want = {
+      "0.5",   "1e-07",    "1234567.89",           "-0",  "12345.67", "-3.25",
+      "1e+21", "0.000123", "18446744073709551616", "NaN", "+Inf",     "-Inf"};
+  const auto render = [&] {
+    std::vector<std::string> out;
+    out.reserve(values.size() + 2);
+    for (const double v : values) out.push_back(Value(v));
+    MetricSet set;
+    REQUIRE(set.BeginFamily("x", "Help.", MetricType::kGauge).ok());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const std::string n = std::to_string(i);
+      const LabelView label[] = {{"i", n}};
+      REQUIRE(set.AddSample({}, label, values[i]).ok());
+    }
+    set.Finish();
+    std::string text;
+    AppendSetText(text, set);
+    out.push_back(text);
+    std::string om;
+    AppendSetOpenMetrics(om, set);
+    out.push_back(om);
+    return out;
+  };
+  const std::vector<std::string> in_c = render();
+  REQUIRE(in_c.size() == want.size() + 2);
+  for (std::size_t i = 0; i < want.size(); ++i) CHECK(in_c[i] == want[i]);
+
+  const CommaLocale comma;
+  // Fails, never skips, when the locale cannot be made: without it this
+  // test would pass whatever the serializer did.
+  REQUIRE_MESSAGE(comma.localedef_status() == 0,
+                  "localedef -i de_DE -f UTF-8 failed (Debian: install "
+                  "the package locales)");
+  REQUIRE(comma.active());
+  // The locale is in effect, for C and for C++ formatting alike.
+  REQUIRE(CPrintf(0.5, false) == "0,5");
+  REQUIRE(CPrintf(1234567.89, true) == "1,23457e+06");
+  std::ostringstream stream;
+  stream << 0.5;
+  REQUIRE(stream.str() == "0,5");
+
+  const std::vector<std::string> in_comma = render();
+  REQUIRE(in_comma.size() == in_c.size());
+  for (std::size_t i = 0; i < in_c.size(); ++i) {
+    CAPTURE(i);
+    CHECK(in_comma[i] == in_c[i]);
+  }
 }
 
 TEST_CASE("HELP escapes backslash and newline only") {

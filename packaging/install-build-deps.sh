@@ -7,10 +7,12 @@ set -euo pipefail
 build=(cmake make g++ pkg-config libpoco-dev libboost-dev libtoml11-dev
        libdeflate-dev libssl-dev libcrypt-dev
        libspdlog-dev doctest-dev libbenchmark-dev)
+# locales: the glibc locale sources (de_DE) that core_test compiles with
+# localedef to prove the serializer ignores a comma-decimal locale.
 test=(prometheus python3 curl clang-format clang-tidy
       dpkg-dev rpm lintian fakeroot file adduser procps openssl wrk
       clang libclang-rt-14-dev util-linux python3-prometheus-client python3-yaml iproute2
-      valgrind prometheus-node-exporter)
+      valgrind prometheus-node-exporter locales)
 
 packages=("${build[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -209,6 +209,14 @@ bool WaitForLines(const LogCapture& log, const std::string& text,
   return false;
 }
 
+// Waits (bounded) until c has no run in flight.
+bool WaitUntilIdle(const Collector& c) {
+  for (int i = 0; i < 6000 && c.running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return !c.running();
+}
+
 TEST_CASE("an isolated collect past its deadline is killed, not waited for") {
   LogCapture log;
   std::vector<std::unique_ptr<Collector>> cs;
@@ -218,14 +226,19 @@ TEST_CASE("an isolated collect past its deadline is killed, not waited for") {
   const std::string killed =
       "collect() did not return by its deadline; the helper process was "
       "killed";
+  // Budgets of 1 s against a 3 s sleep: the second scrape's also pays for
+  // starting a new helper, which a busy machine under a sanitizer can make
+  // take longer than 200 ms ("no time left", nothing killed).
   ScrapeReport report;
-  Scrape(e, &report, std::chrono::milliseconds(200));
+  Scrape(e, &report, std::chrono::seconds(1));
   CHECK_FALSE(report.collectors[0].success);
   // The run ends when the helper is killed, at the deadline, not when the
-  // plugin would have returned: the next scrape starts a new helper.
+  // plugin would have returned: the next scrape starts a new helper. The
+  // line is logged just before the run is marked done: wait for both.
   REQUIRE(WaitForLines(log, killed, 1));
+  REQUIRE(WaitUntilIdle(*slow));
   ScrapeReport again;
-  Scrape(e, &again, std::chrono::milliseconds(200));
+  Scrape(e, &again, std::chrono::seconds(1));
   CHECK_FALSE(again.collectors[0].success);
   REQUIRE(WaitForLines(log, killed, 2));
   CHECK(slow->restarts() == 1);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -668,81 +670,149 @@ TEST_CASE("a repeated series is refused to the plugin as it is emitted") {
             .size() == 1);
 }
 
-TEST_CASE("a slow collector misses its deadline and is not started twice") {
+// A slow collector whose collect() sleeps sleep_ms and then waits while
+// the file hold exists (empty: no hold).
+std::unique_ptr<Collector> MakeSlow(std::int64_t sleep_ms,
+                                    std::chrono::milliseconds timeout,
+                                    const std::string& hold = "") {
+  auto plugin = LoadPlugin(Path("slow"));
+  if (!plugin.ok()) throw std::runtime_error(plugin.error());
+  PluginOptions options =
+      PluginOptions::Defaults(plugin.value()->info().schema);
+  options.FindMutable("sleep_ms")->i = sleep_ms;
+  options.FindMutable("hold_while")->s = hold;
   CollectorSettings settings;
-  settings.timeout = std::chrono::milliseconds(200);
+  settings.timeout = timeout;
+  auto c = Collector::Create(plugin.value(), options, settings);
+  if (!c.ok()) throw std::runtime_error(c.error());
+  return c.take();
+}
+
+// A file that holds a slow collector (its option hold_while) until the
+// test lets it go, or the test ends: an exporter destroyed while a run is
+// held would wait for it.
+class Hold {
+ public:
+  explicit Hold(std::string path) : path_(std::move(path)) {
+    std::ofstream(path_).put('x');
+  }
+  ~Hold() { Release(); }
+  Hold(const Hold&) = delete;
+  Hold& operator=(const Hold&) = delete;
+  void Release() {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+
+ private:
+  std::string path_;
+};
+
+// A deadline no scrape in these tests should come near: a scrape that
+// returns before it returned for the reason the test looks for.
+constexpr std::chrono::seconds kFarAway{60};
+
+// Scrapes until collector index of e succeeds (a run still going from an
+// earlier scrape is not started again, so these scrapes call nothing);
+// false if it did not within kFarAway.
+bool ScrapeUntilSuccess(Exporter& e, std::size_t index, std::string* out) {
+  const auto give_up = Clock::now() + kFarAway;
+  while (Clock::now() < give_up) {
+    ScrapeReport report;
+    *out = Scrape(e, &report, kFarAway);
+    if (report.collectors.at(index).success) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST_CASE("a slow collector misses its deadline and is not started twice") {
+  // The slow collector cannot finish before the test removes hold, and the
+  // scrape's own deadline is far away: a scrape that returns with it
+  // unfinished was ended by the collector's 0.2 s timeout.
+  TempDir dir;
   std::vector<std::unique_ptr<Collector>> cs;
-  cs.push_back(MakeCollector("slow", settings));  // sleeps 3 s by default
+  cs.push_back(MakeSlow(0, std::chrono::milliseconds(200), dir.File("hold")));
   cs.push_back(MakeCollector("c_plugin"));
   Exporter e(std::move(cs));
+  Hold hold(dir.File("hold"));  // released before e is destroyed
   ScrapeReport report;
-  auto t0 = Clock::now();
-  std::string out = Scrape(e, &report, std::chrono::seconds(2));
-  const auto took = Clock::now() - t0;
-  CHECK(took < std::chrono::milliseconds(1000));
+  std::string out = Scrape(e, &report, kFarAway);
+  REQUIRE(report.collectors.size() == 2);
   CHECK_FALSE(report.collectors[0].success);
+  // The budget it was given is its own timeout, not the scrape's 60 s.
   CHECK(Contains(report.collectors[0].error, "did not finish before"));
+  CHECK(report.collectors[0].seconds > 0);
+  CHECK(report.collectors[0].seconds <= 0.2);
   CHECK(report.collectors[1].success);
-  // Still running: the next scrape reports it failed at once.
-  t0 = Clock::now();
-  out = Scrape(e, &report, std::chrono::seconds(2));
-  CHECK(Clock::now() - t0 < std::chrono::milliseconds(100));
+  // Still running: the next scrape reports it failed without starting it
+  // or waiting for it (a scrape that joined the run would report a missed
+  // deadline and the time it waited).
+  out = Scrape(e, &report, kFarAway);
   CHECK(Contains(report.collectors[0].error, "still running"));
+  CHECK(report.collectors[0].seconds == 0);
+  CHECK(report.collectors[1].success);
   CHECK_FALSE(Contains(out, "sysmetrics_slow_calls"));
+  // Released, the first run finishes; the first scrape to succeed is its
+  // second call: no scrape in between started it again.
+  hold.Release();
+  REQUIRE(ScrapeUntilSuccess(e, 0, &out));
+  CHECK(Contains(out, "sysmetrics_slow_calls 2\n"));
+}
+
+// Waits until c has no run in flight; false if it still had one after
+// kFarAway.
+bool WaitUntilIdle(const Collector& c) {
+  const auto give_up = Clock::now() + kFarAway;
+  while (c.running()) {
+    if (Clock::now() >= give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 TEST_CASE("a scrape after a late run has finished reuses its waiter safely") {
   // The run a scrape gave up on finishes on a pool thread and releases the
   // scrape thread's waiter; the next scrape on that thread reuses it. (The
-  // reset of its count was once unlocked: a data race TSan found.)
-  auto plugin = LoadPlugin(Path("slow"));
-  REQUIRE(plugin.ok());
-  PluginOptions options =
-      PluginOptions::Defaults(plugin.value()->info().schema);
-  options.FindMutable("sleep_ms")->i = 150;
-  CollectorSettings settings;
-  settings.timeout = std::chrono::milliseconds(30);
-  auto c = Collector::Create(plugin.value(), options, settings);
-  REQUIRE(c.ok());
+  // reset of its count was once unlocked: a data race TSan found.) Each run
+  // is held past its 30 ms timeout, then let go, and the next scrape
+  // starts only once it is done: a sleep could end before the run did.
+  TempDir dir;
   std::vector<std::unique_ptr<Collector>> cs;
-  cs.push_back(c.take());
+  cs.push_back(MakeSlow(0, std::chrono::milliseconds(30), dir.File("hold")));
+  const Collector& slow = *cs[0];
   Exporter e(std::move(cs));
   for (int i = 0; i < 3; ++i) {
     CAPTURE(i);
+    Hold hold(dir.File("hold"));
     ScrapeReport report;
-    Scrape(e, &report);
+    Scrape(e, &report, kFarAway);
     REQUIRE(report.collectors.size() == 1);
     CHECK(Contains(report.collectors[0].error, "did not finish before"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    hold.Release();
+    REQUIRE(WaitUntilIdle(slow));
   }
 }
 
 TEST_CASE("a scrape sleeps, not spins, while runs it gave up on finish") {
   // Three runs with their own deadlines: A is given up at 50 ms and
-  // finishes at 100 ms, B is given up at 150 ms and runs on, C finishes
-  // at 400 ms. A wait that counted A and B as pending returned at once
-  // from 150 ms until C finished: a busy loop on the scraping thread.
-  auto plugin = LoadPlugin(Path("slow"));
-  REQUIRE(plugin.ok());
+  // finishes at 100 ms, B is given up at 150 ms and runs on (held until the
+  // test lets it go), C finishes at 1 s. A wait that counted A and B as
+  // pending returned at once from 150 ms until C finished: a busy loop on
+  // the scraping thread.
+  TempDir dir;
   std::vector<std::unique_ptr<Collector>> cs;
-  for (const auto& [sleep_ms, timeout_ms] :
-       {std::pair{100, 50}, std::pair{1000, 150}, std::pair{400, 0}}) {
-    PluginOptions options =
-        PluginOptions::Defaults(plugin.value()->info().schema);
-    options.FindMutable("sleep_ms")->i = sleep_ms;
-    CollectorSettings settings;
-    settings.timeout = std::chrono::milliseconds(timeout_ms);
-    auto c = Collector::Create(plugin.value(), options, settings);
-    REQUIRE(c.ok());
-    cs.push_back(c.take());
-  }
+  cs.push_back(MakeSlow(100, std::chrono::milliseconds(50)));
+  cs.push_back(MakeSlow(0, std::chrono::milliseconds(150), dir.File("hold")));
+  cs.push_back(MakeSlow(1000, std::chrono::milliseconds(0)));
   Exporter e(std::move(cs));
+  Hold hold(dir.File("hold"));  // released before e is destroyed
   timespec cpu0{};
   timespec cpu1{};
   REQUIRE(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0) == 0);
   const auto t0 = Clock::now();
   ScrapeReport report;
-  Scrape(e, &report, std::chrono::seconds(5));
+  Scrape(e, &report, kFarAway);
   const auto took = Clock::now() - t0;
   REQUIRE(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1) == 0);
   const double cpu_ms =
@@ -751,9 +821,13 @@ TEST_CASE("a scrape sleeps, not spins, while runs it gave up on finish") {
   CHECK_FALSE(report.collectors[0].success);
   CHECK_FALSE(report.collectors[1].success);
   CHECK(report.collectors[2].success);
-  // Woken when C finished, not at B's end (1 s) or the scrape's (5 s).
-  CHECK(took < std::chrono::milliseconds(900));
-  // Sleeping costs the thread next to nothing; the spin cost ~250 ms.
+  // Woken when C finished: B cannot have ended (it is held), and a scrape
+  // that slept to its own deadline would have taken 60 s.
+  CHECK(took < kFarAway / 2);
+  hold.Release();
+  // Sleeping costs the thread next to nothing; the spin cost all of the
+  // 850 ms from B's deadline to C's end that it got a CPU for (at least
+  // several hundred ms even on a busy machine).
   CHECK(cpu_ms < 100);
 }
 
