@@ -138,6 +138,10 @@ struct Connection {
   // The request head must be verified off the reactor thread (basic auth
   // without a cached verdict).
   bool verify = false;
+  // The request holds a place in in_flight, given back as its response is
+  // written (before: a client that asks again at once would find its own
+  // last scrape still counted, and could be refused for it).
+  bool counted = false;
   std::int64_t request_start = 0;  // first byte of the pending request head
   // When the connection last began to wait in a new state (accepted, its
   // response done, its response blocked), for eviction and for the cap on
@@ -801,8 +805,11 @@ struct HttpServer::Impl final : ConnectionEvents {
         }
         // Beyond the limit (or with no thread to run it), refused at once
         // rather than queued.
-        const bool admitted = in_flight.fetch_add(1) < options.max_requests;
-        if (admitted && Dispatch(c)) return;
+        if (in_flight.fetch_add(1) < options.max_requests) {
+          c->counted = true;
+          if (Dispatch(c)) return;
+          c->counted = false;
+        }
         in_flight.fetch_sub(1);
         if (c->verify) {
           c->verify = false;
@@ -942,6 +949,7 @@ struct HttpServer::Impl final : ConnectionEvents {
       }
       keep_alive = response.keep_alive();
     }
+    ReleaseSlot(c);
     c->idle_deadline = NowNs() + ToNs(options.keep_alive_timeout);
     c->close_after_write = !keep_alive;
     c->out.clear();
@@ -1039,10 +1047,9 @@ struct HttpServer::Impl final : ConnectionEvents {
                       web->auth->Check(c->request->get(
                           Poco::Net::HTTPRequest::AUTHORIZATION, kNoValue));
       if (!ok) {
+        // Its place in in_flight is given back as the 401 is written, before
+        // the check's slot: checks never hold more than kMaxVerifying.
         Unauthorized(c);
-        // in_flight first: a check's slot frees only once its request no
-        // longer counts, so checks never hold more than kMaxVerifying.
-        in_flight.fetch_sub(1);
         verifying.fetch_sub(1);
         if (Finish(c)) Advance(c);
         return;
@@ -1050,8 +1057,15 @@ struct HttpServer::Impl final : ConnectionEvents {
       verifying.fetch_sub(1);  // verified: from here an ordinary request
     }
     Handle(c);
-    in_flight.fetch_sub(1);
+    ReleaseSlot(c);  // given back by Respond; this covers any other way out
     if (Finish(c)) Advance(c);
+  }
+
+  // Gives back c's place in in_flight, once.
+  void ReleaseSlot(Connection* c) {
+    if (!c->counted) return;
+    c->counted = false;
+    in_flight.fetch_sub(1);
   }
   // The reactor thread's body.
   void RunReactor() { reactor.run(); }
