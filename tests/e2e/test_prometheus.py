@@ -147,7 +147,12 @@ class PrometheusTest(harness.TempDirTestCase):
             for r in rates:
                 v = float(r["value"][1])
                 self.assertGreater(v, 0, r)
-                self.assertLessEqual(v, ncpu * 1.05, r)  # clock tick rounding
+                # Seconds, not ticks or milliseconds (100x and 1000x off).
+                # Prometheus stamps a sample when the scrape starts and
+                # /proc is read a little later, a lag that varies on a busy
+                # machine: over a 5 s window that is some per cent either
+                # way (2.19 of 2 CPUs was seen), so the bound is loose.
+                self.assertLessEqual(v, ncpu * 1.5, r)
             self.assertEqual(len(self.query(
                 port, "count by (instance) (sysmetrics_cpu_seconds_total)")), 3)
 
