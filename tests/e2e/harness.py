@@ -279,6 +279,43 @@ class Exporter:
             self.kill()
 
 
+# Certificates for the TLS tests: a CA and certificates it signs, made
+# with openssl in directory d (EC P-256, valid two days).
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True,
+                   capture_output=True, timeout=60)
+
+
+def make_ca(d, name):
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{name}.key",
+            "-out", f"{name}.crt", "-days", "2", "-subj", f"/CN={name}", cwd=d)
+
+
+def make_cert(d, name, ca, san=None):
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj",
+            f"/CN={name}", cwd=d)
+    args = ["x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey",
+            f"{ca}.key", "-CAcreateserial", "-out", f"{name}.crt", "-days", "2"]
+    if san:
+        with open(os.path.join(d, f"{name}.ext"), "w", encoding="utf-8") as f:
+            f.write(f"subjectAltName={san}\n")
+        args += ["-extfile", f"{name}.ext"]
+    openssl(*args, cwd=d)
+
+
+def stop_process(proc):
+    """Ends a process this test started (TERM, then KILL after 15 s) and
+    reaps it."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def samples(text):
     """Parses exposition text into {series: value} (value as text)."""
     out = {}

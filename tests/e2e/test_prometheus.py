@@ -190,12 +190,7 @@ class PrometheusTest(harness.TempDirTestCase):
                     self.assertTrue(result, f"no data for {title}: {q}")
         finally:
             if prom is not None:
-                prom.terminate()
-                try:
-                    prom.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    prom.kill()
-                    prom.wait()
+                harness.stop_process(prom)
             prom_log.close()
             for e in exporters:
                 e.close()

@@ -157,12 +157,7 @@ class RulesTest(harness.TempDirTestCase):
                 self.check_recordings(api, target)
         finally:
             if prom is not None:
-                prom.terminate()
-                try:
-                    prom.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    prom.kill()
-                    prom.wait()
+                harness.stop_process(prom)
             prom_log.close()
 
     def check_groups(self, api):

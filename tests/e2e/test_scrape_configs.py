@@ -65,30 +65,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True,
-                   capture_output=True, timeout=60)
-
-
-def make_ca(d, name):
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{name}.key",
-            "-out", f"{name}.crt", "-days", "2", "-subj", f"/CN={name}", cwd=d)
-
-
-def make_cert(d, name, ca, san=None):
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj",
-            f"/CN={name}", cwd=d)
-    args = ["x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey",
-            f"{ca}.key", "-CAcreateserial", "-out", f"{name}.crt", "-days", "2"]
-    if san:
-        with open(os.path.join(d, f"{name}.ext"), "w", encoding="utf-8") as f:
-            f.write(f"subjectAltName={san}\n")
-        args += ["-extfile", f"{name}.ext"]
-    openssl(*args, cwd=d)
-
-
 class Prometheus:
     """One Prometheus process on 127.0.0.1, a random port, its own TSDB."""
 
@@ -150,10 +126,10 @@ class ScrapeConfigTest(unittest.TestCase):
         cls.etc = os.path.join(cls.tmp, "etc", "prometheus") + "/"
         certs = os.path.join(cls.etc, "sysmetrics")
         os.makedirs(certs)
-        make_ca(certs, "ca")
-        make_cert(certs, "server", "ca", "DNS:localhost,IP:127.0.0.1")
-        make_ca(certs, "clientca")
-        make_cert(certs, "client", "clientca")
+        harness.make_ca(certs, "ca")
+        harness.make_cert(certs, "server", "ca", "DNS:localhost,IP:127.0.0.1")
+        harness.make_ca(certs, "clientca")
+        harness.make_cert(certs, "client", "clientca")
         # As README says an operator writes it: echo adds a newline.
         with open(os.path.join(certs, "password"), "w", encoding="utf-8") as f:
             f.write(PASSWORD + "\n")

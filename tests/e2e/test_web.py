@@ -25,41 +25,17 @@ TLS_MODULE = os.path.join(os.path.dirname(os.path.dirname(harness.BIN)),
 BUILD_ID = re.compile(rb"[0-9]+\.[0-9]+\.[0-9]+\+[0-9a-f]{32}")
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True,
-                   capture_output=True, timeout=60)
-
-
-def make_ca(d, name):
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{name}.key",
-            "-out", f"{name}.crt", "-days", "2", "-subj", f"/CN={name}", cwd=d)
-
-
-def make_cert(d, name, ca, san=None):
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj",
-            f"/CN={name}", cwd=d)
-    args = ["x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey",
-            f"{ca}.key", "-CAcreateserial", "-out", f"{name}.crt", "-days", "2"]
-    if san:
-        with open(os.path.join(d, f"{name}.ext"), "w", encoding="utf-8") as f:
-            f.write(f"subjectAltName={san}\n")
-        args += ["-extfile", f"{name}.ext"]
-    openssl(*args, cwd=d)
-
-
 class WebTest(harness.TempDirTestCase):
     @classmethod
     def setUpClass(cls):
         cls._certs = tempfile.TemporaryDirectory(prefix="sysmetrics-tls-")
         d = cls.certs = cls._certs.name
-        make_ca(d, "ca")
-        make_cert(d, "server", "ca", "DNS:localhost,IP:127.0.0.1")
-        make_ca(d, "clientca")
-        make_cert(d, "client", "clientca")
-        make_ca(d, "otherca")
-        make_cert(d, "stranger", "otherca")
+        harness.make_ca(d, "ca")
+        harness.make_cert(d, "server", "ca", "DNS:localhost,IP:127.0.0.1")
+        harness.make_ca(d, "clientca")
+        harness.make_cert(d, "client", "clientca")
+        harness.make_ca(d, "otherca")
+        harness.make_cert(d, "stranger", "otherca")
         res = harness.run("--hash-password",
                              input=PASSWORD + "\n", capture_output=True,
                              text=True, timeout=30, check=True)
