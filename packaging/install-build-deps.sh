@@ -7,7 +7,7 @@ set -euo pipefail
 build=(cmake make g++ pkg-config libpoco-dev libboost-dev libtoml11-dev
        libdeflate-dev libssl-dev libcrypt-dev
        libspdlog-dev doctest-dev libbenchmark-dev)
-# locales: the glibc locale sources (de_DE) that core_test compiles with
+# locales: the glibc locale sources (de_DE) that scrape_test compiles with
 # localedef to prove the serializer ignores a comma-decimal locale.
 test=(prometheus python3 curl clang-format clang-tidy
       dpkg-dev rpm lintian fakeroot file adduser procps openssl wrk

@@ -1,6 +1,6 @@
-// Collectors isolated in helper processes (core/plugin_helper.hpp) against
-// the purpose-built plugins: the output is the in-process output; a crash,
-// an abort, a hang, a leak, a plugin that cannot load or create, and a
+// Collectors isolated in helper processes (core/scrape/plugin_helper.hpp)
+// against the purpose-built plugins: the output is the in-process output; a
+// crash, an abort, a hang, a leak, a plugin that cannot load or create, and a
 // helper that speaks garbage each cost that collector only, are named, and
 // the helper is restarted. This binary is its own helper (its main
 // dispatches --plugin-host, as sysmetrics does).
@@ -17,11 +17,11 @@
 #include <utility>
 #include <vector>
 
-#include "collector.hpp"
-#include "exporter.hpp"
-#include "plugin_helper.hpp"
-#include "plugin_loader.hpp"
-#include "plugin_wire.hpp"
+#include "plugin/plugin_loader.hpp"
+#include "plugin/plugin_wire.hpp"
+#include "scrape/collector.hpp"
+#include "scrape/exporter.hpp"
+#include "scrape/plugin_helper.hpp"
 #include "test_support.hpp"
 
 namespace sysmetrics {

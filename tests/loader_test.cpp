@@ -21,15 +21,15 @@
 #include <utility>
 #include <vector>
 
-#include "app.hpp"
-#include "collector.hpp"
-#include "config.hpp"
-#include "exporter.hpp"
-#include "log.hpp"
-#include "metric_set.hpp"
-#include "plugin_loader.hpp"
-#include "quarantine.hpp"
+#include "app/app.hpp"
+#include "config/config.hpp"
+#include "plugin/plugin_loader.hpp"
+#include "plugin/quarantine.hpp"
+#include "scrape/collector.hpp"
+#include "scrape/exporter.hpp"
+#include "scrape/metric_set.hpp"
 #include "test_support.hpp"
+#include "util/log.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -139,29 +139,6 @@ TEST_CASE("the exposition check itself finds what it should") {
 }
 
 // --- Refused at load -------------------------------------------------------
-
-TEST_CASE("TrustProblem: ownership and write bits up to the root") {
-  namespace fs = std::filesystem;
-  char tmpl[] = "/tmp/sysmetrics-trust-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const fs::path dir = tmpl;
-  const fs::path file = dir / "p.so";
-  std::ofstream(file) << "x";
-  fs::permissions(dir, fs::perms(0755));
-  fs::permissions(file, fs::perms(0755));
-  // /tmp is world-writable with the sticky bit: fine above a plugin.
-  CHECK(TrustProblem(file) == "");
-  CHECK(TrustProblem(dir) == "");
-  fs::permissions(file, fs::perms(0775));
-  CHECK(TrustProblem(file) ==
-        file.string() + " is writable by its group (mode 0775)");
-  fs::permissions(file, fs::perms(0755));
-  fs::permissions(dir, fs::perms(0757));
-  CHECK(TrustProblem(file) ==
-        dir.string() + " is writable by everyone (mode 0757)");
-  CHECK(TrustProblem(dir / "missing.so").rfind("cannot resolve", 0) == 0);
-  fs::remove_all(dir);
-}
 
 TEST_CASE("a plugin built for another ABI major is refused naming both") {
   auto r = LoadPlugin(Path("wrong_abi"));

@@ -6,7 +6,7 @@
 
 #include <string_view>
 
-#include "plugin_helper.hpp"
+#include "scrape/plugin_helper.hpp"
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == sysmetrics::kPluginHostFlag) {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "log.hpp"
 #include "temp_dir.hpp"
+#include "util/log.hpp"
 
 namespace sysmetrics::testing {
 

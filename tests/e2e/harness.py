@@ -91,7 +91,7 @@ HOST_FAMILY_PREFIXES = ("sysmetrics_collector_", "sysmetrics_scrape_",
                         "sysmetrics_build_info", "sysmetrics_plugin_info",
                         "process_")
 BUILTIN_PLUGINS = ("cpu", "memory", "disk", "network")
-# The collectors enabled when the configuration says nothing (core/app.cpp,
+# The collectors enabled when the configuration says nothing (core/app/app.cpp,
 # DefaultEnabledCollectors).
 DEFAULT_COLLECTORS = ("cpu", "memory", "disk", "network", "netclass",
                       "filesystem", "loadavg", "pressure", "stat", "vmstat")

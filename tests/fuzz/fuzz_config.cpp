@@ -1,5 +1,5 @@
-// Fuzz target for the configuration loader, LoadConfig (core/config.hpp),
-// and ResolveOptions on what it loads.
+// Fuzz target for the configuration loader, LoadConfig
+// (core/config/config.hpp), and ResolveOptions on what it loads.
 //
 // LoadConfig reads files only, so the input is written to a file in a
 // directory of this process's own (several fuzzers may run at once). A line
@@ -24,7 +24,7 @@
 #include <system_error>
 #include <vector>
 
-#include "config.hpp"
+#include "config/config.hpp"
 #include "fuzz_check.hpp"
 
 namespace sysmetrics::fuzz {

@@ -1,5 +1,5 @@
 // Fuzz target for the request path up to the handlers: the gate
-// (ParseRequestHead, core/http_request.hpp), which decides when a head is
+// (ParseRequestHead, core/http/http_request.hpp), which decides when a head is
 // complete and enforces the limits on bytes from any client that can
 // connect, and Poco's parser behind it (GatedRequest::Read, which runs
 // Poco::Net::HTTPRequest::read on the heads the gate passes).
@@ -21,8 +21,8 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "http_exchange.hpp"
-#include "http_request.hpp"
+#include "http/http_exchange.hpp"
+#include "http/http_request.hpp"
 
 namespace {
 

@@ -20,7 +20,7 @@
 //    repeat of an earlier series of its family is refused (SM_ERR_INVALID)
 //    and nowhere; nothing else is.
 // The session's plugin counts as shipped, so any valid name is its own
-// (name ownership has its own tests: core/name_ownership_test.cpp).
+// (name ownership has its own tests: core/scrape/name_ownership_test.cpp).
 // The log lines the host writes about refused calls carry plugin text, so
 // each string of the input is also rendered as a log line, which must stay
 // one line of valid UTF-8.
@@ -39,13 +39,13 @@
 #include <utility>
 #include <vector>
 
-#include "collector.hpp"
 #include "fuzz_check.hpp"
-#include "log.hpp"
-#include "metric_set.hpp"
+#include "scrape/collector.hpp"
+#include "scrape/metric_set.hpp"
+#include "scrape/text_format.hpp"
 #include "serializer_input.hpp"
 #include "strict_parse.hpp"
-#include "text_format.hpp"
+#include "util/log.hpp"
 
 namespace sysmetrics::fuzz {
 namespace {

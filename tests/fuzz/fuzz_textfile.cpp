@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
-#include "metric_set.hpp"
+#include "scrape/metric_set.hpp"
+#include "scrape/text_format.hpp"
 #include "strict_parse.hpp"
-#include "text_format.hpp"
 #include "textfile_parser.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,

@@ -1,6 +1,6 @@
 // Fuzz target for what a helper process sends the exporter (core/
-// plugin_wire.hpp, core/plugin_helper.hpp): an isolated plugin runs there,
-// so a crashed or corrupted helper may send any bytes, and the exporter
+// plugin_wire.hpp, core/scrape/plugin_helper.hpp): an isolated plugin runs
+// there, so a crashed or corrupted helper may send any bytes, and the exporter
 // must neither crash nor serve anything its own checks would refuse.
 //
 // The input is read as a hello (DecodeInfo) and as a collect result
@@ -14,12 +14,12 @@
 #include <string>
 #include <string_view>
 
-#include "collector.hpp"
 #include "fuzz_check.hpp"
-#include "plugin_helper.hpp"
-#include "plugin_wire.hpp"
+#include "plugin/plugin_wire.hpp"
+#include "scrape/collector.hpp"
+#include "scrape/plugin_helper.hpp"
+#include "scrape/text_format.hpp"
 #include "strict_parse.hpp"
-#include "text_format.hpp"
 
 namespace fz = sysmetrics::fuzz;
 

@@ -88,7 +88,7 @@ export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:report
 if [[ -n "$symbolizer" ]]; then export ASAN_SYMBOLIZER_PATH="$symbolizer"; fi
 
 echo "== strict parser self-test"
-"$bin/strict_parse_test" core/testdata/*.prom core/testdata/*.om.txt \
+"$bin/strict_parse_test" core/scrape/testdata/*.prom core/scrape/testdata/*.om.txt \
   tests/golden/*.prom tests/golden/*.om.txt
 
 echo "== seeds from the fixtures"
@@ -103,7 +103,7 @@ seed_files() {
     fuzz_psi) find plugins/*/testdata tests/fixtures -type f -path '*/pressure/*' ;;
     fuzz_kernel_stat) find plugins/*/testdata tests/fixtures -type f -name stat ;;
     fuzz_vmstat) find plugins/*/testdata tests/fixtures -type f -name vmstat ;;
-    fuzz_textfile) find core/testdata tests/golden -type f -name '*.prom' ;;
+    fuzz_textfile) find core/scrape/testdata tests/golden -type f -name '*.prom' ;;
   esac 2>/dev/null | sort
 }
 rm -rf "$work/seeds"
@@ -144,7 +144,7 @@ for t in "${targets[@]}"; do
       printf '\r\nOPTIONS * HTTP/1.1\r\nHost: x\r\nX:  a\tb \r\n\r\nGET / HTTP/1.1\r\n' >"$dir/pipelined"
       ;;
     fuzz_serializer)
-      "$bin/fuzz_serializer_seeds" "$dir" core/testdata/*.prom \
+      "$bin/fuzz_serializer_seeds" "$dir" core/scrape/testdata/*.prom \
         tests/golden/*.prom >/dev/null
       ;;
     *)

@@ -1,0 +1,109 @@
+#include "http/gzip.hpp"
+
+#include <libdeflate.h>
+
+#include <charconv>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/text.hpp"
+
+namespace sysmetrics {
+namespace {
+
+// The q-value of a coding's parameters ("q=0.5"); 1 when absent.
+double QValue(std::string_view params) {
+  while (!params.empty()) {
+    const std::size_t semi = params.find(';');
+    const std::string_view p = TrimBlanks(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view()
+                                            : params.substr(semi + 1);
+    if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+      double q = 1;
+      const std::string_view v = p.substr(2);
+      const auto r = std::from_chars(v.data(), v.data() + v.size(), q);
+      return r.ec == std::errc() ? q : 1;
+    }
+  }
+  return 1;
+}
+
+struct CompressorDeleter {
+  void operator()(libdeflate_compressor* c) const {
+    libdeflate_free_compressor(c);
+  }
+};
+using Compressor = std::unique_ptr<libdeflate_compressor, CompressorDeleter>;
+
+// Compressors are a few hundred KiB of hash tables each. One per server
+// thread would multiply that by every connection thread; a shared free list
+// holds only as many as ever compressed at the same time (on this 2-core
+// machine, two), and a compressor is reused, never re-allocated, per scrape.
+class CompressorPool {
+ public:
+  Compressor Take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        Compressor c = std::move(free_.back());
+        free_.pop_back();
+        return c;
+      }
+    }
+    return Compressor(libdeflate_alloc_compressor(kGzipLevel));
+  }
+  void Give(Compressor c) {
+    std::lock_guard lock(mu_);
+    free_.push_back(std::move(c));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Compressor> free_;
+};
+
+CompressorPool& Compressors() {
+  static CompressorPool* pool = new CompressorPool();  // never destroyed:
+  return *pool;  // threads may still compress while the process exits
+}
+
+}  // namespace
+
+bool AcceptsGzip(std::string_view accept_encoding) {
+  bool gzip = false;
+  bool star = false;
+  bool gzip_listed = false;
+  while (!accept_encoding.empty()) {
+    const std::size_t comma = accept_encoding.find(',');
+    const std::string_view item = accept_encoding.substr(0, comma);
+    accept_encoding = comma == std::string_view::npos
+                          ? std::string_view()
+                          : accept_encoding.substr(comma + 1);
+    const std::size_t semi = item.find(';');
+    const std::string_view coding = TrimBlanks(item.substr(0, semi));
+    const double q =
+        semi == std::string_view::npos ? 1 : QValue(item.substr(semi + 1));
+    if (EqualsIgnoreCase(coding, "gzip") ||
+        EqualsIgnoreCase(coding, "x-gzip")) {
+      gzip_listed = true;
+      gzip = q > 0;
+    } else if (coding == "*") {
+      star = q > 0;
+    }
+  }
+  return gzip_listed ? gzip : star;
+}
+
+bool GzipCompress(std::string_view in, std::string* out) {
+  Compressor compressor = Compressors().Take();
+  if (compressor == nullptr) return false;
+  out->resize(libdeflate_gzip_compress_bound(compressor.get(), in.size()));
+  const std::size_t n = libdeflate_gzip_compress(
+      compressor.get(), in.data(), in.size(), out->data(), out->size());
+  out->resize(n);
+  Compressors().Give(std::move(compressor));
+  return n != 0 || in.empty();
+}
+
+}  // namespace sysmetrics

@@ -1,0 +1,228 @@
+#include "util/log.hpp"
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <memory>
+
+#include "common/exposition_rules.hpp"
+
+namespace sysmetrics {
+namespace {
+
+std::atomic<LogFormat> g_format{LogFormat::kText};
+
+spdlog::level::level_enum ToSpd(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kOff:
+      break;
+  }
+  return spdlog::level::off;
+}
+
+const char kHex[] = "0123456789abcdef";
+
+// Text mode: a value needs quotes if empty or if it holds a space, quote,
+// '=', a control character or a non-ASCII byte; inside quotes the same
+// escapes as JSON apply, so a line stays one line.
+bool NeedsQuotes(std::string_view v) {
+  if (v.empty()) return true;
+  for (const char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '"' || c == '=' || c == '\\') {
+      return true;
+    }
+  }
+  return false;
+}
+
+void AppendTextEscaped(std::string& out, std::string_view s) {
+  // Messages are free text: keep printable characters and valid UTF-8, escape
+  // the rest so that one event stays on one line.
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u == '\n') {
+      out.append("\\n");
+    } else if (u == '\r') {
+      out.append("\\r");
+    } else if (u == '\t') {
+      out.append("\\t");
+    } else if (u < 0x20 || u == 0x7f) {
+      out.append("\\x").push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    } else if (u < 0x80) {
+      out.push_back(static_cast<char>(u));
+    } else {
+      // Copy a valid multi-byte sequence whole, escape a stray byte.
+      std::size_t n = 0;
+      while (
+          i + n < s.size() && n < 4 &&
+          (n == 0 || (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80)) {
+        ++n;
+      }
+      if (IsValidUtf8(s.substr(i, n))) {
+        out.append(s.substr(i, n));
+        i += n - 1;
+      } else {
+        out.append("\\x").push_back(kHex[u >> 4]);
+        out.push_back(kHex[u & 15]);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool ParseLogLevel(std::string_view text, LogLevel* out) {
+  if (text == "debug") {
+    *out = LogLevel::kDebug;
+  } else if (text == "info") {
+    *out = LogLevel::kInfo;
+  } else if (text == "warn" || text == "warning") {
+    *out = LogLevel::kWarn;
+  } else if (text == "error") {
+    *out = LogLevel::kError;
+  } else if (text == "off") {
+    *out = LogLevel::kOff;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool ParseLogFormat(std::string_view text, LogFormat* out) {
+  if (text == "text") {
+    *out = LogFormat::kText;
+  } else if (text == "json") {
+    *out = LogFormat::kJson;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void AppendJsonEscaped(std::string& out, std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u == '"' || u == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(u));
+    } else if (u == '\n') {
+      out.append("\\n");
+    } else if (u == '\r') {
+      out.append("\\r");
+    } else if (u == '\t') {
+      out.append("\\t");
+    } else if (u < 0x20 || u == 0x7f) {
+      out.append("\\u00").push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    } else if (u < 0x80) {
+      out.push_back(static_cast<char>(u));
+    } else {
+      std::size_t n = 1;
+      while (i + n < s.size() && n < 4 &&
+             (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) {
+        ++n;
+      }
+      // Take the longest valid sequence starting here, else escape one byte
+      // as the code point U+00XX (Latin-1 reading of the stray byte).
+      while (n > 1 && !IsValidUtf8(s.substr(i, n))) --n;
+      if (n > 1 || IsValidUtf8(s.substr(i, 1))) {
+        out.append(s.substr(i, n));
+        i += n - 1;
+      } else {
+        out.append("\\u00").push_back(kHex[u >> 4]);
+        out.push_back(kHex[u & 15]);
+      }
+    }
+  }
+}
+
+void RenderLogLine(std::string& out, LogFormat format, std::string_view msg,
+                   std::initializer_list<LogField> fields) {
+  if (format == LogFormat::kJson) {
+    out.append("\"msg\":\"");
+    AppendJsonEscaped(out, msg);
+    out.push_back('"');
+    for (const LogField& f : fields) {
+      out.append(",\"");
+      AppendJsonEscaped(out, f.key);
+      out.append("\":\"");
+      AppendJsonEscaped(out, f.value);
+      out.push_back('"');
+    }
+    return;
+  }
+  AppendTextEscaped(out, msg);
+  for (const LogField& f : fields) {
+    out.push_back(' ');
+    AppendTextEscaped(out, f.key);
+    out.push_back('=');
+    if (NeedsQuotes(f.value)) {
+      out.push_back('"');
+      AppendJsonEscaped(out, f.value);
+      out.push_back('"');
+    } else {
+      out.append(f.value);
+    }
+  }
+}
+
+namespace {
+
+void InstallLogger(const std::shared_ptr<spdlog::sinks::sink>& sink,
+                   LogFormat format, LogLevel level) {
+  auto logger = std::make_shared<spdlog::logger>("sysmetrics", sink);
+  if (format == LogFormat::kJson) {
+    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
+                        spdlog::pattern_time_type::utc);
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v",
+                        spdlog::pattern_time_type::utc);
+  }
+  logger->set_level(ToSpd(level));
+  logger->flush_on(spdlog::level::debug);
+  g_format = format;
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+void InitLogging(LogFormat format, LogLevel level) {
+  InstallLogger(std::make_shared<spdlog::sinks::stderr_sink_mt>(), format,
+                level);
+}
+
+void InitLoggingToStream(std::ostream& out, LogFormat format, LogLevel level) {
+  InstallLogger(std::make_shared<spdlog::sinks::ostream_sink_mt>(out), format,
+                level);
+}
+
+void SetLogLevel(LogLevel level) {
+  spdlog::default_logger_raw()->set_level(ToSpd(level));
+}
+
+bool LogEnabled(LogLevel level) {
+  return spdlog::default_logger_raw()->should_log(ToSpd(level));
+}
+
+void Log(LogLevel level, std::string_view msg,
+         std::initializer_list<LogField> fields) {
+  if (!LogEnabled(level)) return;
+  thread_local std::string line;
+  line.clear();
+  RenderLogLine(line, g_format.load(std::memory_order_relaxed), msg, fields);
+  spdlog::default_logger_raw()->log(ToSpd(level), "{}", line);
+}
+
+}  // namespace sysmetrics

@@ -1,0 +1,48 @@
+#include "util/log.hpp"
+
+#include <doctest/doctest.h>
+
+namespace sysmetrics {
+namespace {
+
+TEST_CASE("JSON escaping keeps one valid object per line") {
+  std::string out;
+  AppendJsonEscaped(out, "q\" b\\ nl\n tab\t ctl\x01 bad\xFF ok\xC3\xA9");
+  CHECK(out == "q\\\" b\\\\ nl\\n tab\\t ctl\\u0001 bad\\u00ff ok\xC3\xA9");
+  CHECK(out.find('\n') == std::string::npos);
+}
+
+TEST_CASE("JSON rendering puts msg and fields as members") {
+  std::string out;
+  RenderLogLine(out, LogFormat::kJson, "plugin refused",
+                {{"file", "/x/a\"b.so"}, {"reason", "line1\nline2"}});
+  CHECK(out ==
+        "\"msg\":\"plugin refused\",\"file\":\"/x/a\\\"b.so\","
+        "\"reason\":\"line1\\nline2\"");
+}
+
+TEST_CASE("text rendering quotes only values that need it") {
+  std::string out;
+  RenderLogLine(out, LogFormat::kText, "request",
+                {{"path", "/metrics"}, {"reason", "has space"}, {"e", ""}});
+  CHECK(out == "request path=/metrics reason=\"has space\" e=\"\"");
+  out.clear();
+  RenderLogLine(out, LogFormat::kText, "two\nlines\xFF", {});
+  CHECK(out == "two\\nlines\\xff");
+}
+
+TEST_CASE("levels and formats parse") {
+  LogLevel l{};
+  CHECK(ParseLogLevel("debug", &l));
+  CHECK(l == LogLevel::kDebug);
+  CHECK(ParseLogLevel("warning", &l));
+  CHECK(l == LogLevel::kWarn);
+  CHECK_FALSE(ParseLogLevel("loud", &l));
+  LogFormat f{};
+  CHECK(ParseLogFormat("json", &f));
+  CHECK(f == LogFormat::kJson);
+  CHECK_FALSE(ParseLogFormat("xml", &f));
+}
+
+}  // namespace
+}  // namespace sysmetrics
