@@ -206,6 +206,10 @@ class Exporter:
             time.sleep(0.02)
         return False
 
+    def log_count(self, text):
+        """How many log lines so far contain text."""
+        return sum(text in line for line in self.log())
+
     def request(self, method, path, headers=None, timeout=10.0, body=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port,
                                           timeout=timeout)
@@ -277,6 +281,38 @@ class Exporter:
                     pass
         finally:
             self.kill()
+
+
+class Counter:
+    """A count several threads add to and one waits on."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._n = 0
+
+    def add(self):
+        with self._cond:
+            self._n += 1
+            self._cond.notify_all()
+
+    def value(self):
+        with self._cond:
+            return self._n
+
+    def wait_for(self, n, timeout=60.0):
+        """Whether the count reached n within timeout seconds."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._n >= n, timeout)
+
+
+def wait_until(predicate, timeout=30.0):
+    """Whether predicate() became true within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
 
 
 # Certificates for the TLS tests: a CA and certificates it signs, made

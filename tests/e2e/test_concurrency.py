@@ -6,7 +6,6 @@ whose exporter printed a sanitizer report."""
 import os
 import signal
 import threading
-import time
 import unittest
 
 import harness
@@ -45,7 +44,9 @@ class ConcurrencyTest(harness.TempDirTestCase):
             f.write(text)
         return path
 
-    def start_scrapers(self, e, n, failures, stop, gzip=False):
+    def start_scrapers(self, e, n, failures, stop, done, gzip=False):
+        """Starts n threads scraping e until stop is set; done counts the
+        answered scrapes (a Counter), failures collects anything else."""
         headers = {"Accept-Encoding": "gzip"} if gzip else {}
 
         def loop():
@@ -54,6 +55,7 @@ class ConcurrencyTest(harness.TempDirTestCase):
                     status = e.get(headers=headers, timeout=15)[0]
                     if status not in (200, 503):
                         failures.append(status)
+                    done.add()
                 except OSError as exc:
                     if not stop.is_set():
                         failures.append(repr(exc))
@@ -69,21 +71,30 @@ class ConcurrencyTest(harness.TempDirTestCase):
                               self.procfs, config=cfg) as e:
             failures = []
             stop = threading.Event()
-            threads = (self.start_scrapers(e, 6, failures, stop) +
-                       self.start_scrapers(e, 2, failures, stop, gzip=True))
+            done = harness.Counter()
+            threads = (self.start_scrapers(e, 6, failures, stop, done) +
+                       self.start_scrapers(e, 2, failures, stop, done,
+                                           gzip=True))
             try:
+                # Each reload lands among scrapes: some are answered before
+                # it, and the next waits until this one is done and more
+                # have been answered after it.
                 for i in range(6):
-                    time.sleep(0.4)
+                    self.assertTrue(done.wait_for(done.value() + 16),
+                                    "scrapes stopped being answered")
                     enabled = TEST_PLUGINS if i % 2 else TEST_PLUGINS[:3]
                     self.write_config(enabled)
                     e.send_signal(signal.SIGHUP)
-                time.sleep(0.5)
+                    self.assertTrue(
+                        harness.wait_until(lambda n=i + 1: e.log_count(
+                            "configuration reloaded") >= n),
+                        "reload %d was not logged" % (i + 1))
+                self.assertTrue(done.wait_for(done.value() + 16))
             finally:
                 stop.set()
                 for t in threads:
                     t.join(30)
             self.assertEqual(failures, [])
-            self.assertTrue(e.wait_for_log("configuration reloaded"))
             harness.check_exposition(self, e.metrics())
             self.assertIsNone(e.proc.poll())
 
@@ -94,8 +105,10 @@ class ConcurrencyTest(harness.TempDirTestCase):
         try:
             failures = []
             stop = threading.Event()
-            threads = self.start_scrapers(e, 8, failures, stop)
-            time.sleep(1.0)
+            done = harness.Counter()
+            threads = self.start_scrapers(e, 8, failures, stop, done)
+            # SIGTERM while all eight keep scrapes in flight.
+            self.assertTrue(done.wait_for(40), "no scrapes were answered")
             status = e.stop(signal.SIGTERM, timeout=20)
             stop.set()
             for t in threads:

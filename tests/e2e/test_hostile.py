@@ -12,6 +12,7 @@ import os
 import random
 import re
 import resource
+import select
 import socket
 import threading
 import time
@@ -19,6 +20,24 @@ import unittest
 
 import harness
 
+
+
+def closed_by_peer(socks):
+    """How many of socks the other end has closed (readable, at EOF)."""
+    poller = select.poll()
+    by_fd = {s.fileno(): s for s in socks}
+    for fd in by_fd:
+        poller.register(fd, select.POLLIN)
+    closed = 0
+    for fd, _ in poller.poll(0):
+        try:
+            if by_fd[fd].recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                closed += 1
+        except ConnectionResetError:
+            closed += 1
+        except BlockingIOError:
+            pass
+    return closed
 
 
 def read_all(sock, timeout=5.0, limit=1 << 20):
@@ -318,7 +337,11 @@ class HostileClientTest(harness.TempDirTestCase):
         try:
             for _ in range(1100):
                 socks.append(self.connect())
-            time.sleep(0.3)
+            # The server took them all in: the 76 beyond its room were made
+            # by closing as many of the oldest.
+            self.assertTrue(
+                harness.wait_until(lambda: closed_by_peer(socks) >= 1100 - 1024),
+                f"{closed_by_peer(socks)} connections closed by the server")
             self.assert_serves()
             self.assertLessEqual(self.open_fds(), 1024 + 64)
         finally:

@@ -282,29 +282,33 @@ class ProductionTest(harness.TempDirTestCase):
             self.assertIn("sysmetrics_c_plugin_answer", e.metrics())
             failures = []
             stop = threading.Event()
+            done = harness.Counter()
 
             def scrape_loop():
                 while not stop.is_set():
                     try:
                         if e.get()[0] != 200:
                             failures.append("status")
+                        done.add()
                     except OSError as exc:
                         failures.append(repr(exc))
 
             threads = [threading.Thread(target=scrape_loop) for _ in range(4)]
             for t in threads:
                 t.start()
-            time.sleep(0.3)
+            # Each step lands among answered scrapes: some before it, some
+            # after it.
+            self.assertTrue(done.wait_for(8))
             self.write("c.toml", "[collectors.c_plugin]\nenabled = false\n"
                                  "[collectors.cpu]\nenabled = false\n")
             e.send_signal(signal.SIGHUP)
             self.assertTrue(e.wait_for_log("configuration reloaded"))
-            time.sleep(0.3)
+            self.assertTrue(done.wait_for(done.value() + 8))
             # A broken configuration keeps the running one.
             self.write("c.toml", "[collectors.cpu]\nenabled = maybe\n")
             e.send_signal(signal.SIGHUP)
             self.assertTrue(e.wait_for_log("reload failed; keeping the running"))
-            time.sleep(0.3)
+            self.assertTrue(done.wait_for(done.value() + 8))
             stop.set()
             for t in threads:
                 t.join(10)
