@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "common/exposition_rules.hpp"
@@ -46,37 +48,49 @@ bool NeedsQuotes(std::string_view v) {
   return false;
 }
 
-void AppendTextEscaped(std::string& out, std::string_view s) {
-  // Messages are free text: keep printable characters and valid UTF-8, escape
-  // the rest so that one event stays on one line.
+// The length of the longest valid UTF-8 sequence that starts at s[i], a
+// non-ASCII byte: 2 to 4, or 0 when none does (a stray byte).
+std::size_t Utf8SequenceAt(std::string_view s, std::size_t i) {
+  std::size_t n = 1;
+  while (i + n < s.size() && n < 4 &&
+         (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) {
+    ++n;
+  }
+  while (n > 1 && !IsValidUtf8(s.substr(i, n))) --n;
+  return n > 1 ? n : 0;
+}
+
+enum class Escaping : std::uint8_t {
+  kText,  // a message or key: control characters as \xXX; quotes kept
+  kJson,  // a JSON string: quote and backslash escaped, others as \u00XX
+};
+
+// Appends s so that one event stays on one line: printable characters and
+// valid UTF-8 as they are, newline, CR and tab as \n, \r, \t, and every
+// other control character or stray byte as a hex escape (JSON reads
+// \u00XX as the byte's Latin-1 code point).
+void AppendEscaped(std::string& out, std::string_view s, Escaping how) {
+  const char* hex_prefix = how == Escaping::kJson ? "\\u00" : "\\x";
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto u = static_cast<unsigned char>(s[i]);
-    if (u == '\n') {
+    const std::size_t n = u >= 0x80 ? Utf8SequenceAt(s, i) : 0;
+    if (how == Escaping::kJson && (u == '"' || u == '\\')) {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(u));
+    } else if (u == '\n') {
       out.append("\\n");
     } else if (u == '\r') {
       out.append("\\r");
     } else if (u == '\t') {
       out.append("\\t");
-    } else if (u < 0x20 || u == 0x7f) {
-      out.append("\\x").push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    } else if (u < 0x80) {
+    } else if (u >= 0x20 && u < 0x7f) {
       out.push_back(static_cast<char>(u));
+    } else if (n != 0) {
+      out.append(s.substr(i, n));
+      i += n - 1;
     } else {
-      // Copy a valid multi-byte sequence whole, escape a stray byte.
-      std::size_t n = 0;
-      while (
-          i + n < s.size() && n < 4 &&
-          (n == 0 || (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80)) {
-        ++n;
-      }
-      if (IsValidUtf8(s.substr(i, n))) {
-        out.append(s.substr(i, n));
-        i += n - 1;
-      } else {
-        out.append("\\x").push_back(kHex[u >> 4]);
-        out.push_back(kHex[u & 15]);
-      }
+      out.append(hex_prefix).push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
     }
   }
 }
@@ -112,40 +126,7 @@ bool ParseLogFormat(std::string_view text, LogFormat* out) {
 }
 
 void AppendJsonEscaped(std::string& out, std::string_view s) {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto u = static_cast<unsigned char>(s[i]);
-    if (u == '"' || u == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(u));
-    } else if (u == '\n') {
-      out.append("\\n");
-    } else if (u == '\r') {
-      out.append("\\r");
-    } else if (u == '\t') {
-      out.append("\\t");
-    } else if (u < 0x20 || u == 0x7f) {
-      out.append("\\u00").push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    } else if (u < 0x80) {
-      out.push_back(static_cast<char>(u));
-    } else {
-      std::size_t n = 1;
-      while (i + n < s.size() && n < 4 &&
-             (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) {
-        ++n;
-      }
-      // Take the longest valid sequence starting here, else escape one byte
-      // as the code point U+00XX (Latin-1 reading of the stray byte).
-      while (n > 1 && !IsValidUtf8(s.substr(i, n))) --n;
-      if (n > 1 || IsValidUtf8(s.substr(i, 1))) {
-        out.append(s.substr(i, n));
-        i += n - 1;
-      } else {
-        out.append("\\u00").push_back(kHex[u >> 4]);
-        out.push_back(kHex[u & 15]);
-      }
-    }
-  }
+  AppendEscaped(out, s, Escaping::kJson);
 }
 
 void RenderLogLine(std::string& out, LogFormat format, std::string_view msg,
@@ -163,10 +144,10 @@ void RenderLogLine(std::string& out, LogFormat format, std::string_view msg,
     }
     return;
   }
-  AppendTextEscaped(out, msg);
+  AppendEscaped(out, msg, Escaping::kText);
   for (const LogField& f : fields) {
     out.push_back(' ');
-    AppendTextEscaped(out, f.key);
+    AppendEscaped(out, f.key, Escaping::kText);
     out.push_back('=');
     if (NeedsQuotes(f.value)) {
       out.push_back('"');

@@ -31,6 +31,18 @@ TEST_CASE("text rendering quotes only values that need it") {
   CHECK(out == "two\\nlines\\xff");
 }
 
+// Both formats walk UTF-8 alike: a valid sequence is kept whole even when
+// stray continuation bytes follow it, and each stray byte is escaped alone.
+TEST_CASE("a valid character before stray bytes is kept in both formats") {
+  const std::string_view s = "a\xC3\xA9\x80\x80 \xE2\x82 \xF0\x9F\x98\x80";
+  std::string text;
+  RenderLogLine(text, LogFormat::kText, s, {});
+  CHECK(text == "a\xC3\xA9\\x80\\x80 \\xe2\\x82 \xF0\x9F\x98\x80");
+  std::string json;
+  AppendJsonEscaped(json, s);
+  CHECK(json == "a\xC3\xA9\\u0080\\u0080 \\u00e2\\u0082 \xF0\x9F\x98\x80");
+}
+
 TEST_CASE("levels and formats parse") {
   LogLevel l{};
   CHECK(ParseLogLevel("debug", &l));
