@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <libdeflate.h>
 
+#include <cstdint>
 #include <string>
 
 namespace sysmetrics {
@@ -44,6 +45,26 @@ TEST_CASE("compressed output decompresses to the input") {
   CHECK(back == in);
   REQUIRE(GzipCompress("", &gz));  // an empty body is still valid gzip
   CHECK(gz.size() >= 18);
+}
+
+TEST_CASE("input that hardly compresses: the same bytes as into the bound") {
+  // Pseudo-random bytes do not fit in a quarter of their size, so the
+  // output is compressed again into libdeflate's bound.
+  std::string in;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 20000; ++i) {
+    x = x * 1103515245 + 12345;
+    in.push_back(static_cast<char>(x >> 24));
+  }
+  std::string gz;
+  REQUIRE(GzipCompress(in, &gz));
+  CHECK(gz.size() > in.size() / 4);
+  libdeflate_compressor* c = libdeflate_alloc_compressor(kGzipLevel);
+  std::string direct(libdeflate_gzip_compress_bound(c, in.size()), '\0');
+  direct.resize(libdeflate_gzip_compress(c, in.data(), in.size(), direct.data(),
+                                         direct.size()));
+  libdeflate_free_compressor(c);
+  CHECK(gz == direct);
 }
 
 }  // namespace

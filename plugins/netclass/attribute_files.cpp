@@ -74,8 +74,8 @@ int AttributeFiles::ReadListing() {
     const int fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return errno;
     struct statfs fs {};
-    hold_ = keep_ == Keep::kAlways ||
-            (::fstatfs(fd, &fs) == 0 && fs.f_type == SYSFS_MAGIC);
+    on_sysfs_ = ::fstatfs(fd, &fs) == 0 && fs.f_type == SYSFS_MAGIC;
+    hold_ = keep_ == Keep::kAlways || on_sysfs_;
     dir_ = ::fdopendir(fd);  // owns fd from here on success
     if (dir_ == nullptr) {
       const int err = errno;

@@ -70,6 +70,10 @@ class AttributeFiles {
   // Descriptors held now (for tests and the budget).
   std::size_t held_fds() const { return held_fds_; }
 
+  // Whether the directory of the last listing is on sysfs (not a fixture
+  // tree): the kernel's rules for its attributes hold.
+  bool on_sysfs() const { return on_sysfs_; }
+
  private:
   // A listed entry. When its files are held, fd[k] is the descriptor of
   // files[k], or -errno when it could not be opened (-ENOENT: no such
@@ -94,6 +98,7 @@ class AttributeFiles {
   DIR* dir_ = nullptr;  // the class directory; kept between collects when
                         // descriptors are held
   bool hold_ = false;   // descriptors are held (sysfs, or Keep::kAlways)
+  bool on_sysfs_ = false;
 
   std::vector<Entry> entries_;   // the last listing, sorted by name
   std::vector<Entry> previous_;  // the listing before, during List

@@ -48,6 +48,17 @@ struct InfoLabels {
 InfoLabels MakeInfoLabels(const char* interface,
                           const std::string (&text)[kInfoAttrs]);
 
+// Whether the kernel answers the attribute only for an interface that is
+// running (net/core/net-sysfs.c: carrier_show, dormant_show, duplex_show
+// and speed_show return EINVAL unless netif_running()). An interface whose
+// flags lack IFF_UP is not running (__dev_open sets IFF_UP once it runs;
+// __dev_close_many clears "running" first), so on sysfs these need not be
+// read for it: the answer is "absent".
+inline bool NeedsRunning(std::string_view attribute) {
+  return attribute == "carrier" || attribute == "dormant" ||
+         attribute == "duplex" || attribute == "speed";
+}
+
 // sysmetrics_network_up: 1 when operstate is "up", else 0 (also when the
 // file is missing, operstate then "").
 inline double UpValue(std::string_view operstate) {

@@ -124,5 +124,18 @@ TEST_CASE("info labels: interface first, then the five attributes in order") {
   }
 }
 
+TEST_CASE("the attributes the kernel gives only for a running interface") {
+  for (const char* a : {"carrier", "dormant", "duplex", "speed"}) {
+    CAPTURE(a);
+    CHECK(NeedsRunning(a));
+  }
+  for (const char* a :
+       {"operstate", "flags", "carrier_changes", "carrier_up_count", "mtu",
+        "address", "name_assign_type", "ifalias", ""}) {
+    CAPTURE(a);
+    CHECK_FALSE(NeedsRunning(a));
+  }
+}
+
 }  // namespace
 }  // namespace sysmetrics::netclass

@@ -1,5 +1,6 @@
 // netclass.so: per-interface attributes from <sysfs>/class/net, as
 // node_exporter 1.5's netclass collector exports them.
+#include <net/if.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -78,7 +79,9 @@ constexpr Metric kMetrics[] = {
      "Hardware protocol, ARPHRD_* (type).", SM_METRIC_GAUGE, nullptr},
 };
 constexpr int kNumeric = sizeof kMetrics / sizeof kMetrics[0];
+constexpr int kFlags = 7;
 constexpr int kSpeed = 14;
+static_assert(std::string_view(kMetrics[kFlags].file) == "flags");
 static_assert(std::string_view(kMetrics[kSpeed].file) == "speed");
 
 // One interface's attributes as the last collect read them. Kept from
@@ -157,24 +160,45 @@ class NetClassCollector {
       return false;
     }
     out->name = label;
+    // flags first: on sysfs, an interface that is not up answers EINVAL
+    // (absent) for the attributes NeedsRunning names, so they are not read
+    // (two reads of four for each interface that is down, each taking the
+    // RTNL lock).
+    if (!ReadNumber(e, kFlags, out, emit)) return false;
+    const bool down = files_.on_sysfs() && out->has[kFlags] &&
+                      (out->value[kFlags] & IFF_UP) == 0;
     std::string_view value;
     for (int i = 0; i < kInfoAttrs; ++i) {
-      const Got got = Read(e, i, &value, emit);
-      if (got == Got::kGone) return false;
+      Got got = Got::kAbsent;
+      if (!down || !NeedsRunning(kInfoFiles[i])) {
+        got = Read(e, i, &value, emit);
+        if (got == Got::kGone) return false;
+      }
       out->text[i].assign(got == Got::kValue ? value : std::string_view());
     }
     for (int i = 0; i < kNumeric; ++i) {
+      if (i == kFlags) continue;
       out->has[i] = false;
-      const Got got = Read(e, kInfoAttrs + i, &value, emit);
-      if (got == Got::kGone) return false;
-      if (got != Got::kValue) continue;
-      if (ParseInt(value, &out->value[i])) {
-        out->has[i] = true;
-      } else {
-        const std::string_view shown = value.substr(0, 64);
-        Skip(e, kMetrics[i].file,
-             "'" + std::string(shown) + "' is not a number", emit);
-      }
+      if (down && NeedsRunning(kMetrics[i].file)) continue;
+      if (!ReadNumber(e, i, out, emit)) return false;
+    }
+    return true;
+  }
+
+  // Reads numeric attribute i of entry e into out->value[i] and out->has[i].
+  // Returns false when the interface is gone.
+  bool ReadNumber(std::size_t e, int i, Interface* out, Emitter& emit) {
+    out->has[i] = false;
+    std::string_view value;
+    const Got got = Read(e, kInfoAttrs + i, &value, emit);
+    if (got == Got::kGone) return false;
+    if (got != Got::kValue) return true;
+    if (ParseInt(value, &out->value[i])) {
+      out->has[i] = true;
+    } else {
+      const std::string_view shown = value.substr(0, 64);
+      Skip(e, kMetrics[i].file, "'" + std::string(shown) + "' is not a number",
+           emit);
     }
     return true;
   }

@@ -1,4 +1,7 @@
 // pressure.so: pressure stall information (PSI) from <procfs>/pressure/.
+#include <linux/magic.h>
+#include <sys/statfs.h>
+
 #include <cerrno>
 #include <string>
 #include <sysmetrics/plugin.hpp>
@@ -52,7 +55,8 @@ class PressureCollector {
       : files_{plugin::ProcFile(host.ProcfsRoot() + "/pressure/cpu"),
                plugin::ProcFile(host.ProcfsRoot() + "/pressure/io"),
                plugin::ProcFile(host.ProcfsRoot() + "/pressure/memory"),
-               plugin::ProcFile(host.ProcfsRoot() + "/pressure/irq")} {}
+               plugin::ProcFile(host.ProcfsRoot() + "/pressure/irq")},
+        on_procfs_(OnProcfs(host.ProcfsRoot())) {}
 
   void Collect(Emitter& emit) {
     // Everything is read before anything is emitted: a file that fails
@@ -60,8 +64,14 @@ class PressureCollector {
     bool present[kNumResources] = {};
     std::string error;
     for (std::size_t i = 0; i < kNumResources; ++i) {
+      if (missing_[i]) continue;
       plugin::ProcFile& file = files_[i];
       if (!file.Read(&buf_, &error)) {
+        // The kernel makes its PSI files at boot (psi_proc_init): one that
+        // is not on procfs now never will be, so it is not looked up again
+        // (a failed lookup in /proc costs more than a read). A fixture tree
+        // is looked up on every collect.
+        if (on_procfs_ && file.error_number() == ENOENT) missing_[i] = true;
         if (Absent(file.error_number())) continue;
         throw Error(error, SM_ERR_IO);
       }
@@ -84,7 +94,14 @@ class PressureCollector {
     emit.Sample(static_cast<double>(*us) / 1e6);
   }
 
+  static bool OnProcfs(const std::string& root) {
+    struct statfs fs {};
+    return ::statfs(root.c_str(), &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+  }
+
   plugin::ProcFile files_[kNumResources];
+  const bool on_procfs_;
+  bool missing_[kNumResources] = {};  // ENOENT on procfs: not read again
   Psi psi_[kNumResources];
   std::string buf_;
 };

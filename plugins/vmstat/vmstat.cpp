@@ -17,12 +17,35 @@ bool IsNameChar(char c) {
          "' has a character other than [A-Za-z0-9_]";
 }
 
-}  // namespace
+// The parse when the lines hold out->names, in order, and every value is a
+// number: fills out->fields and returns true. Returns false (out->fields
+// then partial) at the first line that differs, for ParseAnyNames.
+bool ParseKnownNames(std::string_view text, VmStat* out) {
+  if (out->names.empty()) return false;
+  const std::string_view names = out->names;
+  std::size_t at = 0;  // the next expected name in names
+  bool same = true;
+  plugin::ForEachLine(text, [&](std::size_t line_no, std::string_view line) {
+    std::string_view rest = line;
+    VmStatField f{plugin::NextField(&rest), 0, line_no};
+    if (f.name.empty()) return true;  // blank
+    const std::size_t end = at + f.name.size();
+    if (end >= names.size() || names[end] != '\n' ||
+        names.substr(at, f.name.size()) != f.name ||
+        !plugin::ParseU64(plugin::NextField(&rest), &f.value)) {
+      same = false;
+      return false;
+    }
+    at = end + 1;
+    out->fields.push_back(f);
+    return true;
+  });
+  return same && at == names.size();
+}
 
-bool ParseVmStat(std::string_view text, std::string_view file, VmStat* out,
-                 std::string* error) {
-  plugin::ClearForReuse(&out->fields);
-  out->skipped.clear();
+// The parse of any text: validates each name and finds repeats with an
+// index.
+void ParseAnyNames(std::string_view text, VmStat* out) {
   plugin::ResetNameIndex(&out->index);
   plugin::ForEachLine(text, [&](std::size_t line_no, std::string_view line) {
     std::string_view rest = line;
@@ -47,6 +70,26 @@ bool ParseVmStat(std::string_view text, std::string_view file, VmStat* out,
     out->skipped.push_back({line_no, std::move(why)});
     return true;
   });
+}
+
+}  // namespace
+
+bool ParseVmStat(std::string_view text, std::string_view file, VmStat* out,
+                 std::string* error) {
+  plugin::ClearForReuse(&out->fields);
+  out->skipped.clear();
+  out->same_names = ParseKnownNames(text, out);
+  if (!out->same_names) {
+    out->fields.clear();
+    ParseAnyNames(text, out);
+    // Only a clean parse's names are known good: each valid, none repeated.
+    out->names.clear();
+    if (out->skipped.empty()) {
+      for (const VmStatField& f : out->fields) {
+        out->names.append(f.name).push_back('\n');
+      }
+    }
+  }
   if (out->fields.empty()) {
     *error = std::string(file) + ": no 'name value' line could be read";
     return false;

@@ -28,7 +28,12 @@ struct VmStatField {
 struct VmStat {
   std::vector<VmStatField> fields;           // in file order
   std::vector<plugin::SkippedLine> skipped;  // in line order
-  std::vector<std::uint32_t> index;          // scratch (name_index.hpp)
+  // True when fields has exactly the names, in the same order, of the
+  // previous parse into this VmStat, and that parse skipped no line: what a
+  // caller decided per field then still holds for each field now.
+  bool same_names = false;
+  std::vector<std::uint32_t> index;  // scratch (name_index.hpp)
+  std::string names;  // scratch: the last clean parse's names, '\n'-ended
 };
 
 // Parses text (the file's content); file names the file in the error.
@@ -48,6 +53,11 @@ struct VmStat {
 // value' line could be read"; out->fields is then empty and out->skipped
 // still lists the skipped lines. The vectors are cleared first and keep
 // their capacity.
+//
+// The kernel prints the same names in the same order on every read, so a
+// parse that finds the previous clean parse's names again (same_names)
+// checks each name against that list instead of validating and indexing
+// it; the result is the same either way.
 bool ParseVmStat(std::string_view text, std::string_view file, VmStat* out,
                  std::string* error);
 

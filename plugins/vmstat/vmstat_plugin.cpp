@@ -1,7 +1,9 @@
 // vmstat.so: the <procfs>/vmstat counters whose names match the "fields"
 // pattern, one untyped family each.
+#include <cstddef>
 #include <string>
 #include <sysmetrics/plugin.hpp>
+#include <vector>
 
 #include "collect.hpp"
 #include "vmstat.hpp"
@@ -30,10 +32,19 @@ class VmStatCollector {
 
   void Collect(Emitter& emit) {
     plugin::ReadAndParse(file_, &buf_, &stat_, ParseVmStat, emit);
-    // The pattern is matched once per name ever seen, never per scrape.
-    fields_.BeginCollect();
-    for (const VmStatField& f : stat_.fields) {
-      if (fields_.Include(f.name) == nullptr) continue;
+    // The pattern is matched once per name ever seen, never per scrape;
+    // while the kernel prints the same names (nearly always), the verdicts
+    // are kept per line and not even looked up.
+    if (!stat_.same_names || keep_.size() != stat_.fields.size()) {
+      fields_.BeginCollect();
+      keep_.clear();
+      for (const VmStatField& f : stat_.fields) {
+        keep_.push_back(fields_.Include(f.name) != nullptr);
+      }
+    }
+    for (std::size_t i = 0; i < stat_.fields.size(); ++i) {
+      if (!keep_[i]) continue;
+      const VmStatField& f = stat_.fields[i];
       // Untyped as in node_exporter: some of these count up, some are
       // levels, and the kernel does not say which.
       name_.resize(kPrefix.size());
@@ -51,6 +62,7 @@ class VmStatCollector {
   std::string name_;  // the family being emitted: name and help, reused
   std::string help_;
   VmStat stat_;
+  std::vector<bool> keep_;  // the pattern's verdict on each of stat_.fields
 };
 
 }  // namespace

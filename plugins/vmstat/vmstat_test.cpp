@@ -127,5 +127,73 @@ TEST_CASE("a parse replaces the previous result") {
   CHECK(v.skipped.empty());
 }
 
+TEST_CASE("the same names again: the same result, and same_names says so") {
+  const std::string a = "nr_free_pages 100\npgpgin 7\n\npgfault 9\n";
+  const std::string b = "nr_free_pages 101\npgpgin 8\n\npgfault 10 x\n";
+  VmStat v;
+  std::string err;
+  REQUIRE(ParseVmStat(a, kFile, &v, &err));
+  CHECK_FALSE(v.same_names);
+  REQUIRE(ParseVmStat(b, kFile, &v, &err));
+  CHECK(v.same_names);
+  REQUIRE(v.fields.size() == 3);
+  CHECK(v.fields[0].value == 101);
+  CHECK(v.fields[2].name == "pgfault");
+  CHECK(v.fields[2].value == 10);
+  CHECK(v.fields[2].line == 4);
+  CHECK(v.skipped.empty());
+}
+
+TEST_CASE("after a clean parse, any other text is parsed in full") {
+  const std::string clean = "a 1\nb 2\nc 3\n";
+  struct Case {
+    const char* text;
+    std::size_t fields;
+    const char* reason;  // of the one skipped line, or ""
+  };
+  const Case cases[] = {
+      {"a 1\nb 2\n", 2, ""},            // a name fewer
+      {"a 1\nb 2\nc 3\nd 4\n", 4, ""},  // a name more
+      {"a 1\nc 3\nb 2\n", 3, ""},       // another order
+      {"a 1\nbb 2\nc 3\n", 3, ""},      // a longer name
+      {"a 1\nb 2\nc x\n", 2, "c: value 'x' is not a number"},
+      {"a 1\nb\nc 3\n", 2, "b: no value"},
+      {"a 1\nb 2\nb 3\n", 2, "b repeats line 2"},
+      {"a 1\nb- 2\nc 3\n", 2,
+       "field name 'b-' has a character other than [A-Za-z0-9_]"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.text);
+    VmStat v;
+    std::string err;
+    REQUIRE(ParseVmStat(clean, kFile, &v, &err));
+    REQUIRE(ParseVmStat(c.text, kFile, &v, &err));
+    CHECK_FALSE(v.same_names);
+    CHECK(v.fields.size() == c.fields);
+    if (*c.reason == '\0') {
+      CHECK(v.skipped.empty());
+    } else {
+      REQUIRE(v.skipped.size() == 1);
+      CHECK(v.skipped[0].reason == c.reason);
+    }
+    // And the text after it is checked in full again, not taken as known.
+    REQUIRE(ParseVmStat(clean, kFile, &v, &err));
+    CHECK_FALSE(v.same_names);
+    CHECK(v.fields.size() == 3);
+  }
+}
+
+TEST_CASE("names after a parse that skipped a line are not taken as known") {
+  VmStat v;
+  std::string err;
+  REQUIRE(ParseVmStat("a 1\na 2\n", kFile, &v, &err));
+  REQUIRE(v.skipped.size() == 1);
+  REQUIRE(ParseVmStat("a 1\na 2\n", kFile, &v, &err));
+  CHECK_FALSE(v.same_names);
+  CHECK(v.fields.size() == 1);
+  REQUIRE(v.skipped.size() == 1);
+  CHECK(v.skipped[0].reason == "a repeats line 1");
+}
+
 }  // namespace
 }  // namespace sysmetrics::vmstat
