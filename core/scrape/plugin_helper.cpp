@@ -283,11 +283,12 @@ int RunPluginHost(int argc, char** argv) {
   WatchExporter(static_cast<pid_t>(std::strtol(argv[6], nullptr, 10)));
   HelperFds fds;
   if (!SetUpFds(&fds)) return 1;
-  LogFormat format = LogFormat::kText;
-  LogLevel level = LogLevel::kInfo;
-  ParseLogFormat(argv[4], &format);
-  ParseLogLevel(argv[5], &level);
-  InitLogging(format, level);
+  // The exporter passes its own (checked) settings; anything else falls
+  // back to text at info rather than refusing to start.
+  const Result<LogFormat> format = ParseLogFormat(argv[4]);
+  const Result<LogLevel> level = ParseLogLevel(argv[5]);
+  InitLogging(format.ok() ? format.value() : LogFormat::kText,
+              level.ok() ? level.value() : LogLevel::kInfo);
   wire::Writer w;
   auto plugin = LoadPlugin(argv[2], argv[3]);
   if (!plugin.ok()) {
