@@ -95,15 +95,21 @@ bool AcceptsGzip(std::string_view accept_encoding) {
   return gzip_listed ? gzip : star;
 }
 
-bool GzipCompress(std::string_view in, std::string* out) {
+Status GzipCompress(std::string_view in, std::string* out) {
   Compressor compressor = Compressors().Take();
-  if (compressor == nullptr) return false;
+  if (compressor == nullptr) {
+    return Status::Error("gzip: cannot allocate a libdeflate compressor");
+  }
   out->resize(libdeflate_gzip_compress_bound(compressor.get(), in.size()));
   const std::size_t n = libdeflate_gzip_compress(
       compressor.get(), in.data(), in.size(), out->data(), out->size());
   out->resize(n);
   Compressors().Give(std::move(compressor));
-  return n != 0 || in.empty();
+  if (n == 0 && !in.empty()) {
+    return Status::Error("gzip: libdeflate compressed " +
+                         std::to_string(in.size()) + " bytes to nothing");
+  }
+  return Status::Ok();
 }
 
 }  // namespace sysmetrics
