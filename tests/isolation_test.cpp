@@ -371,12 +371,12 @@ TEST_CASE("a restart that finds another plugin in the file fails, named") {
 TEST_CASE("a malformed result is refused before anything is served") {
   Sink sink("x");
   sm_emitter& em = sink.em;
-  bool ok = false;
-  std::string error;
   wire::Writer w;
   ResultHead(w, true, "", 0, 0);
   w.U32(1000);  // families: more than the bytes left could hold
-  CHECK_FALSE(ReplayResult(w.buffer(), &em, &ok, &error));
+  Result<CollectVerdict> replayed = ReplayResult(w.buffer(), &em);
+  REQUIRE_FALSE(replayed.ok());
+  CHECK(replayed.error() == "cut short or malformed");
   CHECK(sink.set.families().empty());
 
   ResultHead(w, true, "", 3, 0);
@@ -386,7 +386,9 @@ TEST_CASE("a malformed result is refused before anything is served") {
   w.Str("");
   w.U8(99);  // no such type
   w.U32(0);
-  CHECK_FALSE(ReplayResult(w.buffer(), &em, &ok, &error));
+  replayed = ReplayResult(w.buffer(), &em);
+  REQUIRE_FALSE(replayed.ok());
+  CHECK(replayed.error() == "metric type 99 does not exist");
   CHECK(sink.set.families().empty());
 
   // Too many labels in one sample; and counts from a result cut short are
@@ -407,14 +409,17 @@ TEST_CASE("a malformed result is refused before anything is served") {
   w.F64(1);
   em.skipped = 0;
   em.refused_families = 0;
-  CHECK_FALSE(ReplayResult(w.buffer(), &em, &ok, &error));
+  replayed = ReplayResult(w.buffer(), &em);
+  REQUIRE_FALSE(replayed.ok());
+  CHECK(replayed.error() == "a sample with 2000 labels, over 1024");
   CHECK(em.skipped == 0);
   CHECK(em.refused_families == 0);
 
   ResultHead(w, false, "/proc/x: gone", 2, 5);
-  CHECK(ReplayResult(w.buffer(), &em, &ok, &error));
-  CHECK_FALSE(ok);
-  CHECK(error == "/proc/x: gone");
+  replayed = ReplayResult(w.buffer(), &em);
+  REQUIRE(replayed.ok());
+  CHECK_FALSE(replayed.value().plugin.ok());
+  CHECK(replayed.value().plugin.message() == "/proc/x: gone");
   CHECK(em.skipped == 2);
   CHECK(em.refused_families == 5);
 }

@@ -55,20 +55,20 @@ LoadChecks MakeLoadChecks(const Config& config, const std::string& dir,
 }
 
 // Whether quarantine lets collector name load from real (its resolved
-// path): the reason it does not, or "". A record that no longer matches
-// is removed by the serving process.
-std::string QuarantineProblem(const LoadChecks& checks, const std::string& name,
-                              const std::filesystem::path& real) {
+// path): OK, or an error whose message is the reason it does not. A record
+// that no longer matches is removed by the serving process.
+Status CheckNotQuarantined(const LoadChecks& checks, const std::string& name,
+                           const std::filesystem::path& real) {
   const QuarantineVerdict q =
       CheckQuarantine(checks.quarantine_dir, name, real);
-  if (q.quarantined) return q.reason;
-  if (!q.stale) return "";
+  if (q.quarantined) return Status::Error(q.reason);
+  if (!q.stale) return Status::Ok();
   if (!checks.record_crashes) {
     Log(LogLevel::kInfo,
         "quarantine record no longer matches the plugin file (it changed "
         "since the crash); a start removes it",
         {{"collector", name}, {"record", q.record.string()}});
-    return "";
+    return Status::Ok();
   }
   std::error_code ec;
   std::filesystem::remove(q.record, ec);
@@ -87,7 +87,7 @@ std::string QuarantineProblem(const LoadChecks& checks, const std::string& name,
          {"file", real.string()},
          {"record", q.record.string()}});
   }
-  return "";
+  return Status::Ok();
 }
 
 // Gives the plugin at real a crash record before its code first runs, so
@@ -95,18 +95,17 @@ std::string QuarantineProblem(const LoadChecks& checks, const std::string& name,
 void PrepareCrashRecord(const LoadChecks& checks, const std::string& name,
                         const std::filesystem::path& real) {
   auto identity = IdentityOf(real);
-  const bool set =
-      identity.ok() &&
-      SetCrashRecord(
-          real.string(), (checks.quarantine_dir / name).string(),
-          FormatQuarantineHead(name, real.string(), identity.value()));
-  if (!set) {
+  const Status set =
+      identity.ok()
+          ? SetCrashRecord(
+                real.string(), (checks.quarantine_dir / name).string(),
+                FormatQuarantineHead(name, real.string(), identity.value()))
+          : identity.status();
+  if (!set.ok()) {
     Log(LogLevel::kWarn,
         "plugin runs without quarantine: a crash in it would not be "
         "recorded",
-        {{"collector", name},
-         {"error",
-          identity.ok() ? "too many plugin files" : identity.error()}});
+        {{"collector", name}, {"error", set.message()}});
   }
 }
 
@@ -139,10 +138,7 @@ Result<std::filesystem::path> TrustedPath(const std::filesystem::path& file,
 Result<std::shared_ptr<LoadedPlugin>> LoadInProcess(
     const std::filesystem::path& real, const std::string& name,
     const LoadChecks& checks) {
-  if (std::string problem = QuarantineProblem(checks, name, real);
-      !problem.empty()) {
-    return Status::Error(std::move(problem));
-  }
+  if (Status s = CheckNotQuarantined(checks, name, real); !s.ok()) return s;
   if (checks.record_crashes) PrepareCrashRecord(checks, name, real);
   return LoadPlugin(real, name);
 }

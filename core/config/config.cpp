@@ -499,11 +499,13 @@ Status ApplyServer(const Value& v, Config* config) {
                            {"max_connections", &config->max_connections},
                            {"metric_names", &names}});
   if (!s.ok()) return s;
-  if (!names.empty() && !ParseMetricNames(names, &config->metric_names)) {
-    return ErrorAt(v.as_table().at("metric_names"),
-                   "server.metric_names must be \"sysmetrics\" or \"node\" "
-                   "(node_exporter's names), not \"" +
-                       names + "\"");
+  if (!names.empty()) {
+    Result<MetricNames> parsed = ParseMetricNames(names);
+    if (!parsed.ok()) {
+      return ErrorAt(v.as_table().at("metric_names"),
+                     "server.metric_names: " + parsed.error());
+    }
+    config->metric_names = parsed.value();
   }
   for (const char* key : {"max_requests", "max_connections"}) {
     if (v.as_table().count(key) != 0) {
@@ -533,16 +535,20 @@ Status ApplyLog(const Value& v, Config* config) {
   std::string level;
   Status s = ApplySection(v, "log", {{"format", &format}, {"level", &level}});
   if (!s.ok()) return s;
-  if (!format.empty() && !ParseLogFormat(format, &config->log_format)) {
-    return ErrorAt(
-        v.as_table().at("format"),
-        "log.format must be \"text\" or \"json\", not \"" + format + "\"");
+  if (!format.empty()) {
+    Result<LogFormat> parsed = ParseLogFormat(format);
+    if (!parsed.ok()) {
+      return ErrorAt(v.as_table().at("format"),
+                     "log.format: " + parsed.error());
+    }
+    config->log_format = parsed.value();
   }
-  if (!level.empty() && !ParseLogLevel(level, &config->log_level)) {
-    return ErrorAt(v.as_table().at("level"),
-                   "log.level must be one of \"debug\", \"info\", \"warn\", "
-                   "\"error\", \"off\", not \"" +
-                       level + "\"");
+  if (!level.empty()) {
+    Result<LogLevel> parsed = ParseLogLevel(level);
+    if (!parsed.ok()) {
+      return ErrorAt(v.as_table().at("level"), "log.level: " + parsed.error());
+    }
+    config->log_level = parsed.value();
   }
   return Status::Ok();
 }
@@ -649,6 +655,18 @@ bool KindFits(RawOption::Kind kind, OptionType type) {
   return false;
 }
 
+// Sets *out from the flag's text, when given, with parse; the error names
+// the flag.
+template <class T>
+Status ApplyFlag(const char* flag, const std::optional<std::string>& text,
+                 Result<T> (*parse)(std::string_view), T* out) {
+  if (!text) return Status::Ok();
+  Result<T> parsed = parse(*text);
+  if (!parsed.ok()) return Status::Error(flag + (": " + parsed.error()));
+  *out = parsed.value();
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string Origin::ToString() const {
@@ -711,24 +729,21 @@ Result<Config> LoadConfig(const CommandLine& cl,
     }
     config.state_dir = *cl.state_dir;
   }
-  if (cl.metric_names &&
-      !ParseMetricNames(*cl.metric_names, &config.metric_names)) {
-    return Status::Error("--metric-names must be sysmetrics or node, not '" +
-                         *cl.metric_names + "'");
-  }
   if (cl.procfs) config.procfs = *cl.procfs;
   if (cl.sysfs) config.sysfs = *cl.sysfs;
   if (cl.rootfs) config.rootfs = *cl.rootfs;
   if (cl.udev_data) config.udev_data = *cl.udev_data;
-  if (cl.log_format && !ParseLogFormat(*cl.log_format, &config.log_format)) {
-    return Status::Error("--log-format must be text or json, not '" +
-                         *cl.log_format + "'");
+  Status flags = ApplyFlag("--metric-names", cl.metric_names, ParseMetricNames,
+                           &config.metric_names);
+  if (flags.ok()) {
+    flags = ApplyFlag("--log-format", cl.log_format, ParseLogFormat,
+                      &config.log_format);
   }
-  if (cl.log_level && !ParseLogLevel(*cl.log_level, &config.log_level)) {
-    return Status::Error(
-        "--log-level must be debug, info, warn, error or off, not '" +
-        *cl.log_level + "'");
+  if (flags.ok()) {
+    flags = ApplyFlag("--log-level", cl.log_level, ParseLogLevel,
+                      &config.log_level);
   }
+  if (!flags.ok()) return flags;
   for (const auto& [name, on] : cl.collectors) {
     CollectorConfig& c = config.collectors[name];
     c.enabled = on;

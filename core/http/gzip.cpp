@@ -96,9 +96,11 @@ bool AcceptsGzip(std::string_view accept_encoding) {
   return gzip_listed ? gzip : star;
 }
 
-bool GzipCompress(std::string_view in, std::string* out) {
+Status GzipCompress(std::string_view in, std::string* out) {
   Compressor compressor = Compressors().Take();
-  if (compressor == nullptr) return false;
+  if (compressor == nullptr) {
+    return Status::Error("gzip: cannot allocate a libdeflate compressor");
+  }
   // A scrape body compresses five to ten times, so the output first gets a
   // quarter of the input (resize zero-fills it, and every worker thread
   // keeps its buffer: the bound, larger than the input, cost both a
@@ -115,7 +117,11 @@ bool GzipCompress(std::string_view in, std::string* out) {
   }
   out->resize(n);
   Compressors().Give(std::move(compressor));
-  return n != 0 || in.empty();
+  if (n == 0 && !in.empty()) {
+    return Status::Error("gzip: libdeflate compressed " +
+                         std::to_string(in.size()) + " bytes to nothing");
+  }
+  return Status::Ok();
 }
 
 }  // namespace sysmetrics

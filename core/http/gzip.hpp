@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/status.hpp"
+
 namespace sysmetrics {
 
 // The libdeflate level used for responses (1..12).
@@ -19,8 +21,10 @@ inline constexpr int kGzipLevel = 1;
 // coding whose q-value is not 0. Case-insensitive, per RFC 9110 12.5.3.
 bool AcceptsGzip(std::string_view accept_encoding);
 
-// Replaces *out with the gzip (RFC 1952) form of in. False only if the
-// compressor cannot be allocated.
-bool GzipCompress(std::string_view in, std::string* out);
+// Replaces *out with the gzip (RFC 1952) form of in. An error only if the
+// compressor cannot be allocated (or libdeflate fails); *out then holds
+// nothing useful. out is a buffer the caller reuses across responses, so
+// its capacity is kept: an out-parameter by choice, on the scrape path.
+Status GzipCompress(std::string_view in, std::string* out);
 
 }  // namespace sysmetrics

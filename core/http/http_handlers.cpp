@@ -268,8 +268,9 @@ void MetricsHandler::handleRequest(HTTPServerRequest& request,
     current->Scrape(scrape, &body, &report);
     scraped = true;
     response.set(kVary, kVaryValue);
+    // A body that cannot be compressed goes out as it is.
     if (AcceptsGzip(request.get(kAcceptEncoding, kEmpty)) &&
-        GzipCompress(body, &compressed)) {
+        GzipCompress(body, &compressed).ok()) {
       response.set(kContentEncoding, kGzip);
       out = compressed;
     } else {

@@ -1030,12 +1030,13 @@ struct HttpServer::Impl final : ConnectionEvents {
     }
     // On a worker (a request buffered behind the last), c is already busy
     // or parked, and stays so.
-    std::string error;
-    if (workers.Submit(c, in_flight.load(), &error)) return true;
+    const Status queued = workers.Submit(c, in_flight.load());
+    if (queued.ok()) return true;
     // c stays kBusy: the caller, maybe a worker, answers it 503 and hands
     // it on. Marked waiting here, the reactor's sweep or eviction could
     // close it under that worker.
-    Log(LogLevel::kWarn, "cannot start a scrape worker", {{"error", error}});
+    Log(LogLevel::kWarn, "cannot start a scrape worker",
+        {{"error", queued.message()}});
     return false;
   }
 

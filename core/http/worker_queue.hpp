@@ -19,6 +19,8 @@
 #include <string>
 #include <utility>
 
+#include "util/status.hpp"
+
 namespace sysmetrics {
 
 template <class Job>
@@ -46,25 +48,24 @@ class WorkerQueue {
   // the queue will take this one. (Starting a thread anyway, as a
   // keep-alive client that asks again at once makes happen on nearly
   // every request, grew the pool towards its limit for a handful of
-  // clients.) False, with the job not queued, if a thread was needed and
-  // could not start; why is in *error.
-  bool Submit(Job job, int busy, std::string* error) {
+  // clients.) An error, with the job not queued, if a thread was needed and
+  // could not start; its message is Poco's reason.
+  Status Submit(Job job, int busy) {
     std::lock_guard lock(mu_);
     queue_.push_back(job);
     if (static_cast<int>(queue_.size()) <= idle_) {
       wake_.notify_one();
-      return true;
+      return Status::Ok();
     }
-    if (workers_ >= busy) return true;
+    if (workers_ >= busy) return Status::Ok();
     try {
       pool_->start(loop_);
       ++workers_;
-      return true;
+      return Status::Ok();
     } catch (const Poco::Exception& e) {
       queue_.pop_back();
-      *error = e.displayText();
       if (!queue_.empty()) wake_.notify_one();
-      return false;
+      return Status::Error(e.displayText());
     }
   }
 

@@ -358,8 +358,8 @@ void InstallFatalSignalHandler(LogFormat format) {
   }
 }
 
-bool SetCrashRecord(const std::string& file, const std::string& record_path,
-                    const std::string& head) {
+Status SetCrashRecord(const std::string& file, const std::string& record_path,
+                      const std::string& head) {
   auto record = std::make_unique<CrashRecord>();
   record->file = file;
   record->path = record_path;
@@ -376,13 +376,13 @@ bool SetCrashRecord(const std::string& file, const std::string& record_path,
     // every reload would add one for good.
     if (current != nullptr && current->path == record->path &&
         current->head == record->head) {
-      return true;
+      return Status::Ok();
     }
     slot.store(record.get(), std::memory_order_release);
     g_records_owned.push_back(std::move(record));
-    return true;
+    return Status::Ok();
   }
-  return false;
+  return Status::Error("too many plugin files");
 }
 
 PluginCallScope::PluginCallScope(const char* collector, const char* call,

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "util/log.hpp"
+#include "util/status.hpp"
 
 namespace sysmetrics {
 
@@ -29,11 +30,12 @@ void InstallFatalSignalHandler(LogFormat format);
 // record_path through record_path + ".tmp" and a rename, so a reader never
 // sees half a record. The first crash of the process writes its record; a
 // second, on another thread meanwhile, writes none. Replaces the record set
-// earlier for the same file. Returns false when the table (256 files) is
-// full: that plugin then runs without one. Main thread only; never call it
-// in a process that must not write records (--check-config).
-bool SetCrashRecord(const std::string& file, const std::string& record_path,
-                    const std::string& head);
+// earlier for the same file. An error ("too many plugin files") when the
+// table (256 files) is full: that plugin then runs without one. Main thread
+// only; never call it in a process that must not write records
+// (--check-config).
+Status SetCrashRecord(const std::string& file, const std::string& record_path,
+                      const std::string& head);
 
 // Marks the calling thread as inside a plugin call for the scope's life.
 // collector, call and file must outlive the scope (the plugin's name and

@@ -139,6 +139,18 @@ TEST_CASE("a crash in a plugin call writes that plugin's quarantine record") {
     CHECK(WIFSIGNALED(status2));
     CHECK_FALSE(std::filesystem::exists(record));
   }
+  SUBCASE("a full table refuses the next file, and says so") {
+    const int status = InChild([&] {
+      for (int i = 0; i < 256; ++i) {
+        const std::string f = file + std::to_string(i);
+        if (!SetCrashRecord(f, record, head).ok()) ::_exit(1);
+      }
+      const Status full = SetCrashRecord(file, record, head);
+      ::_exit(!full.ok() && full.message() == "too many plugin files" ? 0 : 2);
+    });
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
   SUBCASE("a crash outside any plugin call writes none") {
     const int status = InChild([&] {
       InstallFatalSignalHandler(LogFormat::kText);

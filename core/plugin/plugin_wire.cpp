@@ -56,15 +56,14 @@ void Writer::Option(const OptionValue& v) {
   }
 }
 
-bool Reader::Take(void* out, std::size_t n) {
+void Reader::Take(void* out, std::size_t n) {
   if (!ok_ || data_.size() - pos_ < n) {
     ok_ = false;
     std::memset(out, 0, n);
-    return false;
+    return;
   }
   std::memcpy(out, data_.data() + pos_, n);
   pos_ += n;
-  return true;
 }
 
 const char* Reader::Str(std::size_t* size) {
@@ -91,34 +90,33 @@ std::uint32_t Reader::Count(std::size_t min_item) {
   return n;
 }
 
-bool Reader::Option(OptionValue* out) {
+OptionValue Reader::Option() {
+  OptionValue out;
   const std::uint8_t type = U8();
   if (type > static_cast<std::uint8_t>(OptionType::kStringList)) Fail();
-  if (!ok_) return false;
-  *out = OptionValue{};
-  out->type = static_cast<OptionType>(type);
-  switch (out->type) {
+  if (!ok_) return out;
+  out.type = static_cast<OptionType>(type);
+  switch (out.type) {
     case OptionType::kBool:
-      out->b = U8() != 0;
+      out.b = U8() != 0;
       break;
     case OptionType::kInt:
-      out->i = I64();
+      out.i = I64();
       break;
     case OptionType::kDouble:
-      out->d = F64();
+      out.d = F64();
       break;
     case OptionType::kString:
-      out->s = Str();
+      out.s = Str();
       break;
     case OptionType::kStringList: {
       const std::uint32_t n = Count(sizeof(std::uint32_t) + 1);
-      out->list.reserve(n);
-      for (std::uint32_t i = 0; i < n && ok_; ++i)
-        out->list.emplace_back(Str());
+      out.list.reserve(n);
+      for (std::uint32_t i = 0; i < n && ok_; ++i) out.list.emplace_back(Str());
       break;
     }
   }
-  return ok_;
+  return out;
 }
 
 void EncodeInfo(Writer& w, const PluginInfo& info) {
@@ -136,23 +134,24 @@ void EncodeInfo(Writer& w, const PluginInfo& info) {
   }
 }
 
-bool DecodeInfo(Reader& r, PluginInfo* info) {
-  info->name = r.Str();
-  info->version = r.Str();
-  info->description = r.Str();
-  info->abi_major = r.U32();
-  info->abi_minor = r.U32();
-  info->nonblocking = r.U8() != 0;
+Result<PluginInfo> DecodeInfo(Reader& r) {
+  PluginInfo info;
+  info.name = r.Str();
+  info.version = r.Str();
+  info.description = r.Str();
+  info.abi_major = r.U32();
+  info.abi_minor = r.U32();
+  info.nonblocking = r.U8() != 0;
   const std::uint32_t n = r.Count(2 * (sizeof(std::uint32_t) + 1) + kMinOption);
-  info->schema.clear();
   for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
     OptionSpec spec;
     spec.key = r.Str();
     spec.help = r.Str();
-    r.Option(&spec.default_value);
-    info->schema.push_back(std::move(spec));
+    spec.default_value = r.Option();
+    info.schema.push_back(std::move(spec));
   }
-  return r.ok();
+  if (!r.ok()) return Status::Error("plugin info cut short or malformed");
+  return info;
 }
 
 Status WriteFrame(int fd, Kind kind, std::string_view payload) {

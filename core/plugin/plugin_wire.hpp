@@ -69,14 +69,16 @@ class Reader {
   // A count of items each at least min_item bytes long: fails if that many
   // cannot fit in what is left (so a count never drives a huge reserve).
   std::uint32_t Count(std::size_t min_item);
-  bool Option(OptionValue* out);
+  // An option value; an empty one (kBool false) once failed.
+  OptionValue Option();
 
   bool ok() const { return ok_; }
   bool at_end() const { return pos_ == data_.size(); }
   void Fail() { ok_ = false; }
 
  private:
-  bool Take(void* out, std::size_t n);
+  // Copies the next n bytes to out, or zeros it and fails the Reader.
+  void Take(void* out, std::size_t n);
   template <class T>
   T Number() {
     T v{};
@@ -91,7 +93,8 @@ class Reader {
 // PluginInfo as the helper reports it (the file is the exporter's own
 // knowledge and is not sent).
 void EncodeInfo(Writer& w, const PluginInfo& info);
-bool DecodeInfo(Reader& r, PluginInfo* info);
+// Reads what EncodeInfo wrote; an error if r fails on the way.
+Result<PluginInfo> DecodeInfo(Reader& r);
 
 // The largest frame the exporter reads from a helper.
 inline constexpr std::size_t kMaxFrame = std::size_t{256} << 20;

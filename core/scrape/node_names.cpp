@@ -223,15 +223,11 @@ void AddMeminfoRows(std::vector<NodeNameRow>* rows) {
 
 }  // namespace
 
-bool ParseMetricNames(std::string_view text, MetricNames* out) {
-  if (text == "sysmetrics") {
-    *out = MetricNames::kSysmetrics;
-  } else if (text == "node") {
-    *out = MetricNames::kNode;
-  } else {
-    return false;
-  }
-  return true;
+Result<MetricNames> ParseMetricNames(std::string_view text) {
+  if (text == "sysmetrics") return MetricNames::kSysmetrics;
+  if (text == "node") return MetricNames::kNode;
+  return Status::Error("\"" + std::string(text) +
+                       "\" is not sysmetrics or node (node_exporter's names)");
 }
 
 std::string NodeMeminfoFamily(std::string_view key, bool kib) {

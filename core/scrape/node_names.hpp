@@ -18,12 +18,15 @@
 #include <string_view>
 #include <vector>
 
+#include "util/status.hpp"
+
 namespace sysmetrics {
 
 enum class MetricNames { kSysmetrics, kNode };
 
-// Parses "sysmetrics" or "node"; false for anything else.
-bool ParseMetricNames(std::string_view text, MetricNames* out);
+// Parses "sysmetrics" or "node"; any other text is an error naming it and
+// the two values, for the caller to prefix with the setting it came from.
+Result<MetricNames> ParseMetricNames(std::string_view text);
 
 struct NodeNameRow {
   std::string collector;  // the sysmetrics collector that emits the family

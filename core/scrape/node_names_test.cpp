@@ -18,13 +18,17 @@ namespace sysmetrics {
 namespace {
 
 TEST_CASE("metric_names parses its two values only") {
-  MetricNames m = MetricNames::kNode;
-  CHECK(ParseMetricNames("sysmetrics", &m));
-  CHECK(m == MetricNames::kSysmetrics);
-  CHECK(ParseMetricNames("node", &m));
-  CHECK(m == MetricNames::kNode);
-  CHECK_FALSE(ParseMetricNames("Node", &m));
-  CHECK_FALSE(ParseMetricNames("", &m));
+  Result<MetricNames> m = ParseMetricNames("sysmetrics");
+  REQUIRE(m.ok());
+  CHECK(m.value() == MetricNames::kSysmetrics);
+  m = ParseMetricNames("node");
+  REQUIRE(m.ok());
+  CHECK(m.value() == MetricNames::kNode);
+  m = ParseMetricNames("Node");
+  REQUIRE_FALSE(m.ok());
+  CHECK(m.error() ==
+        "\"Node\" is not sysmetrics or node (node_exporter's names)");
+  CHECK_FALSE(ParseMetricNames("").ok());
 }
 
 TEST_CASE("meminfo keys get node_exporter's names") {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.hpp"
 #include "plugin/plugin_wire.hpp"
 #include "scrape/collector.hpp"
 #include "scrape/name_ownership.hpp"
@@ -110,21 +112,31 @@ struct HelperFds {
   int out = -1;
 };
 
-bool SetUpFds(HelperFds* fds) {
-  fds->in = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-  fds->out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-  if (fds->in < 0 || fds->out < 0) return false;
-  if (::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) return false;
+Result<HelperFds> SetUpFds() {
+  HelperFds fds;
+  fds.in = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+  fds.out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (fds.in < 0 || fds.out < 0) {
+    return Status::Error("cannot move the pipes above stdio: " +
+                         ErrnoText(errno));
+  }
+  if (::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+    return Status::Error("cannot point stdout at stderr: " + ErrnoText(errno));
+  }
   const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null < 0 || ::dup2(null, STDIN_FILENO) < 0) return false;
+  if (null < 0 || ::dup2(null, STDIN_FILENO) < 0) {
+    return Status::Error("cannot read stdin from /dev/null: " +
+                         ErrnoText(errno));
+  }
   ::close(null);
-  return true;
+  return fds;
 }
 
-bool Send(int fd, wire::Kind kind, wire::Writer& w) {
-  const bool ok = wire::WriteFrame(fd, kind, w.buffer()).ok();
+// Sends w's frame and clears w. An error only when the exporter is gone.
+Status Send(int fd, wire::Kind kind, wire::Writer& w) {
+  Status sent = wire::WriteFrame(fd, kind, w.buffer());
   w.Clear();
-  return ok;
+  return sent;
 }
 
 // Applies the exporter's option values over the schema's defaults.
@@ -134,8 +146,8 @@ Status ApplyOptions(wire::Reader& r, const PluginInfo& info,
   const std::uint32_t n = r.Count(6);
   for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
     const std::string key = r.Str();
-    OptionValue value;
-    if (!r.Option(&value)) break;
+    OptionValue value = r.Option();
+    if (!r.ok()) break;
     OptionValue* slot = options->FindMutable(key);
     if (slot == nullptr || slot->type != value.type) {
       return Status::Error("option '" + key +
@@ -180,21 +192,24 @@ void EncodeResult(wire::Writer& w, const Run& run) {
 // data of the name-ownership check the exporter runs (collector.hpp,
 // sm_host): the longer enabled collector names and the reserved names. The
 // helper runs the same check, so begin_family tells the plugin what the
-// exporter would. False if the request is malformed.
-bool ApplyNames(std::string_view payload, Collector* collector,
-                std::shared_ptr<ReservedNameBoard>* board) {
-  if (payload.empty()) return true;
+// exporter would. An error if the request is malformed.
+Status ApplyNames(std::string_view payload, Collector* collector,
+                  std::shared_ptr<ReservedNameBoard>* board) {
+  if (payload.empty()) return Status::Ok();
   wire::Reader r(payload);
-  if (r.U8() == 0) return r.ok() && r.at_end();
+  const auto malformed = [] {
+    return Status::Error("malformed collect request");
+  };
+  if (r.U8() == 0) return r.ok() && r.at_end() ? Status::Ok() : malformed();
   std::vector<std::string> longer(r.Count(5));
   for (std::string& name : longer) name = r.Str();
   std::vector<std::string> reserved(r.Count(5));
   for (std::string& name : reserved) name = r.Str();
-  if (!r.ok() || !r.at_end()) return false;
+  if (!r.ok() || !r.at_end()) return malformed();
   if (*board == nullptr) *board = std::make_shared<ReservedNameBoard>();
   (*board)->Add(reserved);
   collector->ShareNames(std::move(longer), *board);
-  return true;
+  return Status::Ok();
 }
 
 // Serves create and collect requests until the exporter closes the pipe.
@@ -232,16 +247,17 @@ int ServeRequests(const HelperFds& fds,
       }
       w.U32(static_cast<std::uint32_t>(st));
       w.Str(error);
-      if (!Send(fds.out, wire::Kind::kCreated, w)) return 1;
+      if (!Send(fds.out, wire::Kind::kCreated, w).ok()) return 1;
     } else if (kind == wire::Kind::kCollect && collector != nullptr) {
-      if (!ApplyNames(payload, collector.get(), &board)) return 1;
+      // The exporter never sends a malformed one; it sees the helper end.
+      if (!ApplyNames(payload, collector.get(), &board).ok()) return 1;
       Collector::StartKind start{};
       std::shared_ptr<Run> run =
           collector->Start(Clock::time_point::max(), &start, nullptr);
       collector->Execute(run);
       EncodeResult(w, *run);
       run.reset();
-      if (!Send(fds.out, wire::Kind::kResult, w)) return 1;
+      if (!Send(fds.out, wire::Kind::kResult, w).ok()) return 1;
     } else {
       return 1;  // out of order: the exporter never does this
     }
@@ -281,21 +297,26 @@ int RunPluginHost(int argc, char** argv) {
   ::signal(SIGTERM, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
   WatchExporter(static_cast<pid_t>(std::strtol(argv[6], nullptr, 10)));
-  HelperFds fds;
-  if (!SetUpFds(&fds)) return 1;
-  LogFormat format = LogFormat::kText;
-  LogLevel level = LogLevel::kInfo;
-  ParseLogFormat(argv[4], &format);
-  ParseLogLevel(argv[5], &level);
-  InitLogging(format, level);
+  const Result<HelperFds> set_up = SetUpFds();
+  if (!set_up.ok()) {
+    std::fprintf(stderr, "plugin helper: %s\n", set_up.error().c_str());
+    return 1;
+  }
+  const HelperFds& fds = set_up.value();
+  // The exporter passes its own (checked) settings; anything else falls
+  // back to text at info rather than refusing to start.
+  const Result<LogFormat> format = ParseLogFormat(argv[4]);
+  const Result<LogLevel> level = ParseLogLevel(argv[5]);
+  InitLogging(format.ok() ? format.value() : LogFormat::kText,
+              level.ok() ? level.value() : LogLevel::kInfo);
   wire::Writer w;
   auto plugin = LoadPlugin(argv[2], argv[3]);
   if (!plugin.ok()) {
     w.Str(plugin.error());
-    return Send(fds.out, wire::Kind::kFail, w) ? 0 : 1;
+    return Send(fds.out, wire::Kind::kFail, w).ok() ? 0 : 1;
   }
   wire::EncodeInfo(w, plugin.value()->info());
-  if (!Send(fds.out, wire::Kind::kHello, w)) return 1;
+  if (!Send(fds.out, wire::Kind::kHello, w).ok()) return 1;
   return ServeRequests(fds, plugin.value());
 }
 
@@ -377,12 +398,14 @@ Status PluginHelper::Spawn(Clock::time_point deadline) {
     Stop(kStopGrace);
     return Status::Error(r.ok() ? reason : "the helper could not load it");
   }
-  PluginInfo info;
-  if (kind != wire::Kind::kHello || !wire::DecodeInfo(r, &info) ||
-      info.name != name_) {
+  Result<PluginInfo> hello = kind == wire::Kind::kHello
+                                 ? wire::DecodeInfo(r)
+                                 : Status::Error("not a hello");
+  if (!hello.ok() || hello.value().name != name_) {
     Kill();
     return Status::Error("the helper process sent a malformed hello");
   }
+  PluginInfo info = hello.take();
   info.file = file_;
   info.shipped = IsShippedPlugin(info.name, info.version);
   if (!started_) {
@@ -564,45 +587,42 @@ std::string PluginHelper::CollectRequest(const sm_host& host) {
   return std::move(w.buffer());
 }
 
-bool PluginHelper::OverMemoryLimit(std::size_t* rss) const {
-  *rss = 0;
-  if (settings_.memory_limit_bytes == 0 || process_ == nullptr) return false;
+std::optional<std::size_t> PluginHelper::ResidentOverLimit() const {
+  if (settings_.memory_limit_bytes == 0 || process_ == nullptr) return {};
   // The real /proc, not the configured procfs root: this is our child.
   const std::string path =
       "/proc/" + std::to_string(process_->handle.id()) + "/statm";
   std::FILE* f = std::fopen(path.c_str(), "re");
-  if (f == nullptr) return false;
+  if (f == nullptr) return {};
   unsigned long size = 0;      // NOLINT(google-runtime-int): fscanf's %lu
   unsigned long resident = 0;  // NOLINT(google-runtime-int)
   const int n = std::fscanf(f, "%lu %lu", &size, &resident);
   std::fclose(f);
-  if (n != 2) return false;
-  *rss = static_cast<std::size_t>(resident) *
-         static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  return *rss > settings_.memory_limit_bytes;
+  if (n != 2) return {};
+  const std::size_t rss = static_cast<std::size_t>(resident) *
+                          static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  if (rss <= settings_.memory_limit_bytes) return {};
+  return rss;
 }
 
-bool ReplayResult(std::string_view payload, sm_emitter* em, bool* ok,
-                  std::string* error) {
+Result<CollectVerdict> ReplayResult(std::string_view payload, sm_emitter* em) {
   wire::Reader r(payload);
-  *ok = r.U8() != 0;
+  const bool ok = r.U8() != 0;
   const char* err = r.Str();
   (void)r.F64();  // the helper's own timing; the exporter measures its own
   const std::uint64_t skipped = r.U64();
   // Families the helper's own checks refused (the plugin was told); those
   // the exporter refuses on replay add to this.
   const std::uint64_t refused = r.U64();
-  // Counted only from a result that is whole: a corrupted helper's numbers
-  // must not reach the counters.
-  const auto count = [&] {
+  const auto cut = [] { return Status::Error("cut short or malformed"); };
+  if (!ok) {
+    if (!r.ok() || !r.at_end()) return cut();
+    // Counted only from a result that is whole: a corrupted helper's
+    // numbers must not reach the counters.
     em->skipped += skipped;
     em->refused_families += refused;
-  };
-  if (!*ok) {
-    *error = err[0] != '\0' ? err : "collect failed without a reason";
-    if (!r.ok() || !r.at_end()) return false;
-    count();
-    return true;
+    return CollectVerdict{Status::Error(
+        err[0] != '\0' ? err : "collect failed without a reason")};
   }
   const sm_host_api& api = HostApi();
   thread_local std::vector<sm_label> labels;
@@ -616,10 +636,13 @@ bool ReplayResult(std::string_view payload, sm_emitter* em, bool* ok,
     const char* unit = r.Str();
     f.unit = unit[0] != '\0' ? unit : nullptr;
     const std::uint8_t type = r.U8();
-    if (type > SM_METRIC_SUMMARY) return false;
+    if (type > SM_METRIC_SUMMARY) {
+      return Status::Error("metric type " + std::to_string(type) +
+                           " does not exist");
+    }
     f.type = static_cast<sm_metric_type>(type);
     const std::uint32_t samples = r.Count(5 + 4 + 8);
-    if (!r.ok()) return false;
+    if (!r.ok()) return cut();
     api.begin_family(em, &f);
     for (std::uint32_t k = 0; k < samples && r.ok(); ++k) {
       sm_sample s{};
@@ -627,7 +650,11 @@ bool ReplayResult(std::string_view payload, sm_emitter* em, bool* ok,
       const char* suffix = r.Str();
       s.suffix = suffix[0] != '\0' ? suffix : nullptr;
       const std::uint32_t n = r.Count(std::size_t{2} * 5);
-      if (n > kMaxReplayLabels) return false;
+      if (n > kMaxReplayLabels) {
+        return Status::Error("a sample with " + std::to_string(n) +
+                             " labels, over " +
+                             std::to_string(kMaxReplayLabels));
+      }
       labels.resize(n);
       for (std::uint32_t l = 0; l < n; ++l) {
         labels[l].name = r.Str();
@@ -636,13 +663,14 @@ bool ReplayResult(std::string_view payload, sm_emitter* em, bool* ok,
       s.labels = labels.data();
       s.n_labels = n;
       s.value = r.F64();
-      if (!r.ok()) return false;
+      if (!r.ok()) return cut();
       api.emit_sample(em, &s);
     }
   }
-  if (!r.ok() || !r.at_end()) return false;
-  count();
-  return true;
+  if (!r.ok() || !r.at_end()) return cut();
+  em->skipped += skipped;
+  em->refused_families += refused;
+  return CollectVerdict{};
 }
 
 sm_status PluginHelper::Collect(sm_emitter* em, Clock::time_point deadline,
@@ -671,16 +699,19 @@ sm_status PluginHelper::Collect(sm_emitter* em, Clock::time_point deadline,
                         wire::kMaxFrame, &kind, &payload_, &timed_out);
   }
   std::string what;
-  bool ok = false;
+  Result<CollectVerdict> verdict = Status::Error("no result");
   if (!s.ok()) {
     const std::string how = Kill();
     what = timed_out ? "collect() did not return by its deadline; the helper "
                        "process was killed"
                      : "the helper process " + how + " in collect()";
-  } else if (kind != wire::Kind::kResult ||
-             !ReplayResult(payload_, em, &ok, error)) {
+  } else if (kind != wire::Kind::kResult) {
     Kill();
     what = "the helper process sent a malformed result and was killed";
+  } else if (verdict = ReplayResult(payload_, em); !verdict.ok()) {
+    Kill();
+    what = "the helper process sent a malformed result (" + verdict.error() +
+           ") and was killed";
   }
   if (!what.empty()) {
     Failed(what);
@@ -691,13 +722,12 @@ sm_status PluginHelper::Collect(sm_emitter* em, Clock::time_point deadline,
   if (payload_.capacity() > kKeepPayload) {
     std::string().swap(payload_);  // one huge result is not kept for good
   }
-  std::size_t rss = 0;
-  if (OverMemoryLimit(&rss)) {
+  if (const std::optional<std::size_t> rss = ResidentOverLimit()) {
     Log(LogLevel::kWarn,
         "plugin helper uses more memory than its limit; it is killed and a "
         "new one starts for the next scrape",
         {{"collector", name_},
-         {"resident_bytes", std::to_string(rss)},
+         {"resident_bytes", std::to_string(*rss)},
          {"memory_limit_bytes", std::to_string(settings_.memory_limit_bytes)}});
     // Killed, not asked to exit: the result is already in hand, and this
     // scrape must not wait for a leaking plugin's destroy().
@@ -705,7 +735,11 @@ sm_status PluginHelper::Collect(sm_emitter* em, Clock::time_point deadline,
     last_failure_ = "over its memory limit";
     next_start_ = Clock::now();
   }
-  return ok ? SM_OK : SM_ERR;
+  if (!verdict.value().plugin.ok()) {
+    *error = verdict.value().plugin.message();
+    return SM_ERR;
+  }
+  return SM_OK;
 }
 
 }  // namespace sysmetrics

@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,11 +82,14 @@ struct HelperInstance {
 // Replays a helper's result payload into em through the host API (every
 // check of the host runs on it), adding its skipped lines to em->skipped
 // and the families it refused to em->refused_families.
-// *ok is the plugin's verdict; when false, *error is its reason and nothing
-// is emitted. Returns false if the payload is malformed (em may then hold
-// part of it: the caller fails the run, which discards it).
-bool ReplayResult(std::string_view payload, sm_emitter* em, bool* ok,
-                  std::string* error);
+// The value is the plugin's verdict: OK, or its reason (nothing is then
+// emitted). An error is the replay's own: the payload is malformed, and the
+// message says how (em may then hold part of it: the caller fails the run,
+// which discards it).
+struct CollectVerdict {
+  Status plugin;  // what the plugin's collect returned, with its reason
+};
+Result<CollectVerdict> ReplayResult(std::string_view payload, sm_emitter* em);
 
 class PluginHelper {
  public:
@@ -142,7 +146,10 @@ class PluginHelper {
   std::string Stop(Clock::duration grace);
   // Records a failure that ended the helper and sets the back-off.
   void Failed(const std::string& what);
-  bool OverMemoryLimit(std::size_t* rss) const;
+  // The helper's resident bytes when it has a memory limit and is over it;
+  // nothing when it is within it, has none, or its size cannot be read (a
+  // question, not an operation that fails: the next scrape asks again).
+  std::optional<std::size_t> ResidentOverLimit() const;
   // The collect request: the name-ownership data of host when the helper
   // does not have it yet (ApplyNames in the helper), else nothing new.
   std::string CollectRequest(const sm_host& host);

@@ -26,14 +26,13 @@ constexpr std::size_t kStartTime = 19;  // field 22
 constexpr std::size_t kVsize = 20;      // field 23
 constexpr std::size_t kRss = 21;        // field 24, in pages
 
-bool ParseNumber(std::string_view field, double* out) {
+Result<double> ParseNumber(std::string_view field) {
   std::uint64_t v = 0;
   const auto r = std::from_chars(field.data(), field.data() + field.size(), v);
   if (r.ec != std::errc() || r.ptr != field.data() + field.size()) {
-    return false;
+    return Status::Error("\"" + std::string(field) + "\" is not a number");
   }
-  *out = static_cast<double>(v);
-  return true;
+  return static_cast<double>(v);
 }
 
 // Reads all of fd from offset 0 into buf (at most its size); returns the
@@ -65,7 +64,8 @@ double BootTime() {
     while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) {
       v.remove_suffix(1);
     }
-    if (!ParseNumber(v, &btime)) btime = -1;
+    const Result<double> parsed = ParseNumber(v);
+    if (parsed.ok()) btime = parsed.value();
     break;
   }
   std::fclose(f);
@@ -97,10 +97,13 @@ double CountOpenFds(bool use_size) {
   return n - 1;  // the descriptor that listed them
 }
 
-bool ParseProcessStat(std::string_view text, double ticks_per_second,
-                      double page_bytes, ProcessStat* out) {
+Result<ProcessStat> ParseProcessStat(std::string_view text,
+                                     double ticks_per_second,
+                                     double page_bytes) {
   const std::size_t close = text.rfind(')');
-  if (close == std::string_view::npos) return false;
+  if (close == std::string_view::npos) {
+    return Status::Error("no ')' after the command name");
+  }
   std::string_view rest = text.substr(close + 1);
   std::array<std::string_view, kRss + 1> f;
   for (std::string_view& field : f) {
@@ -110,23 +113,25 @@ bool ParseProcessStat(std::string_view text, double ticks_per_second,
     const std::size_t end = std::min(rest.find_first_of(" \n"), rest.size());
     field = rest.substr(0, end);
     rest.remove_prefix(end);
-    if (field.empty()) return false;
+    if (field.empty()) {
+      return Status::Error("fewer than " + std::to_string(kRss + 3) +
+                           " fields");
+    }
   }
-  double utime = 0;
-  double stime = 0;
-  double start = 0;
-  double vsize = 0;
-  double rss = 0;
-  if (!ParseNumber(f[kUtime], &utime) || !ParseNumber(f[kStime], &stime) ||
-      !ParseNumber(f[kStartTime], &start) || !ParseNumber(f[kVsize], &vsize) ||
-      !ParseNumber(f[kRss], &rss)) {
-    return false;
+  std::array<double, kRss + 1> v{};
+  for (const std::size_t i : {kUtime, kStime, kStartTime, kVsize, kRss}) {
+    const Result<double> n = ParseNumber(f[i]);
+    if (!n.ok()) {
+      return Status::Error("field " + std::to_string(i + 3) + ": " + n.error());
+    }
+    v[i] = n.value();
   }
-  out->cpu_seconds = (utime + stime) / ticks_per_second;
-  out->start_ticks = start;
-  out->virtual_bytes = vsize;
-  out->resident_bytes = rss * page_bytes;
-  return true;
+  ProcessStat out;
+  out.cpu_seconds = (v[kUtime] + v[kStime]) / ticks_per_second;
+  out.start_ticks = v[kStartTime];
+  out.virtual_bytes = v[kVsize];
+  out.resident_bytes = v[kRss] * page_bytes;
+  return out;
 }
 
 ProcessMetrics::ProcessMetrics()
@@ -141,13 +146,11 @@ ProcessMetrics::ProcessMetrics()
   }
   char buf[1024];
   const ssize_t n = ReadAt0(stat_fd_, buf, sizeof buf);
-  ProcessStat st;
   const double boot = BootTime();
-  if (n > 0 && boot >= 0 &&
-      ParseProcessStat({buf, static_cast<std::size_t>(n)}, ticks_per_second_,
-                       page_bytes_, &st)) {
-    start_time_ = boot + st.start_ticks / ticks_per_second_;
-  }
+  if (n <= 0 || boot < 0) return;
+  const Result<ProcessStat> st = ParseProcessStat(
+      {buf, static_cast<std::size_t>(n)}, ticks_per_second_, page_bytes_);
+  if (st.ok()) start_time_ = boot + st.value().start_ticks / ticks_per_second_;
 }
 
 ProcessMetrics::~ProcessMetrics() {
@@ -159,9 +162,13 @@ void ProcessMetrics::Append(MetricSet* set) const {
   ProcessStat st;
   char buf[1024];
   const ssize_t n = stat_fd_ < 0 ? -1 : ReadAt0(stat_fd_, buf, sizeof buf);
-  const bool have_stat =
-      n > 0 && ParseProcessStat({buf, static_cast<std::size_t>(n)},
-                                ticks_per_second_, page_bytes_, &st);
+  // Served only when read; a failure leaves these families out.
+  const Result<ProcessStat> parsed =
+      n > 0 ? ParseProcessStat({buf, static_cast<std::size_t>(n)},
+                               ticks_per_second_, page_bytes_)
+            : Status::Error("cannot read /proc/self/stat");
+  const bool have_stat = parsed.ok();
+  if (have_stat) st = parsed.value();
   if (have_stat) {
     Gauge(set, kHostFamilies[kProcessCpuSeconds],
           "Total user and system CPU time spent in seconds.", st.cpu_seconds,

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "scrape/metric_set.hpp"
+#include "util/status.hpp"
 
 namespace sysmetrics {
 
@@ -29,9 +30,11 @@ struct ProcessStat {
 
 // Parses the content of /proc/<pid>/stat. The command name (field 2) may
 // hold spaces and parentheses: the fields are counted from its last ')'.
-// Returns false when the text has too few fields or one is not a number.
-bool ParseProcessStat(std::string_view text, double ticks_per_second,
-                      double page_bytes, ProcessStat* out);
+// An error, saying which, when the text has too few fields or one is not
+// a number.
+Result<ProcessStat> ParseProcessStat(std::string_view text,
+                                     double ticks_per_second,
+                                     double page_bytes);
 
 // The descriptors this process has open (process_open_fds), or -1. With
 // use_size, and since Linux 6.2, the size stat gives /proc/self/fd (about

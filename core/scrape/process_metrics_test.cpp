@@ -21,8 +21,9 @@ TEST_CASE("ParseProcessStat counts fields from the command name's last ')'") {
       "4242 (my (odd) exp) S 1 4242 4242 0 -1 4194624 120 0 0 0 "
       "150 50 0 0 20 0 6 0 987654 123456789 2500 18446744073709551615 "
       "1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n";
-  ProcessStat st;
-  REQUIRE(ParseProcessStat(stat, 100, 4096, &st));
+  const Result<ProcessStat> parsed = ParseProcessStat(stat, 100, 4096);
+  REQUIRE(parsed.ok());
+  const ProcessStat& st = parsed.value();
   CHECK(st.cpu_seconds == doctest::Approx(2.0));  // (150 + 50) / 100
   CHECK(st.start_ticks == 987654);
   CHECK(st.virtual_bytes == 123456789);
@@ -30,12 +31,14 @@ TEST_CASE("ParseProcessStat counts fields from the command name's last ')'") {
 }
 
 TEST_CASE("ParseProcessStat refuses what it cannot read") {
-  ProcessStat st;
-  CHECK_FALSE(ParseProcessStat("", 100, 4096, &st));
-  CHECK_FALSE(ParseProcessStat("1 (x) S 1 2 3", 100, 4096, &st));  // short
-  CHECK_FALSE(ParseProcessStat(
-      "1 (x) S 1 1 1 0 -1 0 0 0 0 0 abc 50 0 0 20 0 1 0 5 6 7\n", 100, 4096,
-      &st));  // utime not a number
+  CHECK(ParseProcessStat("", 100, 4096).error() ==
+        "no ')' after the command name");
+  CHECK(ParseProcessStat("1 (x) S 1 2 3", 100, 4096).error() ==
+        "fewer than 24 fields");
+  CHECK(
+      ParseProcessStat(
+          "1 (x) S 1 1 1 0 -1 0 0 0 0 0 abc 50 0 0 20 0 1 0 5 6 7\n", 100, 4096)
+          .error() == "field 14: \"abc\" is not a number");
 }
 
 // The families Append served, name to value.
@@ -64,9 +67,11 @@ TEST_CASE("this process' own metrics, each a host family") {
   std::ifstream in("/proc/self/stat");
   const std::string stat((std::istreambuf_iterator<char>(in)),
                          std::istreambuf_iterator<char>());
-  ProcessStat st;
-  REQUIRE(ParseProcessStat(stat, static_cast<double>(sysconf(_SC_CLK_TCK)),
-                           static_cast<double>(sysconf(_SC_PAGESIZE)), &st));
+  const Result<ProcessStat> parsed =
+      ParseProcessStat(stat, static_cast<double>(sysconf(_SC_CLK_TCK)),
+                       static_cast<double>(sysconf(_SC_PAGESIZE)));
+  REQUIRE(parsed.ok());
+  const ProcessStat& st = parsed.value();
   CHECK(got.at("process_cpu_seconds_total") <= st.cpu_seconds);
   CHECK(got.at("process_virtual_memory_bytes") > 0);
   CHECK(got.at("process_resident_memory_bytes") > 0);

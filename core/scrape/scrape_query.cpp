@@ -19,20 +19,19 @@ std::string ValidNames(const std::vector<std::string>& names) {
 
 }  // namespace
 
-bool PercentDecode(std::string_view in, std::string* out) {
-  out->clear();
+Result<std::string> PercentDecode(std::string_view in) {
   // Poco decodes '+' as a space only after a '?', and these are the pieces
   // of a query without it; a literal '+' arrives as %2B, so replacing first
   // is exact.
   std::string text(in);
   std::replace(text.begin(), text.end(), '+', ' ');
+  std::string out;
   try {
-    Poco::URI::decode(text, *out);
-    return true;
+    Poco::URI::decode(text, out);
   } catch (const Poco::Exception&) {
-    out->clear();
-    return false;
+    return Status::Error("malformed percent-encoding");
   }
+  return out;
 }
 
 Result<std::vector<bool>> SelectCollectors(
@@ -42,8 +41,6 @@ Result<std::vector<bool>> SelectCollectors(
   std::vector<bool> exclude(names.size(), false);
   bool any_collect = false;
   bool any_exclude = false;
-  std::string key;
-  std::string value;
   while (!query.empty()) {
     const std::size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
@@ -51,12 +48,14 @@ Result<std::vector<bool>> SelectCollectors(
                                           : query.substr(amp + 1);
     if (pair.empty()) continue;
     const std::size_t eq = pair.find('=');
-    if (!PercentDecode(pair.substr(0, eq), &key) ||
-        !PercentDecode(eq == std::string_view::npos ? std::string_view()
-                                                    : pair.substr(eq + 1),
-                       &value)) {
-      return Status::Error("malformed percent-encoding in the query");
-    }
+    const Result<std::string> k = PercentDecode(pair.substr(0, eq));
+    if (!k.ok()) return Status::Error(k.error() + " in the query");
+    const Result<std::string> v =
+        PercentDecode(eq == std::string_view::npos ? std::string_view()
+                                                   : pair.substr(eq + 1));
+    if (!v.ok()) return Status::Error(v.error() + " in the query");
+    const std::string& key = k.value();
+    const std::string& value = v.value();
     const bool is_collect = key == "collect[]";
     if (!is_collect && key != "exclude[]") continue;  // not ours
     const auto it = std::find(names.begin(), names.end(), value);

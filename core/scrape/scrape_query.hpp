@@ -18,8 +18,9 @@
 
 namespace sysmetrics {
 
-// Decodes %XX escapes and '+' (form encoding). False on a malformed escape.
-bool PercentDecode(std::string_view in, std::string* out);
+// Decodes %XX escapes and '+' (form encoding). A malformed escape is the
+// error "malformed percent-encoding", for the caller to say where.
+Result<std::string> PercentDecode(std::string_view in);
 
 // A collector the host knows of but does not run: a plugin present but not
 // enabled, or enabled and refused at load. why says so, and what to do, in

@@ -78,14 +78,17 @@ TEST_CASE("a disabled or refused collector is named as such") {
 }
 
 TEST_CASE("percent-decoding") {
-  std::string out;
-  CHECK(PercentDecode("a%20b+c%2Fd", &out));
-  CHECK(out == "a b c/d");
-  CHECK(PercentDecode("a%2Bb+%25", &out));  // an encoded '+' stays one
-  CHECK(out == "a+b %");
-  CHECK_FALSE(PercentDecode("%", &out));
-  CHECK_FALSE(PercentDecode("%g0", &out));
-  CHECK_FALSE(PercentDecode("ab%2", &out));
+  Result<std::string> out = PercentDecode("a%20b+c%2Fd");
+  REQUIRE(out.ok());
+  CHECK(out.value() == "a b c/d");
+  out = PercentDecode("a%2Bb+%25");  // an encoded '+' stays one
+  REQUIRE(out.ok());
+  CHECK(out.value() == "a+b %");
+  for (const char* bad : {"%", "%g0", "ab%2"}) {
+    out = PercentDecode(bad);
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error() == "malformed percent-encoding");
+  }
 }
 
 }  // namespace

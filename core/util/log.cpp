@@ -97,32 +97,21 @@ void AppendEscaped(std::string& out, std::string_view s, Escaping how) {
 
 }  // namespace
 
-bool ParseLogLevel(std::string_view text, LogLevel* out) {
-  if (text == "debug") {
-    *out = LogLevel::kDebug;
-  } else if (text == "info") {
-    *out = LogLevel::kInfo;
-  } else if (text == "warn" || text == "warning") {
-    *out = LogLevel::kWarn;
-  } else if (text == "error") {
-    *out = LogLevel::kError;
-  } else if (text == "off") {
-    *out = LogLevel::kOff;
-  } else {
-    return false;
-  }
-  return true;
+Result<LogLevel> ParseLogLevel(std::string_view text) {
+  if (text == "debug") return LogLevel::kDebug;
+  if (text == "info") return LogLevel::kInfo;
+  if (text == "warn" || text == "warning") return LogLevel::kWarn;
+  if (text == "error") return LogLevel::kError;
+  if (text == "off") return LogLevel::kOff;
+  return Status::Error("\"" + std::string(text) +
+                       "\" is not a log level (debug, info, warn, error, off)");
 }
 
-bool ParseLogFormat(std::string_view text, LogFormat* out) {
-  if (text == "text") {
-    *out = LogFormat::kText;
-  } else if (text == "json") {
-    *out = LogFormat::kJson;
-  } else {
-    return false;
-  }
-  return true;
+Result<LogFormat> ParseLogFormat(std::string_view text) {
+  if (text == "text") return LogFormat::kText;
+  if (text == "json") return LogFormat::kJson;
+  return Status::Error("\"" + std::string(text) +
+                       "\" is not a log format (text, json)");
 }
 
 void AppendJsonEscaped(std::string& out, std::string_view s) {

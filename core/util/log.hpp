@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/status.hpp"
+
 namespace sysmetrics {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError, kOff };
@@ -23,9 +25,12 @@ struct LogField {
   std::string_view value;
 };
 
-// Parses "debug", "info", "warn" (or "warning"), "error", "off".
-bool ParseLogLevel(std::string_view text, LogLevel* out);
-bool ParseLogFormat(std::string_view text, LogFormat* out);
+// Parses "debug", "info", "warn" (or "warning"), "error", "off"; any other
+// text is an error naming it and the valid levels, for the caller to prefix
+// with the setting it came from.
+Result<LogLevel> ParseLogLevel(std::string_view text);
+// Parses "text" or "json"; an error as for ParseLogLevel otherwise.
+Result<LogFormat> ParseLogFormat(std::string_view text);
 
 // Sets up the process-wide logger writing to stderr. Call before threads.
 void InitLogging(LogFormat format, LogLevel level);

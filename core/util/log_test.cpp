@@ -44,16 +44,22 @@ TEST_CASE("a valid character before stray bytes is kept in both formats") {
 }
 
 TEST_CASE("levels and formats parse") {
-  LogLevel l{};
-  CHECK(ParseLogLevel("debug", &l));
-  CHECK(l == LogLevel::kDebug);
-  CHECK(ParseLogLevel("warning", &l));
-  CHECK(l == LogLevel::kWarn);
-  CHECK_FALSE(ParseLogLevel("loud", &l));
-  LogFormat f{};
-  CHECK(ParseLogFormat("json", &f));
-  CHECK(f == LogFormat::kJson);
-  CHECK_FALSE(ParseLogFormat("xml", &f));
+  Result<LogLevel> l = ParseLogLevel("debug");
+  REQUIRE(l.ok());
+  CHECK(l.value() == LogLevel::kDebug);
+  l = ParseLogLevel("warning");
+  REQUIRE(l.ok());
+  CHECK(l.value() == LogLevel::kWarn);
+  l = ParseLogLevel("loud");
+  REQUIRE_FALSE(l.ok());
+  CHECK(l.error() ==
+        "\"loud\" is not a log level (debug, info, warn, error, off)");
+  Result<LogFormat> f = ParseLogFormat("json");
+  REQUIRE(f.ok());
+  CHECK(f.value() == LogFormat::kJson);
+  f = ParseLogFormat("xml");
+  REQUIRE_FALSE(f.ok());
+  CHECK(f.error() == "\"xml\" is not a log format (text, json)");
 }
 
 }  // namespace

@@ -1,9 +1,29 @@
 // Status and Result: errors as values, carrying where and what.
 //
-// Code in core/ and plugins/ returns these instead of throwing. A message
-// names the place first ("/proc/stat:3: ...") so a log line alone says what
-// to fix. Exceptions from Poco or toml11 are caught where those libraries are
-// called and turned into a Status. Plain values; thread-compatible.
+// The host's (core/'s) one error convention (DESIGN.md, "Errors in
+// the host"):
+//
+// 1. An operation that can fail returns Status when it has no value, and
+//    Result<T> when it has one. Never a bool beside an out-parameter, and
+//    never a string where "" means OK.
+// 2. The message says what failed and why, the place first
+//    ("/proc/stat:3: cpu line has 7 fields, want at least 8"), so a log
+//    line alone says what to fix. A caller that knows more wraps it:
+//    "--log-level: " + r.error().
+// 3. Predicates (IsX, HasX, Contains, ...) return bool: they answer a
+//    question and cannot fail. A lookup whose "nothing there" is a normal
+//    answer returns std::optional.
+// 4. An out-parameter stays only as a buffer the caller reuses on a hot
+//    path (GzipCompress's output); the function still returns Status, and
+//    its comment says why.
+// 5. Exceptions from Poco, toml11 and the standard library are caught where
+//    those libraries are called and turned into a Status; none leaves a
+//    function that returns one.
+// 6. Plugins report across the C ABI with sm_status codes and error text
+//    (sdk/include/sysmetrics/plugin.h). That boundary is C and stays so;
+//    the host turns what crosses it into a Status.
+//
+// Plain values; thread-compatible.
 #pragma once
 
 #include <string>

@@ -232,7 +232,8 @@ class ConfigTest(harness.TempDirTestCase):
     def test_usage_errors(self):
         for args, want in ((["--nope"], "unknown flag --nope"),
                            (["--listen"], "--listen needs a value"),
-                           (["--log-level", "loud"], "--log-level must be"),
+                           (["--log-level", "loud"],
+                            '--log-level: "loud" is not a log level'),
                            (["--max-requests", "0"], "--max-requests must be")):
             res = run("--config", os.devnull, *args)
             self.assertEqual(res.returncode, 2, args)

@@ -39,8 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   }
 
   sysmetrics::wire::Reader hello(input);
-  sysmetrics::PluginInfo info;
-  (void)sysmetrics::wire::DecodeInfo(hello, &info);
+  (void)sysmetrics::wire::DecodeInfo(hello);
 
   sysmetrics::MetricSet set;
   set.set_sample_limit(10000);
@@ -49,14 +48,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   sm_emitter em;
   em.host = &host;
   em.set = &set;
-  bool ok = false;
-  std::string error;
-  const bool replayed = sysmetrics::ReplayResult(input, &em, &ok, &error);
+  const sysmetrics::Result<sysmetrics::CollectVerdict> replayed =
+      sysmetrics::ReplayResult(input, &em);
   set.Finish();
-  if (replayed && ok && !set.limit_reached()) {
+  if (replayed.ok() && replayed.value().plugin.ok() && !set.limit_reached()) {
     std::string out;
     sysmetrics::AppendSetText(out, set);
     fz::Exposition exposition;
+    std::string error;
     FUZZ_CHECK(fz::StrictParse(out, &exposition, &error),
                error + "\n--- exposition:\n" + out + "--- end");
   }
