@@ -110,7 +110,7 @@ std::optional<bool> BasicAuth::Cached(std::string_view authorization) const {
   const std::optional<Credentials> c = Decode(authorization);
   if (!c) return false;  // not basic auth at all: no hash to check
   const std::string key = CacheKey(*c);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (good_.count(key) != 0) return true;
   if (bad_.count(key) != 0) return false;
   return std::nullopt;
@@ -121,7 +121,7 @@ bool BasicAuth::Check(std::string_view authorization) {
   if (!c) return false;
   const std::string key = CacheKey(*c);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (good_.count(key) != 0) return true;
     if (bad_.count(key) != 0) return false;
   }
@@ -130,7 +130,7 @@ bool BasicAuth::Check(std::string_view authorization) {
   // The same work whether or not the user exists.
   const bool match =
       VerifyPassword(c->password, known ? it->second : dummy_hash_) && known;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& cache = match ? good_ : bad_;
   if (cache.size() >= kMaxCached) cache.clear();
   cache.insert(key);

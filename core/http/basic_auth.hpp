@@ -10,11 +10,12 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
+
+#include "common/thread_annotations.hpp"
 
 namespace sysmetrics {
 
@@ -39,9 +40,10 @@ class BasicAuth {
 
   std::map<std::string, std::string> users_;
   std::string dummy_hash_;
-  mutable std::mutex mu_;
-  std::unordered_set<std::string> good_;  // verdicts, by CacheKey
-  std::unordered_set<std::string> bad_;
+  mutable Mutex mu_;
+  // Verdicts, by CacheKey.
+  std::unordered_set<std::string> good_ GUARDED_BY(mu_);
+  std::unordered_set<std::string> bad_ GUARDED_BY(mu_);
 };
 
 // A new bcrypt ($2b$) hash of password at the given cost; empty on failure.

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <charconv>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "common/text.hpp"
+#include "common/thread_annotations.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -45,7 +45,7 @@ class CompressorPool {
  public:
   Compressor Take() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (!free_.empty()) {
         Compressor c = std::move(free_.back());
         free_.pop_back();
@@ -55,13 +55,13 @@ class CompressorPool {
     return Compressor(libdeflate_alloc_compressor(kGzipLevel));
   }
   void Give(Compressor c) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     free_.push_back(std::move(c));
   }
 
  private:
-  std::mutex mu_;
-  std::vector<Compressor> free_;
+  Mutex mu_;
+  std::vector<Compressor> free_ GUARDED_BY(mu_);
 };
 
 CompressorPool& Compressors() {

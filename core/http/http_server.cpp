@@ -23,13 +23,13 @@
 #include <cassert>
 #include <cerrno>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "common/thread_annotations.hpp"
 #include "http/http_exchange.hpp"
 #include "http/http_handlers.hpp"
 #include "http/http_request.hpp"
@@ -224,8 +224,9 @@ struct HttpServer::Impl final : ConnectionEvents {
   // Every open connection, owned here; the reactor's observers, the worker
   // queue and the returned queue hold the raw pointer, valid until Close()
   // takes it out of this map.
-  std::mutex conns_mu;
-  std::unordered_map<Connection*, std::unique_ptr<Connection>> conns;
+  Mutex conns_mu;
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> conns
+      GUARDED_BY(conns_mu);
   std::atomic<int> connections{0};
   std::atomic<int> in_flight{0};  // worker jobs queued or running
   std::atomic<int> verifying{0};  // of those, password checks (bcrypt)
@@ -240,13 +241,14 @@ struct HttpServer::Impl final : ConnectionEvents {
     std::int64_t deadline;
     bool close;  // close it instead
   };
-  std::mutex returned_mu;
-  std::vector<Returned> returned;
+  Mutex returned_mu;
+  std::vector<Returned> returned GUARDED_BY(returned_mu);
   Poco::Net::DatagramSocket wake_rx;
   Poco::Net::DatagramSocket wake_tx;
 
-  std::mutex web_mu;
-  std::shared_ptr<const WebSecurity> web_current;  // swapped on reload
+  Mutex web_mu;
+  // Swapped on reload.
+  std::shared_ptr<const WebSecurity> web_current GUARDED_BY(web_mu);
 
   // Scrapes and password checks. Last member: its threads are joined
   // before anything they use is destroyed.
@@ -356,7 +358,7 @@ struct HttpServer::Impl final : ConnectionEvents {
   void Return(const Returned& r) {
     bool wake = false;
     {
-      std::lock_guard lock(returned_mu);
+      MutexLock lock(returned_mu);
       wake = returned.empty();  // else a wake-up is on its way
       returned.push_back(r);
     }
@@ -395,7 +397,7 @@ struct HttpServer::Impl final : ConnectionEvents {
     }
     std::vector<Returned> batch;
     {
-      std::lock_guard lock(returned_mu);
+      MutexLock lock(returned_mu);
       batch.swap(returned);
     }
     for (const Returned& r : batch) {
@@ -413,7 +415,7 @@ struct HttpServer::Impl final : ConnectionEvents {
     Unwatch(c);
     std::unique_ptr<Connection> owned;
     {
-      std::lock_guard lock(conns_mu);
+      MutexLock lock(conns_mu);
       auto node = conns.extract(c);
       if (!node.empty()) owned = std::move(node.mapped());
     }
@@ -493,7 +495,7 @@ struct HttpServer::Impl final : ConnectionEvents {
                                   : MakePlainTransport(socket);
       if (c->io == nullptr) continue;  // owned closes the socket
       {
-        std::lock_guard lock(conns_mu);
+        MutexLock lock(conns_mu);
         conns.emplace(c, std::move(owned));
       }
       connections.fetch_add(1);
@@ -572,7 +574,7 @@ struct HttpServer::Impl final : ConnectionEvents {
   bool EvictOne() {
     Connection* victim = nullptr;
     {
-      std::lock_guard lock(conns_mu);
+      MutexLock lock(conns_mu);
       std::pair<int, std::int64_t> best{0, 0};
       for (const auto& [c, owned] : conns) {
         const ConnState state = c->state.load(std::memory_order_acquire);
@@ -602,7 +604,7 @@ struct HttpServer::Impl final : ConnectionEvents {
   void Sweep(std::int64_t now) {
     std::vector<Connection*> expired;
     {
-      std::lock_guard lock(conns_mu);
+      MutexLock lock(conns_mu);
       for (const auto& [c, owned] : conns) {
         const ConnState state = c->state.load(std::memory_order_acquire);
         if (state == ConnState::kBusy || state == ConnState::kParked) {
@@ -640,7 +642,7 @@ struct HttpServer::Impl final : ConnectionEvents {
   void CloseIdle() {
     std::vector<Connection*> waiting;
     {
-      std::lock_guard lock(conns_mu);
+      MutexLock lock(conns_mu);
       for (const auto& [c, owned] : conns) {
         const ConnState state = c->state.load(std::memory_order_acquire);
         if (state == ConnState::kReading || state == ConnState::kLingering) {
@@ -824,7 +826,7 @@ struct HttpServer::Impl final : ConnectionEvents {
   }
 
   std::shared_ptr<const WebSecurity> CurrentWeb() {
-    std::lock_guard lock(web_mu);
+    MutexLock lock(web_mu);
     return web_current;
   }
 
@@ -1179,7 +1181,7 @@ Result<std::string> HttpServer::Start() {
 }
 
 void HttpServer::SetWeb(std::shared_ptr<const WebSecurity> web) {
-  std::lock_guard lock(impl_->web_mu);
+  MutexLock lock(impl_->web_mu);
   impl_->web_current =
       web != nullptr ? std::move(web) : std::make_shared<const WebSecurity>();
 }

@@ -9,9 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 #include <system_error>
 
+#include "common/thread_annotations.hpp"
 #include "sysmetrics_build_id.hpp"
 #include "util/paths.hpp"
 #include "util/trust.hpp"
@@ -123,11 +123,12 @@ Status LoadTlsModule(const std::string& path, TlsCreateFn** create) {
 
 Result<std::shared_ptr<TlsContext>> TlsContext::Create(const TlsSettings& s) {
   // Loaded once, on first use; a failure is final too.
-  static std::mutex mu;
-  static TlsCreateFn* create = nullptr;
-  static std::string load_error;
+  static Mutex mu;
+  static TlsCreateFn* create GUARDED_BY(mu) = nullptr;
+  static std::string load_error GUARDED_BY(mu);
+  TlsCreateFn* create_fn = nullptr;
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     if (create == nullptr && load_error.empty()) {
       std::error_code ec;
       // Checked and loaded by its resolved path, as plugins are.
@@ -145,9 +146,10 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Create(const TlsSettings& s) {
       }
     }
     if (create == nullptr) return Status::Error(load_error);
+    create_fn = create;
   }
   std::string error;
-  TlsContext* ctx = create(&s, &error);
+  TlsContext* ctx = create_fn(&s, &error);
   if (ctx == nullptr) return Status::Error(error);
   return std::shared_ptr<TlsContext>(ctx);
 }

@@ -11,14 +11,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 
+#include "common/thread_annotations.hpp"
 #include "util/status.hpp"
 
 namespace sysmetrics {
@@ -51,10 +50,10 @@ class WorkerQueue {
   // clients.) An error, with the job not queued, if a thread was needed and
   // could not start; its message is Poco's reason.
   Status Submit(Job job, int busy) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     queue_.push_back(job);
     if (static_cast<int>(queue_.size()) <= idle_) {
-      wake_.notify_one();
+      wake_.NotifyOne();
       return Status::Ok();
     }
     if (workers_ >= busy) return Status::Ok();
@@ -64,7 +63,7 @@ class WorkerQueue {
       return Status::Ok();
     } catch (const Poco::Exception& e) {
       queue_.pop_back();
-      if (!queue_.empty()) wake_.notify_one();
+      if (!queue_.empty()) wake_.NotifyOne();
       return Status::Error(e.displayText());
     }
   }
@@ -74,10 +73,10 @@ class WorkerQueue {
   void Stop() {
     if (pool_ == nullptr) return;
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(mu_);
       stop_ = true;
-      wake_.notify_all();
-      done_.wait(lock, [this] { return workers_ == 0; });
+      wake_.NotifyAll();
+      while (workers_ != 0) done_.Wait(mu_);
     }
     // Each worker has left Loop: wait until its thread is back in the
     // pool, so none touches this object once it is destroyed.
@@ -86,19 +85,20 @@ class WorkerQueue {
 
  private:
   void Loop() {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     for (;;) {
-      while (queue_.empty() && !stop_) {
+      if (queue_.empty() && !stop_) {
+        const auto give_up = std::chrono::steady_clock::now() + idle_timeout_;
         ++idle_;
-        const bool woken = wake_.wait_for(
-            lock, idle_timeout_, [this] { return !queue_.empty() || stop_; });
+        while (queue_.empty() && !stop_) {
+          if (!wake_.WaitUntil(mu_, give_up)) break;
+        }
         --idle_;
-        if (!woken) break;
       }
       if (queue_.empty()) break;
       Job job = queue_.front();
       queue_.pop_front();
-      lock.unlock();
+      lock.Unlock();
       try {
         serve_(job);
       } catch (...) {
@@ -106,21 +106,21 @@ class WorkerQueue {
         // not end the loop without counting the worker out, or Stop()
         // would wait for it forever.
       }
-      lock.lock();
+      lock.Lock();
     }
     --workers_;
-    done_.notify_all();
+    done_.NotifyAll();
   }
 
   const std::chrono::seconds idle_timeout_;
   const std::function<void(Job)> serve_;
-  std::mutex mu_;
-  std::condition_variable wake_;  // a job queued, or stop
-  std::condition_variable done_;  // a worker left
-  std::deque<Job> queue_;
-  int workers_ = 0;  // running Loop
-  int idle_ = 0;     // of those, waiting for a job
-  bool stop_ = false;
+  Mutex mu_;
+  CondVar wake_;  // a job queued, or stop
+  CondVar done_;  // a worker left
+  std::deque<Job> queue_ GUARDED_BY(mu_);
+  int workers_ GUARDED_BY(mu_) = 0;  // running Loop
+  int idle_ GUARDED_BY(mu_) = 0;     // of those, waiting for a job
+  bool stop_ GUARDED_BY(mu_) = false;
   Poco::RunnableAdapter<WorkerQueue> loop_{*this, &WorkerQueue::Loop};
   // Last: destroyed (its threads joined) before what they use.
   std::unique_ptr<Poco::ThreadPool> pool_;

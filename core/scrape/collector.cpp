@@ -374,7 +374,7 @@ Collector::~Collector() {
 }
 
 std::shared_ptr<Run> Collector::NewRun() {
-  // Called with mu_ held. Runs go back to spare_ when the last holder lets
+  // Runs go back to spare_ when the last holder lets
   // go, so a MetricSet keeps its capacity from scrape to scrape.
   std::unique_ptr<Run> run;
   if (!spare_.empty()) {
@@ -393,7 +393,7 @@ std::shared_ptr<Run> Collector::NewRun() {
   run->done.store(false, std::memory_order_relaxed);
   run->waiters.clear();
   return {run.release(), [this](Run* r) {
-            std::lock_guard lock(mu_);
+            MutexLock lock(mu_);
             spare_.emplace_back(r);
           }};
 }
@@ -401,7 +401,7 @@ std::shared_ptr<Run> Collector::NewRun() {
 std::shared_ptr<Run> Collector::Start(
     Clock::time_point deadline, StartKind* kind,
     const std::shared_ptr<RunWaiter>& waiter) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const Clock::time_point now = Clock::now();
   if (current_ != nullptr && now > current_->deadline) {
     *kind = StartKind::kBusy;
@@ -417,7 +417,7 @@ std::shared_ptr<Run> Collector::Start(
   }
   if (waiter != nullptr) {
     // Lock order everywhere: collector mu_, then waiter mu.
-    std::lock_guard wl(waiter->mu);
+    MutexLock wl(waiter->mu);
     ++waiter->pending;
     current_->waiters.push_back(waiter);
   }
@@ -425,7 +425,7 @@ std::shared_ptr<Run> Collector::Start(
 }
 
 std::uint64_t Collector::errors() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return errors_;
 }
 
@@ -441,17 +441,17 @@ void Collector::StopRunningInline(double seconds) {
 }
 
 std::uint64_t Collector::skipped_lines() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return skipped_lines_;
 }
 
 std::uint64_t Collector::refused_families() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return refused_families_;
 }
 
 void Collector::CountRefusedFamilies(std::uint64_t n) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   refused_families_ += n;
 }
 
@@ -464,7 +464,7 @@ void Collector::ShareNames(std::vector<std::string> longer_names,
 void Collector::RecordScrape(bool success, double seconds,
                              const std::string& error) {
   const auto now = std::chrono::system_clock::now();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!success) ++errors_;
   last_.seen = true;
   last_.success = success;
@@ -474,13 +474,13 @@ void Collector::RecordScrape(bool success, double seconds,
 }
 
 Collector::LastScrape Collector::last_scrape() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return last_;
 }
 
 std::shared_ptr<const std::vector<Collector::KnownFamily>>
 Collector::known_families() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return known_;
 }
 
@@ -518,7 +518,7 @@ void Collector::NoteFamilies(const MetricSet& set) {
             [](const KnownFamily& a, const KnownFamily& b) {
               return a.name < b.name;
             });
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   known_ = std::move(next);
 }
 
@@ -569,14 +569,14 @@ void Collector::Execute(const std::shared_ptr<Run>& run_ptr) {
     run.ok = false;
     run.error = std::move(error);
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   skipped_lines_ += run.skipped_lines;
   refused_families_ += run.refused_families;
   run.done.store(true, std::memory_order_release);
   current_.reset();
   for (const std::shared_ptr<RunWaiter>& w : run.waiters) {
-    std::lock_guard wl(w->mu);
-    if (--w->pending <= w->wake_at) w->cv.notify_one();
+    MutexLock wl(w->mu);
+    if (--w->pending <= w->wake_at) w->cv.NotifyOne();
   }
   run.waiters.clear();
 }
@@ -587,44 +587,47 @@ CollectorPool::CollectorPool(std::size_t max_threads)
 CollectorPool::~CollectorPool() { Stop(std::chrono::seconds(5)); }
 
 void CollectorPool::Submit(Collector* collector, std::shared_ptr<Run> run) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (stop_) return;
   queue_.push_back(Task{collector, std::move(run)});
   if (idle_ == 0 && threads_.size() < max_threads_) {
     threads_.emplace_back([this] { Loop(); });
   } else {
-    cv_.notify_one();
+    cv_.NotifyOne();
   }
 }
 
 void CollectorPool::Loop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
     ++idle_;
-    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    while (!stop_ && queue_.empty()) cv_.Wait(mu_);
     --idle_;
     if (stop_) return;
     Task task = std::move(queue_.back());
     queue_.pop_back();
     ++running_;
-    lock.unlock();
+    lock.Unlock();
     task.collector->Execute(task.run);
     task.run.reset();  // may recycle the run: takes the collector's mutex
-    lock.lock();
-    if (--running_ == 0) idle_cv_.notify_all();
+    lock.Lock();
+    if (--running_ == 0) idle_cv_.NotifyAll();
   }
 }
 
 bool CollectorPool::Stop(Clock::duration bound) {
-  std::unique_lock lock(mu_);
+  const Clock::time_point give_up = Clock::now() + bound;
+  MutexLock lock(mu_);
   stop_ = true;
   queue_.clear();
-  cv_.notify_all();
-  const bool drained =
-      idle_cv_.wait_for(lock, bound, [&] { return running_ == 0; });
+  cv_.NotifyAll();
+  while (running_ != 0) {
+    if (!idle_cv_.WaitUntil(mu_, give_up)) break;
+  }
+  const bool drained = running_ == 0;
   std::vector<std::thread> threads = std::move(threads_);
   threads_.clear();
-  lock.unlock();
+  lock.Unlock();
   for (std::thread& t : threads) {
     if (drained) {
       t.join();

@@ -18,15 +18,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/thread_annotations.hpp"
 #include "plugin/plugin_loader.hpp"
 #include "plugin/plugin_options.hpp"
 #include "scrape/metric_set.hpp"
@@ -108,10 +107,10 @@ struct CollectorSettings {
 // only then wakes it: a scrape sleeps and wakes once however many
 // collectors it waits for, and never spins while runs it gave up on finish.
 struct RunWaiter {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::size_t pending = 0;  // guarded by mu
-  std::size_t wake_at = 0;  // guarded by mu
+  Mutex mu;
+  CondVar cv;
+  std::size_t pending GUARDED_BY(mu) = 0;
+  std::size_t wake_at GUARDED_BY(mu) = 0;
 };
 
 // One execution of collect(). Read-only for scrapes once done is true.
@@ -180,7 +179,7 @@ class Collector {
 
   // Whether a run is in flight (started and not yet done, or queued).
   bool running() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return current_ != nullptr;
   }
 
@@ -232,7 +231,7 @@ class Collector {
   // One call of collect(), in process or in the helper; the reason of a
   // failure in *error.
   sm_status CallCollect(sm_emitter* em, const Run& run, std::string* error);
-  std::shared_ptr<Run> NewRun();
+  std::shared_ptr<Run> NewRun() REQUIRES(mu_);
   // Adds the families of a successful run to known_ (Execute only: runs of
   // one collector never overlap, so read-then-replace is safe).
   void NoteFamilies(const MetricSet& set);
@@ -244,15 +243,16 @@ class Collector {
   sm_host host_;
   void* instance_ = nullptr;
 
-  mutable std::mutex mu_;
-  std::atomic<bool> demoted_{false};         // see RunsInline
-  std::shared_ptr<Run> current_;             // in flight, null when idle
-  std::vector<std::unique_ptr<Run>> spare_;  // recycled runs
-  std::uint64_t errors_ = 0;
-  std::uint64_t skipped_lines_ = 0;
-  std::uint64_t refused_families_ = 0;
-  LastScrape last_;
-  std::shared_ptr<const std::vector<KnownFamily>> known_ =
+  mutable Mutex mu_;
+  std::atomic<bool> demoted_{false};  // see RunsInline
+  // In flight, null when idle.
+  std::shared_ptr<Run> current_ GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Run>> spare_ GUARDED_BY(mu_);  // recycled runs
+  std::uint64_t errors_ GUARDED_BY(mu_) = 0;
+  std::uint64_t skipped_lines_ GUARDED_BY(mu_) = 0;
+  std::uint64_t refused_families_ GUARDED_BY(mu_) = 0;
+  LastScrape last_ GUARDED_BY(mu_);
+  std::shared_ptr<const std::vector<KnownFamily>> known_ GUARDED_BY(mu_) =
       std::make_shared<const std::vector<KnownFamily>>();
 };
 
@@ -283,14 +283,14 @@ class CollectorPool {
   void Loop();
 
   const std::size_t max_threads_;
-  std::mutex mu_;
-  std::condition_variable cv_;       // tasks or stop
-  std::condition_variable idle_cv_;  // running_ dropped to zero
-  std::vector<Task> queue_;
-  std::vector<std::thread> threads_;
-  std::size_t idle_ = 0;
-  std::size_t running_ = 0;
-  bool stop_ = false;
+  Mutex mu_;
+  CondVar cv_;       // tasks or stop
+  CondVar idle_cv_;  // running_ dropped to zero
+  std::vector<Task> queue_ GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ GUARDED_BY(mu_);
+  std::size_t idle_ GUARDED_BY(mu_) = 0;
+  std::size_t running_ GUARDED_BY(mu_) = 0;
+  bool stop_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace sysmetrics

@@ -3,7 +3,6 @@
 #include <sysmetrics/plugin.h>
 
 #include <algorithm>
-#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -315,9 +314,10 @@ void Exporter::ResetWaiter(Scratch& s) {
   // Under its lock: the pool thread whose run last held the waiter wrote
   // it under the lock, and use_count() (a relaxed load) orders nothing
   // (TSan saw this race in CI).
-  std::lock_guard lock(s.waiter->mu);
-  s.waiter->pending = 0;
-  s.waiter->wake_at = 0;
+  RunWaiter& w = *s.waiter;
+  MutexLock lock(w.mu);
+  w.pending = 0;
+  w.wake_at = 0;
 }
 
 // Sets each selected collector's deadline and starts those that go to the
@@ -387,14 +387,16 @@ void Exporter::WaitForRuns(Scratch& s) {
     }
     if (next == Clock::time_point::max()) break;
     {
-      std::unique_lock lock(s.waiter->mu);
+      RunWaiter& w = *s.waiter;
+      MutexLock lock(w.mu);
       std::size_t late = 0;
       for (std::size_t i = 0; i < n; ++i) {
         if (s.gave_up[i] && !done(i)) ++late;
       }
-      RunWaiter& w = *s.waiter;
       w.wake_at = late;
-      w.cv.wait_until(lock, next, [&] { return w.pending <= w.wake_at; });
+      while (w.pending > w.wake_at) {
+        if (!w.cv.WaitUntil(w.mu, next)) break;
+      }
     }
     const Clock::time_point now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {

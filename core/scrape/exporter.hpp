@@ -21,11 +21,11 @@
 #include <cstddef>
 #include <iterator>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/thread_annotations.hpp"
 #include "scrape/collector.hpp"
 #include "scrape/process_metrics.hpp"
 #include "scrape/scrape_query.hpp"
@@ -149,11 +149,11 @@ namespace sysmetrics {
 class ExporterHolder {
  public:
   std::shared_ptr<Exporter> Get() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return current_;
   }
   void Set(std::shared_ptr<Exporter> exporter) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (current_ != nullptr) retired_.push_back(std::move(current_));
     current_ = std::move(exporter);
   }
@@ -163,7 +163,7 @@ class ExporterHolder {
   void Reap(bool all = false) {
     std::vector<std::shared_ptr<Exporter>> done;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       // Only this holder hands out references, and never to a replaced
       // exporter, so a count of 1 stays 1.
       const auto free = std::partition(
@@ -175,14 +175,14 @@ class ExporterHolder {
     done.clear();  // outside the lock: Get must not wait for this
   }
   std::size_t retired() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return retired_.size();
   }
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<Exporter> current_;
-  std::vector<std::shared_ptr<Exporter>> retired_;
+  mutable Mutex mu_;
+  std::shared_ptr<Exporter> current_ GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Exporter>> retired_ GUARDED_BY(mu_);
 };
 
 }  // namespace sysmetrics

@@ -52,15 +52,15 @@ bool ReservedNames::Contains(std::string_view name) const {
 ReservedNameBoard::ReservedNameBoard() : current_(HostReservedNames()) {}
 
 std::shared_ptr<const ReservedNames> ReservedNameBoard::Snapshot() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return current_;
 }
 
 void ReservedNameBoard::Add(std::span<const std::string> names) {
-  std::lock_guard lock(mu_);
-  if (std::all_of(names.begin(), names.end(), [&](const std::string& n) {
-        return current_->Contains(n);
-      })) {
+  MutexLock lock(mu_);
+  const ReservedNames& now = *current_;
+  if (std::all_of(names.begin(), names.end(),
+                  [&](const std::string& n) { return now.Contains(n); })) {
     return;
   }
   std::vector<std::string> all = current_->names();

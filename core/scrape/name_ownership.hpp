@@ -19,11 +19,12 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/thread_annotations.hpp"
 
 namespace sysmetrics {
 
@@ -99,8 +100,8 @@ class ReservedNameBoard {
   void Add(std::span<const std::string> names);
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const ReservedNames> current_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::shared_ptr<const ReservedNames> current_ GUARDED_BY(mu_);
 };
 
 // The host's families alone, for a collector outside any exporter.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/text.hpp"
+#include "common/thread_annotations.hpp"
 #include "plugin/plugin_wire.hpp"
 #include "scrape/collector.hpp"
 #include "scrape/name_ownership.hpp"
@@ -71,27 +72,27 @@ constexpr Clock::duration kReapWait = std::chrono::milliseconds(500);
 // Killed helpers that had not exited when Kill gave up waiting: reaped by
 // a later Kill, so that none stays a zombie for long. Shared by every
 // helper of the process.
-std::mutex& StragglersMutex() {
-  static std::mutex mu;
-  return mu;
-}
-std::vector<Poco::ProcessHandle>& Stragglers() {
-  static std::vector<Poco::ProcessHandle> handles;
-  return handles;
+struct Stragglers {
+  Mutex mu;
+  std::vector<Poco::ProcessHandle> handles GUARDED_BY(mu);
+};
+Stragglers& AllStragglers() {
+  static Stragglers stragglers;
+  return stragglers;
 }
 
 void ReapStragglers() {
-  const std::lock_guard lock(StragglersMutex());
-  auto& handles = Stragglers();
-  handles.erase(std::remove_if(handles.begin(), handles.end(),
-                               [](const Poco::ProcessHandle& h) {
-                                 try {
-                                   return h.tryWait() >= 0;
-                                 } catch (const Poco::Exception&) {
-                                   return true;  // not ours to wait for
-                                 }
-                               }),
-                handles.end());
+  Stragglers& s = AllStragglers();
+  const MutexLock lock(s.mu);
+  const auto exited = [](const Poco::ProcessHandle& h) {
+    try {
+      return h.tryWait() >= 0;
+    } catch (const Poco::Exception&) {
+      return true;  // not ours to wait for
+    }
+  };
+  s.handles.erase(std::remove_if(s.handles.begin(), s.handles.end(), exited),
+                  s.handles.end());
 }
 
 // How a helper ended, from Poco's wait() code (256 + signal when killed).
@@ -499,8 +500,9 @@ std::string PluginHelper::Kill() {
       how = DescribeExit(code);
     } else {
       how = "was killed and has not exited yet (uninterruptible sleep?)";
-      const std::lock_guard lock(StragglersMutex());
-      Stragglers().push_back(process_->handle);
+      Stragglers& stragglers = AllStragglers();
+      const MutexLock lock(stragglers.mu);
+      stragglers.handles.push_back(process_->handle);
     }
   } catch (const Poco::Exception& e) {
     how = "could not be waited for: " + e.displayText();

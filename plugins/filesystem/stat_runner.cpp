@@ -6,9 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -37,23 +35,23 @@ std::shared_ptr<StuckPaths> StuckPaths::Process() {
 }
 
 bool StuckPaths::Contains(const std::string& path) const {
-  const std::lock_guard lock(mu_);
+  const MutexLock lock(mu_);
   return stuck_.contains(path);
 }
 
 void StuckPaths::Add(const std::string& path) {
-  const std::lock_guard lock(mu_);
+  const MutexLock lock(mu_);
   stuck_.insert(path);
 }
 
 void StuckPaths::Recovered(const std::string& path) {
-  const std::lock_guard lock(mu_);
+  const MutexLock lock(mu_);
   stuck_.erase(path);
   recovered_.push_back(path);
 }
 
 std::vector<std::string> StuckPaths::TakeRecovered() {
-  const std::lock_guard lock(mu_);
+  const MutexLock lock(mu_);
   return std::exchange(recovered_, {});
 }
 
@@ -76,7 +74,7 @@ struct Call {
 
 // Everything a worker touches: owned jointly by the runner and every
 // worker, so it outlives a runner destroyed while a call is stuck.
-struct StatRunner::State {
+struct StatRunner::State : std::enable_shared_from_this<StatRunner::State> {
   State(StatFn f, std::shared_ptr<StuckPaths> stuck_paths, int idle, int max)
       : stat(std::move(f)),
         stuck(std::move(stuck_paths)),
@@ -89,19 +87,20 @@ struct StatRunner::State {
   const int idle_workers;
   const int max_threads;
 
-  mutable std::mutex mu;
-  std::condition_variable work_cv;  // a call was queued, or stop
-  std::condition_variable done_cv;  // a call finished, or a worker exited
-  bool stop = false;                // guarded by mu
-  int threads = 0;                  // alive workers; guarded by mu
-  int busy = 0;                     // workers inside a call; guarded by mu
-  std::uint64_t run = 0;            // Runs so far; guarded by mu
-  // Calls of the current Run not yet done; guarded by mu. The worker that
-  // brings it to 0 wakes the Run, which no other completion does.
-  int unfinished = 0;
-  std::deque<std::shared_ptr<Call>> queue;  // guarded by mu
-  // The call outstanding (queued or running) per path; guarded by mu.
-  std::unordered_map<std::string, std::shared_ptr<Call>> outstanding;
+  mutable Mutex mu;
+  CondVar work_cv;  // a call was queued, or stop
+  CondVar done_cv;  // a call finished, or a worker exited
+  bool stop GUARDED_BY(mu) = false;
+  int threads GUARDED_BY(mu) = 0;        // alive workers
+  int busy GUARDED_BY(mu) = 0;           // workers inside a call
+  std::uint64_t run GUARDED_BY(mu) = 0;  // Runs so far
+  // Calls of the current Run not yet done. The worker that brings it to 0
+  // wakes the Run, which no other completion does.
+  int unfinished GUARDED_BY(mu) = 0;
+  std::deque<std::shared_ptr<Call>> queue GUARDED_BY(mu);
+  // The call outstanding (queued or running) per path.
+  std::unordered_map<std::string, std::shared_ptr<Call>> outstanding
+      GUARDED_BY(mu);
 };
 
 namespace {
@@ -111,22 +110,22 @@ using State = StatRunner::State;
 // A worker: takes calls off the queue until told to stop or until it is
 // surplus (more idle workers than idle_workers).
 void Work(const std::shared_ptr<State>& s) {
-  std::unique_lock lock(s->mu);
+  MutexLock lock(s->mu);
   for (;;) {
     while (!s->stop && s->queue.empty()) {
       if (s->threads - s->busy > s->idle_workers) {
         --s->threads;
-        s->done_cv.notify_all();
+        s->done_cv.NotifyAll();
         return;
       }
-      s->work_cv.wait(lock);
+      s->work_cv.Wait(s->mu);
     }
     if (s->stop) break;
     const std::shared_ptr<Call> call = std::move(s->queue.front());
     s->queue.pop_front();
     call->started = true;
     ++s->busy;
-    lock.unlock();
+    lock.Unlock();
     FsStats st;
     int err = 0;
     try {
@@ -134,7 +133,7 @@ void Work(const std::shared_ptr<State>& s) {
     } catch (...) {
       err = EIO;  // a test's stat function; statfs itself never throws
     }
-    lock.lock();
+    lock.Lock();
     --s->busy;
     call->done = true;
     call->error = err;
@@ -147,36 +146,34 @@ void Work(const std::shared_ptr<State>& s) {
     if (call->run == s->run && --s->unfinished == 0) {
       // Woken outside the lock, so that the Run does not wake only to wait
       // for the lock this thread holds (two more switches on one core).
-      lock.unlock();
-      s->done_cv.notify_all();
-      lock.lock();
+      lock.Unlock();
+      s->done_cv.NotifyAll();
+      lock.Lock();
     }
   }
   --s->threads;
-  s->done_cv.notify_all();
+  s->done_cv.NotifyAll();
 }
 
 // Starts workers, up to max_threads, until idle ones number `wanted` or
 // the queued calls, whichever is less. A thread that cannot be created
 // (EAGAIN) ends the attempt: its calls stay queued and may be reported
 // kNotRun.
-void SpawnLocked(const std::shared_ptr<State>& s, int wanted) {
-  const auto short_of_idle = [&] {
-    const int idle = s->threads - s->busy;
-    return idle < wanted && idle < static_cast<int>(s->queue.size());
-  };
-  while (s->threads < s->max_threads && short_of_idle()) {
+void SpawnLocked(State& s, int wanted) REQUIRES(s.mu) {
+  while (s.threads < s.max_threads) {
+    const int idle = s.threads - s.busy;
+    if (idle >= wanted || idle >= static_cast<int>(s.queue.size())) return;
     // Workers take no signals: the host's signal handling must not land on
     // a thread stuck in the kernel.
     sigset_t all;
     sigset_t old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    ++s->threads;
+    ++s.threads;
     try {
-      std::thread(Work, s).detach();
+      std::thread(Work, s.shared_from_this()).detach();
     } catch (const std::system_error&) {
-      --s->threads;
+      --s.threads;
       pthread_sigmask(SIG_SETMASK, &old, nullptr);
       return;
     }
@@ -194,10 +191,10 @@ StatRunner::StatRunner(StatFn stat, std::shared_ptr<StuckPaths> stuck,
           idle_workers, std::max(1, max_threads))) {}
 
 StatRunner::~StatRunner() {
-  const std::lock_guard lock(state_->mu);
+  const MutexLock lock(state_->mu);
   state_->stop = true;
   state_->queue.clear();
-  state_->work_cv.notify_all();
+  state_->work_cv.NotifyAll();
 }
 
 void StatRunner::Run(const std::vector<std::string>& paths,
@@ -206,7 +203,7 @@ void StatRunner::Run(const std::vector<std::string>& paths,
   out->assign(paths.size(), StatOutcome{});
   std::vector<std::shared_ptr<Call>> calls(paths.size());
   State& s = *state_;
-  std::unique_lock lock(s.mu);
+  MutexLock lock(s.mu);
   const std::uint64_t run = ++s.run;
   int created = 0;
   for (std::size_t i = 0; i < paths.size(); ++i) {
@@ -235,17 +232,23 @@ void StatRunner::Run(const std::vector<std::string>& paths,
   // microseconds; waking a worker per call costs more). Only if they are
   // not done within a quarter of the time left, a call being slow or hung,
   // does every queued call get a worker of its own.
-  SpawnLocked(state_, 1);
+  SpawnLocked(s, 1);
   // Woken outside the lock, so that the worker does not wake only to wait
   // for the lock this thread holds.
-  lock.unlock();
-  s.work_cv.notify_one();
-  lock.lock();
+  lock.Unlock();
+  s.work_cv.NotifyOne();
+  lock.Lock();
   const auto now = std::chrono::steady_clock::now();
-  if (!s.done_cv.wait_until(lock, now + (deadline - now) / 4, all_done)) {
-    SpawnLocked(state_, static_cast<int>(s.queue.size()));
-    s.work_cv.notify_all();
-    s.done_cv.wait_until(lock, deadline, all_done);
+  const auto first = now + (deadline - now) / 4;
+  while (!all_done()) {
+    if (!s.done_cv.WaitUntil(s.mu, first)) break;
+  }
+  if (!all_done()) {
+    SpawnLocked(s, static_cast<int>(s.queue.size()));
+    s.work_cv.NotifyAll();
+    while (!all_done()) {
+      if (!s.done_cv.WaitUntil(s.mu, deadline)) break;
+    }
   }
   for (std::size_t i = 0; i < paths.size(); ++i) {
     const std::shared_ptr<Call>& c = calls[i];
@@ -276,12 +279,12 @@ std::vector<std::string> StatRunner::TakeRecovered() {
 }
 
 int StatRunner::threads() const {
-  const std::lock_guard lock(state_->mu);
+  const MutexLock lock(state_->mu);
   return state_->threads;
 }
 
 int StatRunner::stuck() const {
-  const std::lock_guard lock(state_->mu);
+  const MutexLock lock(state_->mu);
   return static_cast<int>(
       std::count_if(state_->outstanding.begin(), state_->outstanding.end(),
                     [](const auto& e) { return e.second->stuck; }));

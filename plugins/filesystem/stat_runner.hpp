@@ -40,10 +40,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_set>
 #include <vector>
+
+#include "thread_annotations.hpp"
 
 namespace sysmetrics::filesystem {
 
@@ -92,9 +93,9 @@ class StuckPaths {
   std::vector<std::string> TakeRecovered();
 
  private:
-  mutable std::mutex mu_;
-  std::unordered_set<std::string> stuck_;  // guarded by mu_
-  std::vector<std::string> recovered_;     // guarded by mu_
+  mutable Mutex mu_;
+  std::unordered_set<std::string> stuck_ GUARDED_BY(mu_);
+  std::vector<std::string> recovered_ GUARDED_BY(mu_);
 };
 
 class StatRunner {
