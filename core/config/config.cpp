@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <system_error>
 #include <toml.hpp>
@@ -710,16 +710,15 @@ Result<Config> LoadConfig(const CommandLine& cl,
   if (cl.listen) config.listen = *cl.listen;
   if (cl.plugin_dir) config.plugin_dir = *cl.plugin_dir;
   if (cl.max_requests) {
-    std::int64_t n = 0;
     const std::string& text = *cl.max_requests;
-    const auto r = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (r.ec != std::errc() || r.ptr != text.data() + text.size() || n < 1) {
+    const std::optional<std::int64_t> n = ParseWhole<std::int64_t>(text);
+    if (!n || *n < 1) {
       return Status::Error(
           "--max-requests must be a whole number of at "
           "least 1, not '" +
           text + "'");
     }
-    config.max_requests = n;
+    config.max_requests = *n;
     config.connection_limits_origin = Origin{"--max-requests", 0};
   }
   if (cl.state_dir) {

@@ -3,12 +3,13 @@
 #include <Poco/Net/HTTPRequest.h>
 
 #include <algorithm>
-#include <charconv>
 #include <ctime>
 #include <exception>
+#include <optional>
 #include <utility>
 #include <vector>
 
+#include "common/text.hpp"
 #include "http/gzip.hpp"
 #include "scrape/scrape_query.hpp"
 #include "scrape/text_format.hpp"
@@ -123,15 +124,11 @@ std::string IndexPage(std::string_view metrics_path, const Exporter* current) {
 // half the announced time), else the default.
 Clock::duration ScrapeBudget(std::string_view header,
                              const RouteOptions& options) {
-  double seconds = 0;
-  const auto r =
-      std::from_chars(header.data(), header.data() + header.size(), seconds);
   std::chrono::duration<double> budget = options.default_scrape_timeout;
-  if (!header.empty() && r.ec == std::errc() &&
-      r.ptr == header.data() + header.size() && seconds > 0 &&
-      seconds < 86400) {
+  if (const std::optional<double> seconds = ParseWhole<double>(header);
+      seconds && *seconds > 0 && *seconds < 86400) {
     budget = std::chrono::duration<double>(
-        std::max(seconds / 2, seconds - options.timeout_margin.count()));
+        std::max(*seconds / 2, *seconds - options.timeout_margin.count()));
   }
   return std::chrono::duration_cast<Clock::duration>(budget);
 }

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <system_error>
 
 #include "common/text.hpp"
@@ -47,10 +47,13 @@ std::string Unescape(std::string_view value) {
   return out;
 }
 
+// Stores the whole of text as a number in *out, one of the record's
+// differently typed identity fields; false, leaving it, if it is not one.
 template <class T>
 bool ParseNumber(std::string_view text, T* out) {
-  const auto r = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return r.ec == std::errc() && r.ptr == text.data() + text.size();
+  const std::optional<T> v = ParseWhole<T>(text);
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 Result<std::string> ReadRecordFile(const std::filesystem::path& path) {

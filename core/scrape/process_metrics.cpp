@@ -8,10 +8,11 @@
 
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
+#include <optional>
 #include <string>
 
+#include "common/text.hpp"
 #include "scrape/name_ownership.hpp"
 #include "util/log.hpp"
 
@@ -27,12 +28,11 @@ constexpr std::size_t kVsize = 20;      // field 23
 constexpr std::size_t kRss = 21;        // field 24, in pages
 
 Result<double> ParseNumber(std::string_view field) {
-  std::uint64_t v = 0;
-  const auto r = std::from_chars(field.data(), field.data() + field.size(), v);
-  if (r.ec != std::errc() || r.ptr != field.data() + field.size()) {
+  const std::optional<std::uint64_t> v = ParseWhole<std::uint64_t>(field);
+  if (!v) {
     return Status::Error("\"" + std::string(field) + "\" is not a number");
   }
-  return static_cast<double>(v);
+  return static_cast<double>(*v);
 }
 
 // Reads all of fd from offset 0 into buf (at most its size); returns the

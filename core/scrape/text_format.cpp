@@ -1,10 +1,10 @@
 #include "scrape/text_format.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "common/text.hpp"
 #include "util/number_format.hpp"
@@ -177,10 +177,9 @@ ExpositionFormat NegotiateFormat(std::string_view accept) {
         value = value.substr(1, value.size() - 2);
       }
       if (EqualsIgnoreCase(key, "q")) {
-        const auto r =
-            std::from_chars(value.data(), value.data() + value.size(), q);
-        bad = r.ec != std::errc() || r.ptr != value.data() + value.size() ||
-              !(q >= 0 && q <= 1);
+        const std::optional<double> parsed = ParseWhole<double>(value);
+        bad = !parsed || !(*parsed >= 0 && *parsed <= 1);
+        if (!bad) q = *parsed;
       } else if (EqualsIgnoreCase(key, "version")) {
         version = value;
       }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -119,6 +120,21 @@ TEST_CASE("NextField and ParseU64") {
   CHECK_FALSE(ParseU64("18446744073709551616", &v));  // overflow
   CHECK_FALSE(ParseU64("-1", &v));
   CHECK_FALSE(ParseU64("", &v));
+}
+
+TEST_CASE("ParseWhole takes the whole text or nothing") {
+  CHECK(ParseWhole<std::int64_t>("-42") == -42);
+  CHECK(ParseWhole<std::uint32_t>("4294967295") == 4294967295U);
+  CHECK_FALSE(ParseWhole<std::uint32_t>("4294967296"));  // out of range
+  CHECK_FALSE(ParseWhole<std::uint64_t>("-1"));
+  CHECK_FALSE(ParseWhole<std::int64_t>("12 "));
+  CHECK_FALSE(ParseWhole<std::int64_t>(" 12"));
+  CHECK_FALSE(ParseWhole<std::int64_t>("+12"));
+  CHECK_FALSE(ParseWhole<std::int64_t>(""));
+  CHECK(ParseWhole<double>("9.5") == 9.5);
+  CHECK(ParseWhole<double>("1e3") == 1000.0);
+  CHECK_FALSE(ParseWhole<double>("9.5s"));
+  CHECK_FALSE(ParseWhole<double>("."));
 }
 
 TEST_CASE("NameFilter excludes whole matches and caches the verdict") {

@@ -4,13 +4,15 @@
 // the host). Pure functions except ReadFileInto; all thread-compatible.
 #pragma once
 
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "text.hpp"
 
 namespace sysmetrics::plugin {
 
@@ -117,10 +119,9 @@ inline std::string_view NextField(std::string_view* s) {
 // Parses a whole field as a decimal uint64 (no sign, no spaces, no
 // overflow).
 inline bool ParseU64(std::string_view field, std::uint64_t* out) {
-  if (field.empty()) return false;
-  const auto r =
-      std::from_chars(field.data(), field.data() + field.size(), *out);
-  return r.ec == std::errc() && r.ptr == field.data() + field.size();
+  const std::optional<std::uint64_t> v = ParseWhole<std::uint64_t>(field);
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 // Writes "where: what" into a C error buffer for sm_plugin.collect.

@@ -1,9 +1,11 @@
 // Small text helpers shared by the host (core/) and the built-in plugins:
-// ASCII trimming and case folding, and errno messages. Header-only and free
-// of host code, so a plugin compiles it in without linking anything of the
-// host's. Pure functions; thread-safe.
+// ASCII trimming and case folding, whole-field numbers, and errno messages.
+// Header-only and free of host code, so a plugin compiles it in without linking
+// anything of the host's. Pure functions; thread-safe.
 #pragma once
 
+#include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -47,6 +49,19 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (x != y) return false;
   }
   return true;
+}
+
+// The whole of text as a number of type T (an integer or floating-point
+// type, as std::from_chars reads it: decimal, no leading spaces or '+', no
+// sign for an unsigned T), or nothing when text is empty, has anything
+// else in it, or is out of T's range.
+template <class T>
+std::optional<T> ParseWhole(std::string_view text) {
+  T value{};
+  const char* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), end, value);
+  if (text.empty() || r.ec != std::errc() || r.ptr != end) return std::nullopt;
+  return value;
 }
 
 // The message of errno value err ("No such file or directory"), from any
