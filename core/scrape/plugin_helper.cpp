@@ -41,22 +41,6 @@ constexpr std::uint32_t kMaxReplayLabels = 1024;
 // most a tenth of the time left).
 constexpr Clock::duration kDeadlineMargin = std::chrono::milliseconds(20);
 
-const char* LevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-    case LogLevel::kOff:
-      return "off";
-  }
-  return "info";
-}
-
 std::string Seconds(Clock::duration d) {
   return std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(d).count());
@@ -367,7 +351,7 @@ Status PluginHelper::Spawn(Clock::time_point deadline) {
       file_,
       name_,
       settings_.log_format == LogFormat::kJson ? "json" : "text",
-      LevelName(settings_.log_level),
+      std::string(LogLevelName(settings_.log_level)),
       std::to_string(::getpid())};
   try {
     const Poco::ProcessHandle handle =

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "common/exposition_rules.hpp"
 
@@ -97,12 +98,30 @@ void AppendEscaped(std::string& out, std::string_view s, Escaping how) {
 
 }  // namespace
 
+namespace {
+
+// Each level and its name, as the flag, the configuration and the helper
+// process's command line spell it.
+constexpr std::pair<LogLevel, std::string_view> kLevelNames[] = {
+    {LogLevel::kDebug, "debug"}, {LogLevel::kInfo, "info"},
+    {LogLevel::kWarn, "warn"},   {LogLevel::kError, "error"},
+    {LogLevel::kOff, "off"},
+};
+
+}  // namespace
+
+std::string_view LogLevelName(LogLevel level) {
+  for (const auto& [l, name] : kLevelNames) {
+    if (l == level) return name;
+  }
+  return "info";
+}
+
 Result<LogLevel> ParseLogLevel(std::string_view text) {
-  if (text == "debug") return LogLevel::kDebug;
-  if (text == "info") return LogLevel::kInfo;
-  if (text == "warn" || text == "warning") return LogLevel::kWarn;
-  if (text == "error") return LogLevel::kError;
-  if (text == "off") return LogLevel::kOff;
+  if (text == "warning") return LogLevel::kWarn;  // also accepted
+  for (const auto& [level, name] : kLevelNames) {
+    if (text == name) return level;
+  }
   return Status::Error("\"" + std::string(text) +
                        "\" is not a log level (debug, info, warn, error, off)");
 }

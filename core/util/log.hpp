@@ -29,6 +29,8 @@ struct LogField {
 // text is an error naming it and the valid levels, for the caller to prefix
 // with the setting it came from.
 Result<LogLevel> ParseLogLevel(std::string_view text);
+// The name ParseLogLevel reads back as level ("debug", ..., "off").
+std::string_view LogLevelName(LogLevel level);
 // Parses "text" or "json"; an error as for ParseLogLevel otherwise.
 Result<LogFormat> ParseLogFormat(std::string_view text);
 

@@ -43,6 +43,19 @@ TEST_CASE("a valid character before stray bytes is kept in both formats") {
   CHECK(json == "a\xC3\xA9\\u0080\\u0080 \\u00e2\\u0082 \xF0\x9F\x98\x80");
 }
 
+// A helper process is started with LogLevelName of the exporter's level
+// and parses it back.
+TEST_CASE("every level's name parses back to it") {
+  for (const LogLevel level :
+       {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError,
+        LogLevel::kOff}) {
+    const Result<LogLevel> back = ParseLogLevel(LogLevelName(level));
+    REQUIRE(back.ok());
+    CHECK(back.value() == level);
+  }
+  CHECK(LogLevelName(LogLevel::kWarn) == "warn");
+}
+
 TEST_CASE("levels and formats parse") {
   Result<LogLevel> l = ParseLogLevel("debug");
   REQUIRE(l.ok());
