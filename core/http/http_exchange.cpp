@@ -159,6 +159,12 @@ void BufferedResponse::sendBuffer(const void* buffer, std::size_t length) {
   if (!head_only_) wire_->append(static_cast<const char*>(buffer), length);
 }
 
+void BufferedResponse::SendBorrowed(std::string_view body) {
+  setContentLength(static_cast<std::streamsize>(body.size()));
+  WriteHead();
+  if (!head_only_) borrowed_ = body;
+}
+
 void BufferedResponse::redirect(const std::string& uri, HTTPStatus status) {
   setStatusAndReason(status);
   set("Location", uri);
@@ -168,6 +174,11 @@ void BufferedResponse::redirect(const std::string& uri, HTTPStatus status) {
 void BufferedResponse::requireAuthentication(const std::string& realm) {
   setStatusAndReason(HTTP_UNAUTHORIZED);
   set("WWW-Authenticate", "Basic realm=\"" + realm + "\", charset=\"UTF-8\"");
+}
+
+ResponseBuffers& ThreadResponseBuffers() {
+  thread_local ResponseBuffers buffers;
+  return buffers;
 }
 
 void SendText(BufferedResponse& response,

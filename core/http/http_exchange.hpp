@@ -113,6 +113,14 @@ class BufferedResponse final : public Poco::Net::HTTPServerResponse {
   std::ostream& send() override;
   void sendFile(const std::string& path, const std::string& media) override;
   void sendBuffer(const void* buffer, std::size_t length) override;
+  // sendBuffer without the copy: the head goes into *wire and the body
+  // stays where it is, to be written after it (borrowed_body()). body must
+  // stay valid and unchanged until the server has written the response:
+  // memory of ThreadResponseBuffers() or static storage.
+  void SendBorrowed(std::string_view body);
+  // What SendBorrowed left in place (empty for HEAD and after the other
+  // ways of sending): the bytes that follow *wire on the connection.
+  std::string_view borrowed_body() const { return borrowed_; }
   void redirect(const std::string& uri, HTTPStatus status) override;
   void requireAuthentication(const std::string& realm) override;
   bool sent() const override { return sent_; }
@@ -128,6 +136,7 @@ class BufferedResponse final : public Poco::Net::HTTPServerResponse {
   };
 
   std::string* wire_;
+  std::string_view borrowed_;
   bool keep_alive_;
   bool head_only_;
   bool sent_ = false;
@@ -146,6 +155,17 @@ inline constexpr std::size_t kKeepResponseBuffer = std::size_t{256} * 1024;
 inline void ReleaseIfLarge(std::string& buf) {
   if (buf.capacity() > kKeepResponseBuffer) std::string().swap(buf);
 }
+
+// A thread's buffers for large response bodies (a scrape, and its gzip
+// form), kept from one response to the next so that the scrape path stops
+// allocating. The exchange layer owns them, not a handler: a body a
+// handler passes to SendBorrowed from here stays valid until the server
+// has written it, after which the server calls ReleaseIfLarge on both.
+struct ResponseBuffers {
+  std::string body;
+  std::string compressed;
+};
+ResponseBuffers& ThreadResponseBuffers();
 
 // "Date:" wants an HTTP date; formatted once a second per thread.
 std::string_view HttpDate();

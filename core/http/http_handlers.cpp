@@ -215,10 +215,12 @@ class MetricsHandler final : public HTTPRequestHandler {
 void MetricsHandler::handleRequest(HTTPServerRequest& request,
                                    HTTPServerResponse& response) {
   const GatedRequest& gated = Gated(request);
-  // One buffer per thread, reused: after the first scrapes it has the size
-  // of a response and the scrape path stops allocating for it.
-  thread_local std::string body;
-  thread_local std::string compressed;
+  // The body, and its gzip form, in this thread's response buffers: they
+  // keep the size of a response, and they outlive this call until the
+  // server has written the response from them (SendBorrowed).
+  ResponseBuffers& buffers = ThreadResponseBuffers();
+  std::string& body = buffers.body;
+  std::string& compressed = buffers.compressed;
   thread_local ScrapeReport report;
   thread_local ScrapeOptions scrape;
   thread_local std::vector<std::string> names;
@@ -283,10 +285,8 @@ void MetricsHandler::handleRequest(HTTPServerRequest& request,
     out = "internal error\n";
     scraped = false;
   }
-  response.sendBuffer(out.data(), out.size());
+  Buffered(response).SendBorrowed(out);
   LogRequest(gated, response.getStatus(), scraped ? &report : nullptr);
-  ReleaseIfLarge(body);
-  ReleaseIfLarge(compressed);
 }
 
 }  // namespace

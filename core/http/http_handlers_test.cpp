@@ -34,6 +34,7 @@ struct Exchange {
     request.set_response(&response);
     router.Route(request)->handleRequest(request, response);
     CHECK(response.sent());
+    wire.append(response.borrowed_body());  // as the server writes it
   }
 };
 

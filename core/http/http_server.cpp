@@ -928,13 +928,15 @@ struct HttpServer::Impl final : ConnectionEvents {
   }
 
   // Builds a response on this thread (fill writes it through Poco's
-  // HTTPServerResponse into one string) and writes it: at once when the
-  // socket takes it (the usual case), else the rest waits in c->out for
-  // the I/O thread. The caller then calls Finish().
+  // HTTPServerResponse: the head into one string, the body there too or,
+  // for a scrape, left in this thread's ResponseBuffers) and writes it: at
+  // once when the socket takes it (the usual case), else the rest waits in
+  // c->out for the I/O thread. The caller then calls Finish().
   template <class Fill>
   void Respond(Connection* c, bool keep_alive, bool head_only, Fill&& fill) {
     thread_local std::string wire;
     wire.clear();
+    std::string_view body;
     {
       BufferedResponse response(&wire, keep_alive, head_only);
       try {
@@ -943,8 +945,10 @@ struct HttpServer::Impl final : ConnectionEvents {
         Log(LogLevel::kError, "request failed",
             {{"client", c->peer}, {"error", e.what()}});
       }
+      body = response.borrowed_body();
       if (!response.sent()) {
         wire.clear();
+        body = {};
         BufferedResponse failed(&wire, keep_alive, head_only);
         SendText(failed, Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR,
                  "internal error\n");
@@ -954,26 +958,41 @@ struct HttpServer::Impl final : ConnectionEvents {
     ReleaseSlot(c);
     c->idle_deadline = NowNs() + ToNs(options.keep_alive_timeout);
     c->close_after_write = !keep_alive;
+    WriteResponse(c, wire, body);
+    ReleaseIfLarge(wire);
+    ResponseBuffers& buffers = ThreadResponseBuffers();
+    ReleaseIfLarge(buffers.body);
+    ReleaseIfLarge(buffers.compressed);
+  }
+
+  // Writes head, then body, as far as the socket takes them; what it does
+  // not take is copied into c->out (the caller's buffers are reused by
+  // the next response on this thread).
+  static void WriteResponse(Connection* c, std::string_view head,
+                            std::string_view body) {
     c->out.clear();
     c->out_pos = 0;
+    const std::size_t total = head.size() + body.size();
     std::size_t off = 0;
-    while (off < wire.size()) {
+    while (off < total) {
       const Transport::Result w =
-          c->io->Write(wire.data() + off, wire.size() - off);
+          off < head.size()
+              ? c->io->WriteTwo(head.substr(off), body)
+              : c->io->Write(body.data() + (off - head.size()), total - off);
       if (w.status == Transport::Status::kOk) {
         off += w.bytes;
         continue;
       }
       if (w.status == Transport::Status::kWantWrite ||
           w.status == Transport::Status::kWantRead) {
-        c->out.assign(wire, off);
+        if (off < head.size()) c->out.assign(head.substr(off));
+        c->out.append(body.substr(off < head.size() ? 0 : off - head.size()));
         break;
       }
       c->close_after_write = true;  // the peer is gone
       c->out.clear();
       break;
     }
-    ReleaseIfLarge(wire);
   }
 
   // For a response already waiting (kWriting, on the I/O thread, so

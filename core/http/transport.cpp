@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
 
 #include "common/thread_annotations.hpp"
@@ -46,11 +48,32 @@ class PlainTransport : public Transport {
       return Failed(e);
     }
   }
+  // Poco's vectored send is writev, which takes no MSG_NOSIGNAL: a peer
+  // gone mid-response would raise SIGPIPE, so MakePlainTransport has the
+  // process ignore it (the write then fails with EPIPE).
+  Result WriteTwo(std::string_view first, std::string_view second) override {
+    thread_local Poco::Net::SocketBufVec bufs(2);
+    first = first.substr(0, std::min(first.size(), kMaxWrite));
+    second =
+        second.substr(0, std::min(second.size(), kMaxWrite - first.size()));
+    bufs[0] = {const_cast<char*>(first.data()), first.size()};
+    bufs[1] = {const_cast<char*>(second.data()), second.size()};
+    try {
+      const int n = socket_.sendBytes(bufs);
+      return {Status::kOk, static_cast<std::size_t>(n)};
+    } catch (const Poco::Exception& e) {
+      if (e.code() == EAGAIN || e.code() == EWOULDBLOCK) {
+        return {Status::kWantWrite, 0};
+      }
+      return Failed(e);
+    }
+  }
   std::string LastError() const override { return last_error_; }
 
  private:
+  static constexpr std::size_t kMaxWrite = std::size_t{1} << 30;
   static int ClampLen(std::size_t len) {
-    return static_cast<int>(std::min<std::size_t>(len, 1U << 30));
+    return static_cast<int>(std::min(len, kMaxWrite));
   }
   Result Failed(const Poco::Exception& e) {
     last_error_ = e.displayText();
@@ -65,6 +88,8 @@ class PlainTransport : public Transport {
 
 std::unique_ptr<Transport> MakePlainTransport(
     const Poco::Net::StreamSocket& socket) {
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
   return std::make_unique<PlainTransport>(socket);
 }
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "util/status.hpp"
 
@@ -24,12 +25,33 @@ class Transport {
   virtual ~Transport() = default;
   virtual Result Read(char* buf, std::size_t len) = 0;
   virtual Result Write(const char* buf, std::size_t len) = 0;
+  // Writes first, then second, as far as the connection takes them;
+  // bytes counts both (a response's head and its body, without joining
+  // them in one buffer). kWantWrite and the others only when nothing was
+  // written. This base makes two Writes; plain TCP makes one writev.
+  virtual Result WriteTwo(std::string_view first, std::string_view second);
   // Bytes already decrypted and waiting in user space, which epoll cannot
   // see (TLS only).
   virtual bool HasBuffered() const { return false; }
   // Why the last kFailed happened, for a debug log line.
   virtual std::string LastError() const { return {}; }
 };
+
+// Inline: the TLS module, which links no part of core/, inherits it.
+inline Transport::Result Transport::WriteTwo(std::string_view first,
+                                             std::string_view second) {
+  std::size_t done = 0;
+  if (!first.empty()) {
+    const Result r = Write(first.data(), first.size());
+    if (r.status != Status::kOk || r.bytes < first.size()) return r;
+    done = r.bytes;
+  }
+  if (second.empty()) return {Status::kOk, done};
+  const Result r = Write(second.data(), second.size());
+  if (r.status == Status::kOk) return {Status::kOk, done + r.bytes};
+  // The head went out: report that; the next call meets the wait again.
+  return done > 0 ? Result{Status::kOk, done} : r;
+}
 
 // Plain TCP through Poco's StreamSocket (non-blocking). The transport
 // shares the socket with the caller; the socket closes when the last copy

@@ -505,6 +505,7 @@ void BM_Exchange(benchmark::State& state) {
       std::make_shared<Exporter>(std::vector<std::unique_ptr<Collector>>{}));
   Router router(RouteOptions{}, &exporter);
   std::string wire;
+  std::size_t bytes_out = 0;
   for (auto _ : state) {
     wire.clear();
     GatedRequest request(address, peer, address, *params, false);
@@ -517,8 +518,9 @@ void BM_Exchange(benchmark::State& state) {
     router.Route(request)->handleRequest(request, response);
     request.set_response(nullptr);
     benchmark::DoNotOptimize(wire.data());
+    bytes_out = wire.size() + response.borrowed_body().size();
   }
-  state.SetLabel(std::to_string(wire.size()) + " bytes out");
+  state.SetLabel(std::to_string(bytes_out) + " bytes out");
 }
 BENCHMARK(BM_Exchange)->ArgName("metrics")->Arg(0)->Arg(1);
 

@@ -8,6 +8,7 @@ lines), not merely once their deadlines freed the server. Each bad request gets 
 connection.
 """
 
+import gzip
 import os
 import random
 import re
@@ -402,6 +403,50 @@ class HostileClientTest(harness.TempDirTestCase):
         response = self.raw(payload)
         statuses = [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", response)]
         self.assertEqual(statuses, [200, 200, 200, 404])
+        self.assert_serves()
+
+    def test_slow_reader_gets_every_response_whole(self):
+        # Pipelined scrapes, plain and gzip, to a client with a small
+        # receive buffer that waits before it reads: the server's writes
+        # stop part-way through a head or a body, the rest waits in the
+        # server, and every response must still arrive whole and in order.
+        # Enough of them to pass the server's largest send buffer (4 MiB,
+        # net.ipv4.tcp_wmem) and the client's receive buffer.
+        with self.connect() as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n\r\n")
+            one = len(read_all(s))
+        n = min(2000, (6 << 20) // one + 10)
+        requests = b"".join(
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+            + (b"Accept-Encoding: gzip\r\n" if i % 3 == 2 else b"")
+            + (b"Connection: close\r\n" if i == n - 1 else b"")
+            + b"\r\n" for i in range(n))
+        with socket.socket() as s:
+            # Before connect: the window it advertises depends on it.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(5)
+            s.connect(("127.0.0.1", self.e.port))
+            s.sendall(requests)
+            time.sleep(0.5)  # the server meets full buffers meanwhile
+            response = read_all(s, timeout=30, limit=64 << 20)
+        bodies = []
+        while response:
+            head, sep, rest = response.partition(b"\r\n\r\n")
+            self.assertTrue(sep, response[:200])
+            self.assertEqual(status_of(head), 200, head)
+            length = int(re.search(rb"\r\nContent-Length: (\d+)", head).group(1))
+            self.assertGreaterEqual(len(rest), length)
+            body = rest[:length]
+            if b"Content-Encoding: gzip" in head:
+                body = gzip.decompress(body)
+            bodies.append(body)
+            response = rest[length:]
+        self.assertEqual(len(bodies), n)
+        for body in bodies:
+            self.assertTrue(body.startswith(b"# HELP "), body[:100])
+            self.assertTrue(body.endswith(b"\n"), body[-100:])
+            self.assertIn(b"sysmetrics_cpu_seconds_total", body)
         self.assert_serves()
 
     def test_http10_closes_unless_keep_alive(self):
