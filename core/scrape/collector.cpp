@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "plugin/fatal_signal.hpp"
+#include "scrape/host_regex.hpp"
 #include "scrape/plugin_helper.hpp"
 #include "scrape/text_format.hpp"
 #include "util/log.hpp"
@@ -289,6 +290,9 @@ const sm_host_api kHostApi = {
     &BeginFamily,
     &EmitSample,
     &SkipLine,
+    &HostRegexCompile,
+    &HostRegexSearch,
+    &HostRegexFree,
 };
 
 constexpr std::size_t kErrLen = 512;

@@ -6,7 +6,6 @@
 // Header-only, plugin side (uses the SDK's C++ layer).
 #pragma once
 
-#include <regex>
 #include <string>
 #include <string_view>
 #include <sysmetrics/plugin.hpp>
@@ -51,8 +50,8 @@ inline NameFilter PatternOption(const Host& host, const char* key,
                                 NameFilter::Mode mode) {
   const std::string pattern = host.String(key);
   try {
-    return NameFilter(pattern, mode);
-  } catch (const std::regex_error& e) {
+    return NameFilter(host, pattern, mode);
+  } catch (const Error& e) {
     throw Error(std::string(key) + " '" + pattern +
                     "' is not a valid regular expression: " + e.what(),
                 SM_ERR_CONFIG);

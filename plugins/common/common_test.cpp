@@ -16,6 +16,7 @@
 
 #include "name_filter.hpp"
 #include "proc_file.hpp"
+#include "test_host.hpp"
 
 namespace sysmetrics::plugin {
 namespace {
@@ -138,7 +139,7 @@ TEST_CASE("ParseWhole takes the whole text or nothing") {
 }
 
 TEST_CASE("NameFilter excludes whole matches and caches the verdict") {
-  NameFilter filter("^(ram|loop)\\d+$");
+  NameFilter filter(TestHost(), "^(ram|loop)\\d+$");
   filter.BeginCollect();
   CHECK(filter.Include("loop0") == nullptr);
   const char* sda = filter.Include("sda");
@@ -146,10 +147,10 @@ TEST_CASE("NameFilter excludes whole matches and caches the verdict") {
   CHECK(std::string(sda) == "sda");
   CHECK(filter.Include("sda") == sda);  // cached: the same string
   CHECK(filter.Include("loop") != nullptr);
-  NameFilter none("");
+  NameFilter none(TestHost(), "");
   none.BeginCollect();
   CHECK(none.Include("loop0") != nullptr);
-  CHECK_THROWS_AS(NameFilter("("), std::regex_error);
+  CHECK_THROWS_AS(NameFilter(TestHost(), "("), Error);
 }
 
 // Every pointer one collect got must still hold its own name at the end of
@@ -172,7 +173,7 @@ void CheckOneCollect(NameFilter& filter,
 }
 
 TEST_CASE("NameFilter in kKeepMatching mode includes only what matches") {
-  NameFilter keep("^(oom_kill|pgpg|pswp|pg.*fault).*",
+  NameFilter keep(TestHost(), "^(oom_kill|pgpg|pswp|pg.*fault).*",
                   NameFilter::Mode::kKeepMatching);
   keep.BeginCollect();
   CHECK(std::string(keep.Include("pgfault")) == "pgfault");
@@ -181,19 +182,19 @@ TEST_CASE("NameFilter in kKeepMatching mode includes only what matches") {
   CHECK(keep.Include("nr_free_pages") == nullptr);
   CHECK(keep.Include("xpgpgin") == nullptr);  // anchored at the start
   CHECK(keep.cached() == 5);
-  // An empty pattern matches everywhere (regex_search): includes all.
-  NameFilter all("", NameFilter::Mode::kKeepMatching);
+  // An empty pattern matches everywhere (a search): includes all.
+  NameFilter all(TestHost(), "", NameFilter::Mode::kKeepMatching);
   all.BeginCollect();
   CHECK(all.Include("anything") != nullptr);
-  // regex_search, not a whole match: "fault" anywhere.
-  NameFilter part("fault", NameFilter::Mode::kKeepMatching);
+  // A search, not a whole match: "fault" anywhere.
+  NameFilter part(TestHost(), "fault", NameFilter::Mode::kKeepMatching);
   part.BeginCollect();
   CHECK(part.Include("pgmajfault") != nullptr);
   CHECK(part.Include("pgpgin") == nullptr);
 }
 
 TEST_CASE("NameFilter: more names in one collect than its bound") {
-  NameFilter filter("^veth");
+  NameFilter filter(TestHost(), "^veth");
   std::vector<std::string> names;
   for (std::size_t i = 0; i < NameFilter::kMaxNames * 2 + 3; ++i) {
     names.push_back((i % 3 == 0 ? "veth" : "eth") + std::to_string(i));
@@ -204,7 +205,7 @@ TEST_CASE("NameFilter: more names in one collect than its bound") {
 }
 
 TEST_CASE("NameFilter: churning names over many collects stay bounded") {
-  NameFilter filter("^veth");
+  NameFilter filter(TestHost(), "^veth");
   std::size_t peak = 0;
   for (std::size_t scrape = 0; scrape < 200; ++scrape) {
     // 10 stable names and 100 that exist for one scrape only.
@@ -305,6 +306,31 @@ TEST_CASE("Emitter::SkipLine reports to a 1.2 host, logs on an older one") {
   Emitter(nullptr, &old, host).SkipLine("/proc/stat", 4, "worse");
   CHECK(FakeHost::skipped.empty());
   CHECK(FakeHost::logged == "/proc/stat:4: line skipped: worse");
+}
+
+TEST_CASE("Regex: the host's engine through the C++ layer, from 1.3") {
+  Regex re(TestHost(), "^eth[0-9]+$");
+  CHECK(re.Search("eth0"));
+  CHECK_FALSE(re.Search("veth0"));
+  const Regex moved(std::move(re));  // the handle moves with it
+  CHECK(moved.Search("eth12"));
+  try {
+    const Regex bad(TestHost(), "(");
+    FAIL("an invalid pattern compiled");
+  } catch (const Error& e) {
+    CHECK(e.status() == SM_ERR_CONFIG);
+    CHECK(std::string(e.what()).size() > 0);  // the engine's reason
+  }
+  // A 1.2 host's table ends before regex_compile: never read past it.
+  int dummy = 0;
+  const sm_host_api old = FakeHost::Api(offsetof(sm_host_api, regex_compile));
+  try {
+    const Regex none(Host(reinterpret_cast<sm_host*>(&dummy), &old), "x");
+    FAIL("compiled on a 1.2 host");
+  } catch (const Error& e) {
+    CHECK(e.status() == SM_ERR_CONFIG);
+    CHECK(std::string(e.what()).find("1.3") != std::string::npos);
+  }
 }
 
 TEST_CASE("WriteError truncates to the buffer and terminates") {

@@ -2,10 +2,10 @@
 
 namespace sysmetrics::plugin {
 
-NameFilter::NameFilter(const std::string& pattern, Mode mode)
-    : empty_(pattern.empty()),
-      mode_(mode),
-      pattern_(pattern.empty() ? "x" : pattern, std::regex::ECMAScript) {}
+NameFilter::NameFilter(const Host& host, const std::string& pattern, Mode mode)
+    : mode_(mode) {
+  if (!pattern.empty()) pattern_.emplace(host, pattern);
+}
 
 void NameFilter::BeginCollect() {
   if (seen_.size() > kMaxNames) {
@@ -23,9 +23,10 @@ const char* NameFilter::Include(std::string_view name) {
     // Inserting never moves another entry's key (node-based map), so the
     // pointers handed out earlier in this collect stay valid.
     std::string key(name);
-    const bool matches = empty_ || std::regex_search(key, pattern_);
+    const bool empty = !pattern_.has_value();
+    const bool matches = empty || pattern_->Search(key);
     const bool excluded =
-        mode_ == Mode::kKeepMatching ? !matches : !empty_ && matches;
+        mode_ == Mode::kKeepMatching ? !matches : !empty && matches;
     it = seen_.emplace(std::move(key), Verdict{excluded, collect_}).first;
   }
   it->second.last_used = collect_;

@@ -2,8 +2,9 @@
 // kKeepMatching mode, a pattern that selects names, as vmstat's fields), with
 // the regex work kept off the scrape path.
 //
-// The pattern is compiled once (ECMAScript syntax) at construction; each name
-// is matched (std::regex_search) the first time it is seen and the verdict
+// The pattern is compiled once (ECMAScript syntax, by the host: a
+// sysmetrics::Regex) at construction; each name is searched the first time
+// it is seen and the verdict
 // cached with a
 // NUL-terminated copy of the name, usable directly as a label value. Use it
 // one collect at a time:
@@ -25,9 +26,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <regex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <sysmetrics/plugin.hpp>
 #include <unordered_map>
 
 namespace sysmetrics::plugin {
@@ -38,12 +40,13 @@ class NameFilter {
 
   // kDropMatching: a name the pattern matches is excluded (an empty pattern
   // excludes nothing). kKeepMatching: only names it matches are included (an
-  // empty pattern, which regex_search matches everywhere, includes all).
+  // empty pattern, which a search matches everywhere, includes all).
   enum class Mode { kDropMatching, kKeepMatching };
 
-  // Throws std::regex_error (with what()) for an invalid pattern.
-  explicit NameFilter(const std::string& pattern,
-                      Mode mode = Mode::kDropMatching);
+  // Throws sysmetrics::Error (SM_ERR_CONFIG, the engine's reason) for an
+  // invalid pattern. host compiles it and must outlive the filter.
+  NameFilter(const Host& host, const std::string& pattern,
+             Mode mode = Mode::kDropMatching);
 
   // Starts a collect: may prune names the previous collect did not use,
   // which invalidates every pointer Include returned before.
@@ -67,9 +70,8 @@ class NameFilter {
     bool excluded = false;
     std::uint64_t last_used = 0;  // the collect that last looked it up
   };
-  bool empty_;
   Mode mode_;
-  std::regex pattern_;
+  std::optional<Regex> pattern_;  // none for the empty pattern
   std::uint64_t collect_ = 0;
   std::unordered_map<std::string, Verdict, Hash, std::equal_to<>> seen_;
 };

@@ -10,7 +10,6 @@
 // plugin whose statfs never returns on a mount point ending in "/hang".
 #include <array>
 #include <cstdio>
-#include <regex>
 #include <string>
 #include <sysmetrics/plugin.hpp>
 #include <vector>
@@ -94,8 +93,8 @@ FsConfig ReadConfig(const Host& host) {
   for (const auto* key : {"mount_points_exclude", "fs_types_exclude"}) {
     const std::string pattern = host.String(key);
     try {
-      plugin::NameFilter check(pattern);
-    } catch (const std::regex_error& e) {
+      plugin::NameFilter check(host, pattern);
+    } catch (const Error& e) {
       throw Error(std::string(key) + " '" + pattern +
                       "' is not a valid regular expression: " + e.what(),
                   SM_ERR_CONFIG);
@@ -134,7 +133,7 @@ class FilesystemCollector {
   explicit FilesystemCollector(Host& host)
       : host_(&host),
         file_(host.ProcfsRoot() + "/self/mountinfo"),
-        scan_(ReadConfig(host), PluginStat(), StuckPaths::Process()) {}
+        scan_(ReadConfig(host), host, PluginStat(), StuckPaths::Process()) {}
 
   void Collect(Emitter& emit) {
     plugin::ReadAndParse(file_, &buf_, &mounts_, ParseMountInfo, emit);

@@ -24,10 +24,10 @@ std::string Describe(const FsRow& r) {
 
 }  // namespace
 
-FilesystemScan::FilesystemScan(const FsConfig& config, StatFn stat,
-                               std::shared_ptr<StuckPaths> stuck)
-    : mount_points_(config.mount_points_exclude),
-      fs_types_(config.fs_types_exclude),
+FilesystemScan::FilesystemScan(const FsConfig& config, const Host& host,
+                               StatFn stat, std::shared_ptr<StuckPaths> stuck)
+    : mount_points_(host, config.mount_points_exclude),
+      fs_types_(host, config.fs_types_exclude),
       rootfs_(TrimTrailingSlashes(config.rootfs)),
       timeout_(config.mount_timeout),
       runner_(std::move(stat), std::move(stuck)) {}

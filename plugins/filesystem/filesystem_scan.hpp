@@ -63,12 +63,12 @@ struct FsEvent {
 
 class FilesystemScan {
  public:
-  // Throws std::regex_error for an invalid pattern (naming none: the caller
-  // knows which option it passed).
+  // host compiles the patterns; throws sysmetrics::Error for an invalid
+  // one (naming none: the caller knows which option it passed).
   // stuck: shared with other scans (the plugin passes
   // StuckPaths::Process()); nullptr for a set of its own.
-  explicit FilesystemScan(const FsConfig& config, StatFn stat = StatFs,
-                          std::shared_ptr<StuckPaths> stuck = nullptr);
+  FilesystemScan(const FsConfig& config, const Host& host, StatFn stat = StatFs,
+                 std::shared_ptr<StuckPaths> stuck = nullptr);
 
   // Fills *rows (cleared first) from mounts and appends to *events a line
   // per mount newly stuck, per stuck mount that recovered, and one when

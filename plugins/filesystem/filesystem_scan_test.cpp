@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "temp_dir.hpp"
+#include "test_host.hpp"
 
 namespace sysmetrics::filesystem {
 namespace {
@@ -61,7 +62,7 @@ TEST_CASE("real directories: sizes from statfs, errors, filters") {
       "4 1 0:4 / /proc rw - proc proc rw\n" +       // type excluded
       "5 1 0:5 / /dev/shm rw - tmpfs tmpfs rw\n" +  // point excluded
       "6 1 0:6 / " + t + "/data rw - overlay overlay rw\n";
-  FilesystemScan scan(Defaults());
+  FilesystemScan scan(Defaults(), plugin::TestHost());
   const std::vector<FsRow> rows = ScanText(scan, text);
   REQUIRE(rows.size() == 3);
   CHECK(rows[0].mount_point == t + "/data");
@@ -86,7 +87,7 @@ TEST_CASE(
   const std::string text = "1 0 8:1 / " + t + " rw - ext4 /dev/sda1 rw\n" +
                            "2 1 8:1 /sub " + t + " ro - ext4 /dev/sda1 ro\n" +
                            "3 1 8:2 / " + t + " rw - ext4 /dev/sdb1 rw\n";
-  FilesystemScan scan(Defaults());
+  FilesystemScan scan(Defaults(), plugin::TestHost());
   const std::vector<FsRow> rows = ScanText(scan, text);
   REQUIRE(rows.size() == 2);
   CHECK(rows[0].device == "/dev/sda1");
@@ -101,7 +102,7 @@ TEST_CASE("rootfs: prefix stripped, statted under rootfs, outside skipped") {
   const std::string& t = tmp.path();
   FsConfig config = Defaults();
   config.rootfs = t + "/";
-  FilesystemScan scan(config);
+  FilesystemScan scan(config, plugin::TestHost());
   CHECK(scan.StatPath("/") == t);
   CHECK(scan.StatPath("/data") == t + "/data");
   const std::string text = "1 0 8:1 / " + t + " rw - ext4 /dev/sda1 rw\n" +
@@ -120,7 +121,7 @@ TEST_CASE("rootfs: prefix stripped, statted under rootfs, outside skipped") {
 TEST_CASE("a bad pattern throws") {
   FsConfig config = Defaults();
   config.fs_types_exclude = "(";
-  CHECK_THROWS_AS(FilesystemScan{config}, std::regex_error);
+  CHECK_THROWS_AS((FilesystemScan{config, plugin::TestHost()}), Error);
 }
 
 TEST_CASE("a hung mount: error rows, one warning, one recovery line") {
@@ -143,7 +144,7 @@ TEST_CASE("a hung mount: error rows, one warning, one recovery line") {
   };
   FsConfig config = Defaults();
   config.mount_timeout = std::chrono::milliseconds(300);
-  FilesystemScan scan(config, stat);
+  FilesystemScan scan(config, plugin::TestHost(), stat);
   const std::string text =
       "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
       "2 1 0:50 / /mnt/hang rw - nfs4 filer:/x ro\n";
@@ -199,7 +200,7 @@ TEST_CASE(
   };
   FsConfig config = Defaults();
   config.mount_timeout = std::chrono::milliseconds(300);
-  FilesystemScan scan(config, stat);
+  FilesystemScan scan(config, plugin::TestHost(), stat);
   constexpr int kMounts = StatRunner::kMaxThreads + 2;
   std::string text;
   for (int i = 0; i < kMounts; ++i) {

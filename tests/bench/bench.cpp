@@ -34,6 +34,7 @@
 #include "proc_file.hpp"
 #include "proc_stat.hpp"
 #include "psi.hpp"
+#include "scrape/collector.hpp"
 #include "scrape/exporter.hpp"
 #include "scrape/metric_set.hpp"
 #include "scrape/plugin_helper.hpp"
@@ -143,7 +144,8 @@ void BM_VmStatSelect(benchmark::State& state) {
   vmstat::VmStat parsed;
   std::string error;
   vmstat::ParseVmStat(text, "v", &parsed, &error);
-  plugin::NameFilter fields("^(oom_kill|pgpg|pswp|pg.*fault).*",
+  const Host host(nullptr, &HostApi());  // the host's regex engine
+  plugin::NameFilter fields(host, "^(oom_kill|pgpg|pswp|pg.*fault).*",
                             plugin::NameFilter::Mode::kKeepMatching);
   for (auto _ : state) {
     fields.BeginCollect();

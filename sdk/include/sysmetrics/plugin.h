@@ -79,7 +79,7 @@ extern "C" {
 
 /* The ABI version this header describes. */
 #define SM_ABI_VERSION_MAJOR 1
-#define SM_ABI_VERSION_MINOR 2
+#define SM_ABI_VERSION_MINOR 3
 
 /* Exported name of the entry function; the host looks up exactly this. */
 #define SM_ENTRY_SYMBOL "sysmetrics_plugin_entry"
@@ -188,6 +188,8 @@ typedef struct sm_sample {
  * that receives metrics. */
 typedef struct sm_host sm_host;
 typedef struct sm_emitter sm_emitter;
+/* A regular expression the host compiled (1.3). */
+typedef struct sm_regex sm_regex;
 
 /* Services the host offers a plugin instance. All members of version 1.0 are
  * always set. */
@@ -252,6 +254,23 @@ typedef struct sm_host_api {
    * during collect(), with the emitter of that call. */
   void (*skip_line)(sm_emitter* em, const char* file, uint64_t line,
                     const char* reason);
+
+  /* --- Added in 1.3 (read only if struct_size covers it) --------------- */
+
+  /* Regular expressions in the host's engine (ECMAScript syntax, the
+   * grammar of C++'s std::regex), so that a plugin need not carry one of
+   * its own. regex_compile returns a handle, or NULL for a pattern that
+   * does not compile (or no memory), after writing why into err
+   * (NUL-terminated, cut to err_size; err may be NULL). regex_search
+   * returns 1 if the expression matches somewhere in the len bytes at
+   * text, 0 if not, -1 if the engine gave up (a pattern too complex for
+   * that text). A handle is immutable: searches may run on any thread at
+   * once. regex_free releases it (NULL is ignored); free every handle
+   * before destroy() returns. */
+  sm_regex* (*regex_compile)(sm_host* host, const char* pattern, char* err,
+                             size_t err_size);
+  int (*regex_search)(const sm_regex* re, const char* text, size_t len);
+  void (*regex_free)(sm_regex* re);
 } sm_host_api;
 
 /* The plugin descriptor, returned by the entry function. */

@@ -98,6 +98,55 @@ class Host {
   const sm_host_api* api_;
 };
 
+// A regular expression in the host's engine (ABI 1.3; ECMAScript syntax,
+// as std::regex): a plugin that uses it carries no regex engine of its
+// own. Compile once (in the constructor), search as often as needed; a
+// Regex is immutable, so searches may run on any thread. Move-only; it
+// must go before the instance's destroy() returns (a member of the
+// collector does).
+class Regex {
+ public:
+  // Throws Error(SM_ERR_CONFIG) with the engine's reason when pattern does
+  // not compile, or when the host is older than 1.3.
+  Regex(const Host& host, const std::string& pattern) : api_(host.api()) {
+    if (!SM_HAS_MEMBER(api_, sm_host_api, regex_free) ||
+        api_->regex_compile == nullptr) {
+      throw Error("regular expressions need a host of plugin ABI 1.3 or later",
+                  SM_ERR_CONFIG);
+    }
+    char err[256] = {};
+    re_ = api_->regex_compile(host.raw(), pattern.c_str(), err, sizeof err);
+    if (re_ == nullptr) throw Error(err, SM_ERR_CONFIG);
+  }
+  ~Regex() {
+    if (re_ != nullptr) api_->regex_free(re_);
+  }
+  Regex(Regex&& other) noexcept
+      : api_(other.api_), re_(std::exchange(other.re_, nullptr)) {}
+  Regex& operator=(Regex&& other) noexcept {
+    if (this != &other) {
+      if (re_ != nullptr) api_->regex_free(re_);
+      api_ = other.api_;
+      re_ = std::exchange(other.re_, nullptr);
+    }
+    return *this;
+  }
+  Regex(const Regex&) = delete;
+  Regex& operator=(const Regex&) = delete;
+
+  // Whether the expression matches somewhere in text. Throws Error when
+  // the engine gives up (a pattern too complex for this text).
+  bool Search(std::string_view text) const {
+    const int r = api_->regex_search(re_, text.data(), text.size());
+    if (r < 0) throw Error("regular expression search failed");
+    return r == 1;
+  }
+
+ private:
+  const sm_host_api* api_;
+  sm_regex* re_ = nullptr;
+};
+
 // Emits families and samples during one Collect() call.
 class Emitter {
  public:
