@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "common/text.hpp"
@@ -37,10 +38,12 @@ struct CompressorDeleter {
 };
 using Compressor = std::unique_ptr<libdeflate_compressor, CompressorDeleter>;
 
-// Compressors are a few hundred KiB of hash tables each. One per server
+// Compressors are 200 KiB of hash tables each (level 1). One per server
 // thread would multiply that by every connection thread; a shared free list
-// holds only as many as ever compressed at the same time (on this 2-core
-// machine, two), and a compressor is reused, never re-allocated, per scrape.
+// keeps at most one per CPU, as many as can compress at the same time. A
+// thread that takes one while all are out (its CPU took another thread
+// mid-compression) gets a new one, which is freed when given back past
+// that bound; otherwise a compressor is reused, never re-allocated.
 class CompressorPool {
  public:
   Compressor Take() {
@@ -56,10 +59,11 @@ class CompressorPool {
   }
   void Give(Compressor c) {
     MutexLock lock(mu_);
-    free_.push_back(std::move(c));
+    if (free_.size() < keep_) free_.push_back(std::move(c));
   }
 
  private:
+  const std::size_t keep_ = std::max(1U, std::thread::hardware_concurrency());
   Mutex mu_;
   std::vector<Compressor> free_ GUARDED_BY(mu_);
 };
