@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 
 #include "attribute_files.hpp"
 #include "collect.hpp"
+#include "link_dump.hpp"
 #include "net_class.hpp"
 #include "text.hpp"
 
@@ -25,6 +27,15 @@ const sm_option kOptions[] = {
     StringOption("exclude_pattern", "^$",
                  "Interfaces whose name matches this regular expression "
                  "(ECMAScript) are skipped."),
+};
+
+// Where a numeric attribute comes from when a link dump is used
+// (kDumpSource): a Link::Field, or one of these.
+enum : int {
+  kSysfsOnly = -1,    // not in the dump: read from sysfs
+  kDumpIndex = -2,    // Link::index
+  kDumpType = -3,     // Link::type
+  kDumpDormant = -4,  // Link::dormant
 };
 
 struct Metric {
@@ -79,9 +90,33 @@ constexpr Metric kMetrics[] = {
      "Hardware protocol, ARPHRD_* (type).", SM_METRIC_GAUGE, nullptr},
 };
 constexpr int kNumeric = sizeof kMetrics / sizeof kMetrics[0];
+
+// kDumpSource[i]: where kMetrics[i] comes from when a link dump is used.
+constexpr int kDumpSource[] = {
+    kSysfsOnly,             // addr_assign_type
+    Link::kCarrier,         // carrier
+    Link::kCarrierChanges,  // carrier_changes
+    Link::kCarrierUp,       // carrier_up_count
+    Link::kCarrierDown,     // carrier_down_count
+    kSysfsOnly,             // dev_id
+    kDumpDormant,           // dormant
+    kSysfsOnly,             // flags: dev->flags, not ifi_flags
+    kDumpIndex,             // ifindex
+    Link::kIflink,          // iflink
+    Link::kLinkMode,        // link_mode
+    Link::kMtu,             // mtu
+    kSysfsOnly,             // name_assign_type
+    Link::kGroup,           // netdev_group
+    kSysfsOnly,             // speed
+    Link::kTxQueueLen,      // tx_queue_len
+    kDumpType,              // type
+};
+static_assert(std::size(kDumpSource) == std::size(kMetrics));
 constexpr int kFlags = 7;
+constexpr int kIfindex = 8;
 constexpr int kSpeed = 14;
 static_assert(std::string_view(kMetrics[kFlags].file) == "flags");
+static_assert(std::string_view(kMetrics[kIfindex].file) == "ifindex");
 static_assert(std::string_view(kMetrics[kSpeed].file) == "speed");
 
 // One interface's attributes as the last collect read them. Kept from
@@ -126,10 +161,67 @@ std::size_t MaxHeldFds() {
 // How one attribute read went.
 enum class Got { kValue, kAbsent, kGone };
 
+// Numeric attribute i as the dump has it, as sysfs would print it. False
+// when the dump does not carry it (then sysfs is read).
+bool DumpNumber(const Link& link, int i, std::int64_t* out) {
+  const int d = kDumpSource[i];
+  switch (d) {
+    case kSysfsOnly:
+      return false;
+    case kDumpIndex:
+      *out = link.index;
+      return true;
+    case kDumpType:
+      *out = link.type;
+      return true;
+    case kDumpDormant:
+      *out = link.dormant ? 1 : 0;
+      return true;
+    default:
+      if (!link.has[d]) return false;
+      *out = link.value[d];
+      return true;
+  }
+}
+
+// Text attribute i (InfoAttr) as the dump has it, trimmed as a sysfs value
+// is. False when the dump does not carry it (duplex; an operstate missing
+// or past IF_OPER_UP): then sysfs is read.
+bool DumpText(const Link& link, int i, std::string_view* out) {
+  switch (i) {
+    case kAddress:
+      *out = link.address;
+      return true;
+    case kBroadcast:
+      *out = link.broadcast;
+      return true;
+    case kOperstate:
+      *out = link.operstate;
+      return !out->empty();
+    case kIfalias:
+      *out = TrimSpace(link.ifalias);
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Whether link (from the dump) is the interface whose sysfs flags and
+// ifindex *sysfs holds: same index, same IFF_UP. Another index means the
+// dump comes from another network namespace than sysfs shows, or the name
+// went to another interface between the two reads.
+bool SameInterface(const Link& link, const Interface& sysfs) {
+  return sysfs.has[kFlags] && sysfs.has[kIfindex] &&
+         sysfs.value[kIfindex] == link.index &&
+         ((static_cast<std::uint64_t>(sysfs.value[kFlags]) ^ link.flags) &
+          IFF_UP) == 0;
+}
+
 class NetClassCollector {
  public:
   explicit NetClassCollector(Host& host)
       : dir_(host.SysfsRoot() + "/class/net"),
+        real_sysfs_(host.SysfsRoot() == "/sys"),
         filter_(plugin::ExcludeFilter(host)),
         files_(dir_, AttributeNames(), AttributeFiles::Keep::kOnSysfs,
                MaxHeldFds()) {}
@@ -138,23 +230,46 @@ class NetClassCollector {
     if (const int err = files_.List(); err != 0) {
       throw Error(dir_ + ": " + ErrnoText(err), SM_ERR_IO);
     }
+    const bool dump = UseDump();
     filter_.BeginCollect();
     std::size_t n = 0;
     for (std::size_t e = 0; e < files_.size(); ++e) {
       const char* label = filter_.Include(files_.name(e));
       if (label == nullptr) continue;
       if (ifaces_.size() <= n) ifaces_.emplace_back();
-      if (ReadInterface(e, label, &ifaces_[n], emit)) ++n;
+      const Link* link = dump ? &links_[e] : nullptr;
+      if (ReadInterface(e, label, link, &ifaces_[n], emit)) ++n;
     }
     Emit(n, emit);
   }
 
  private:
-  // Reads the attributes of entry e of the listing into *out. Returns false
-  // when the interface is gone (removed since the listing: costs nothing)
-  // or its directory cannot be opened (reported as a skipped line).
-  bool ReadInterface(std::size_t e, const char* label, Interface* out,
-                     Emitter& emit) {
+  // Whether this collect takes what it can from an RTM_GETLINK dump
+  // (link_dump.hpp): only on the real /sys (a fixture tree, or another
+  // sysfs root, is the sysfs path's alone), and only when the dump names
+  // exactly the interfaces of the listing. Then links_[e] is the dump's
+  // message of listing entry e. Any failure: false, and the collect reads
+  // sysfs as without a dump.
+  bool UseDump() {
+    if (!real_sysfs_ || !files_.on_sysfs() || !dump_.Read(&links_) ||
+        links_.size() != files_.size()) {
+      return false;
+    }
+    std::sort(links_.begin(), links_.end(),
+              [](const Link& a, const Link& b) { return a.name < b.name; });
+    for (std::size_t e = 0; e < links_.size(); ++e) {
+      if (links_[e].name != files_.name(e)) return false;
+    }
+    return true;
+  }
+
+  // Reads the attributes of entry e of the listing into *out: from sysfs,
+  // or, for those the dump carries, from link (its message in a dump; null
+  // without one). Returns false when the interface is gone (removed since
+  // the listing: costs nothing) or its directory cannot be opened
+  // (reported as a skipped line).
+  bool ReadInterface(std::size_t e, const char* label, const Link* link,
+                     Interface* out, Emitter& emit) {
     if (const int err = files_.Open(e); err != 0) {
       if (err != ENOENT) Skip(e, nullptr, ErrnoText(err), emit);
       return false;
@@ -167,20 +282,39 @@ class NetClassCollector {
     if (!ReadNumber(e, kFlags, out, emit)) return false;
     const bool down = files_.on_sysfs() && out->has[kFlags] &&
                       (out->value[kFlags] & IFF_UP) == 0;
+    // With a dump, sysfs' ifindex says whether link is this interface; if
+    // it is not, the interface is read from sysfs alone.
+    const bool have_index = link != nullptr;
+    if (have_index && !ReadNumber(e, kIfindex, out, emit)) return false;
+    if (have_index && !SameInterface(*link, *out)) link = nullptr;
+    if (!ReadTexts(e, link, down, out, emit)) return false;
+    for (int i = 0; i < kNumeric; ++i) {
+      if (i == kFlags || (i == kIfindex && have_index)) continue;
+      out->has[i] = false;
+      if (down && NeedsRunning(kMetrics[i].file)) continue;
+      if (link != nullptr && DumpNumber(*link, i, &out->value[i])) {
+        out->has[i] = true;
+      } else if (!ReadNumber(e, i, out, emit)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Reads the text attributes of entry e into out->text, as ReadInterface
+  // reads the numeric ones. Returns false when the interface is gone.
+  bool ReadTexts(std::size_t e, const Link* link, bool down, Interface* out,
+                 Emitter& emit) {
     std::string_view value;
     for (int i = 0; i < kInfoAttrs; ++i) {
       Got got = Got::kAbsent;
-      if (!down || !NeedsRunning(kInfoFiles[i])) {
+      if (link != nullptr && DumpText(*link, i, &value)) {
+        got = Got::kValue;
+      } else if (!down || !NeedsRunning(kInfoFiles[i])) {
         got = Read(e, i, &value, emit);
         if (got == Got::kGone) return false;
       }
       out->text[i].assign(got == Got::kValue ? value : std::string_view());
-    }
-    for (int i = 0; i < kNumeric; ++i) {
-      if (i == kFlags) continue;
-      out->has[i] = false;
-      if (down && NeedsRunning(kMetrics[i].file)) continue;
-      if (!ReadNumber(e, i, out, emit)) return false;
     }
     return true;
   }
@@ -273,15 +407,19 @@ class NetClassCollector {
   }
 
   std::string dir_;
+  bool real_sysfs_;  // the sysfs root is /sys: a dump may be used
   plugin::NameFilter filter_;
   AttributeFiles files_;
+  LinkDump dump_;
+  std::vector<Link> links_;  // the last dump, sorted by name
   std::vector<Interface> ifaces_;
 };
 
 }  // namespace
 }  // namespace sysmetrics::netclass
 
-// collect() only reads /sys and computes: safe to run inline.
+// collect() only reads /sys and a netlink dump (which never blocks) and
+// computes: safe to run inline.
 SYSMETRICS_CPP_PLUGIN_WITH_FLAGS(
     sysmetrics::netclass::NetClassCollector, "netclass", SYSMETRICS_VERSION,
     "Per-interface attributes (link state, speed, MTU, flags), from "
