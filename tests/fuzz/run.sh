@@ -30,7 +30,7 @@ fi
 build="${FUZZ_BUILD_DIR:-build-fuzz}"
 jobs="${FUZZ_JOBS:-$(nproc)}"
 all_targets=(fuzz_proc_stat fuzz_meminfo fuzz_diskstats fuzz_net_dev
-             fuzz_loadavg fuzz_psi fuzz_kernel_stat fuzz_vmstat fuzz_textfile fuzz_config fuzz_http_request fuzz_serializer
+             fuzz_loadavg fuzz_psi fuzz_kernel_stat fuzz_vmstat fuzz_link_dump fuzz_textfile fuzz_config fuzz_http_request fuzz_serializer
              fuzz_wire)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 for t in "${targets[@]}"; do
