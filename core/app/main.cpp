@@ -181,12 +181,13 @@ void PrepareProcess(const sigset_t& signals) {
   // core); the server's worker threads allocate little and briefly, so
   // their arenas are mostly idle resident memory. Two suffice here.
   mallopt(M_ARENA_MAX, 2);  // NOLINT(concurrency-mt-unsafe): no threads yet
-  // A fixed threshold: blocks of 256 KiB and more are mapped, and unmapped
+  // A fixed threshold: blocks of 128 KiB and more are mapped, and unmapped
   // when freed. glibc's default raises the threshold to the largest block
   // freed so far, after which one large /proc file (or scrape) leaves its
   // memory resident in the heap for good. Steady scrapes allocate nothing
-  // that large.
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);  // NOLINT(concurrency-mt-unsafe)
+  // that large but gzip compressors (200 KiB), of which the ones beyond
+  // one per CPU are given back when done (http/gzip.cpp).
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);  // NOLINT(concurrency-mt-unsafe)
   // The server keeps up to 1,024 connections besides its own descriptors;
   // systemd's default soft limit is 1,024 (hard 524,288). Raise the soft
   // limit as Go programs do, so connections, not descriptors, are the bound.

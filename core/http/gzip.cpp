@@ -1,6 +1,7 @@
 #include "http/gzip.hpp"
 
 #include <libdeflate.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <charconv>
@@ -40,10 +41,23 @@ using Compressor = std::unique_ptr<libdeflate_compressor, CompressorDeleter>;
 
 // Compressors are 200 KiB of hash tables each (level 1). One per server
 // thread would multiply that by every connection thread; a shared free list
-// keeps at most one per CPU, as many as can compress at the same time. A
-// thread that takes one while all are out (its CPU took another thread
-// mid-compression) gets a new one, which is freed when given back past
-// that bound; otherwise a compressor is reused, never re-allocated.
+// keeps at most one per CPU the process may run on, as many as can
+// compress at the same time. A thread that takes one while all are out
+// (its CPU took another thread mid-compression) gets a new one, which is
+// freed when given back past that bound (mapped memory: main.cpp's
+// M_MMAP_THRESHOLD, so it leaves the process); otherwise a compressor is
+// reused, never re-allocated.
+// The CPUs this process may run on (its affinity mask: taskset, a
+// cpuset), at least 1.
+std::size_t CpusAllowed() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) {
+    return std::max(1U, std::thread::hardware_concurrency());
+  }
+  return std::max(1, CPU_COUNT(&set));
+}
+
 class CompressorPool {
  public:
   Compressor Take() {
@@ -63,7 +77,7 @@ class CompressorPool {
   }
 
  private:
-  const std::size_t keep_ = std::max(1U, std::thread::hardware_concurrency());
+  const std::size_t keep_ = CpusAllowed();
   Mutex mu_;
   std::vector<Compressor> free_ GUARDED_BY(mu_);
 };
