@@ -27,6 +27,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -173,6 +174,50 @@ def floor(args, body_bytes):
     return out
 
 
+def one_round(args, sm_cmd, ne_cmd):
+    """Starts both exporters afresh, measures each, stops them. Returns
+    (sysmetrics body bytes, node_exporter body bytes, results, results)."""
+    procs = []
+    try:
+        sm_port, ne_port = free_port(), free_port()
+        sm = subprocess.Popen(["taskset", "-c", str(args.server_cpu)]
+                              + sm_cmd[:1] + ["--listen", f"127.0.0.1:{sm_port}"]
+                              + sm_cmd[1:])
+        procs.append(sm)
+        ne = subprocess.Popen(["taskset", "-c", str(args.server_cpu)]
+                              + ne_cmd[:1]
+                              + [f"--web.listen-address=127.0.0.1:{ne_port}"]
+                              + ne_cmd[1:], stderr=subprocess.DEVNULL)
+        procs.append(ne)
+        sm_url = f"http://127.0.0.1:{sm_port}/metrics"
+        ne_url = f"http://127.0.0.1:{ne_port}/metrics"
+        wait_http(sm_url)
+        wait_http(ne_url)
+        body = len(urllib.request.urlopen(sm_url).read())
+        ne_body = len(urllib.request.urlopen(ne_url).read())
+        r_sm = measure("sysmetrics", sm.pid, sm_url, args)
+        r_ne = measure("node_exporter", ne.pid, ne_url, args)
+        return body, ne_body, r_sm, r_ne
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                p.wait(15)
+
+
+def median_of(results):
+    """Each figure's median over the rounds (the RSS trace of the middle
+    round by total)."""
+    out = {}
+    for key in results[0]:
+        if key == "rss_trace":
+            continue
+        out[key] = statistics.median(r[key] for r in results)
+    by_rss = sorted(results, key=lambda r: r["rss_total"])
+    out["rss_trace"] = by_rss[len(by_rss) // 2]["rss_trace"]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sysmetrics", default="build/bin/sysmetrics")
@@ -180,6 +225,11 @@ def main():
     ap.add_argument("--floor-bench", default=None,
                     help="sysmetrics_bench binary, for the read+parse floor")
     ap.add_argument("--duration", type=int, default=10, help="seconds per run")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat everything this often, each exporter "
+                         "started afresh, the two in turn; every figure is "
+                         "the median over the rounds (a single 5 s run of "
+                         "either moves by 10-15%% on a shared VM)")
     ap.add_argument("--server-cpu", type=int, default=0)
     ap.add_argument("--client-cpu", type=int, default=1)
     ap.add_argument("--set", choices=sorted(SETS), default="four",
@@ -196,38 +246,20 @@ def main():
     sm_collectors = tuple(sm_collectors[i] for i in kept)
     ne_collectors = tuple(ne_collectors[i] for i in kept)
 
-    procs = []
-    try:
-        sm_port, ne_port = free_port(), free_port()
-        sm = subprocess.Popen(
-            ["taskset", "-c", str(args.server_cpu), args.sysmetrics, "--listen",
-             f"127.0.0.1:{sm_port}", "--config", os.devnull, "--log-level", "warn",
-             "--metric-names", args.metric_names]
-            + [f"--collector.{c}" for c in sm_collectors]
-            + [f"--no-collector.{c}" for c in ALL_SYSMETRICS
-               if c not in sm_collectors])
-        procs.append(sm)
-        ne = subprocess.Popen(
-            ["taskset", "-c", str(args.server_cpu), args.node_exporter,
-             f"--web.listen-address=127.0.0.1:{ne_port}",
-             "--collector.disable-defaults"]
-            + [f"--collector.{c}" for c in ne_collectors],
-            stderr=subprocess.DEVNULL)
-        procs.append(ne)
-        sm_url = f"http://127.0.0.1:{sm_port}/metrics"
-        ne_url = f"http://127.0.0.1:{ne_port}/metrics"
-        wait_http(sm_url)
-        wait_http(ne_url)
-        body = len(urllib.request.urlopen(sm_url).read())
-        ne_body = len(urllib.request.urlopen(ne_url).read())
-        r_sm = measure("sysmetrics", sm.pid, sm_url, args)
-        r_ne = measure("node_exporter", ne.pid, ne_url, args)
-        fl = floor(args, body)
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                p.wait(15)
+    sm_cmd = ([args.sysmetrics, "--config", os.devnull, "--log-level", "warn",
+               "--metric-names", args.metric_names]
+              + [f"--collector.{c}" for c in sm_collectors]
+              + [f"--no-collector.{c}" for c in ALL_SYSMETRICS
+                 if c not in sm_collectors])
+    ne_cmd = ([args.node_exporter, "--collector.disable-defaults"]
+              + [f"--collector.{c}" for c in ne_collectors])
+    rounds_sm, rounds_ne = [], []
+    for _ in range(args.rounds):
+        body, ne_body, r_sm, r_ne = one_round(args, sm_cmd, ne_cmd)
+        rounds_sm.append(r_sm)
+        rounds_ne.append(r_ne)
+    r_sm, r_ne = median_of(rounds_sm), median_of(rounds_ne)
+    fl = floor(args, body)
 
     def row(label, key, fmt, target):
         a, b = r_sm[key], r_ne[key]
@@ -239,7 +271,7 @@ def main():
           f"{args.metric_names}")
     print(f"\nmachine: {os.cpu_count()} CPUs, {os.uname().release}; "
           f"server on CPU {args.server_cpu}, wrk on CPU {args.client_cpu}; "
-          f"{args.duration} s per run; bodies: sysmetrics {body} B, "
+          f"{args.duration} s per run, median of {args.rounds} round(s); bodies: sysmetrics {body} B, "
           f"node_exporter {ne_body} B (uncompressed)\n")
     print("| figure | sysmetrics | node_exporter | node_exporter / sysmetrics | target |")
     print("|---|---|---|---|---|")
