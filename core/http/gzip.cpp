@@ -1,16 +1,15 @@
 #include "http/gzip.hpp"
 
 #include <libdeflate.h>
-#include <sched.h>
 
 #include <algorithm>
 #include <charconv>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "common/text.hpp"
 #include "common/thread_annotations.hpp"
+#include "util/cpus.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -47,17 +46,6 @@ using Compressor = std::unique_ptr<libdeflate_compressor, CompressorDeleter>;
 // freed when given back past that bound (mapped memory: main.cpp's
 // M_MMAP_THRESHOLD, so it leaves the process); otherwise a compressor is
 // reused, never re-allocated.
-// The CPUs this process may run on (its affinity mask: taskset, a
-// cpuset), at least 1.
-std::size_t CpusAllowed() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) {
-    return std::max(1U, std::thread::hardware_concurrency());
-  }
-  return std::max(1, CPU_COUNT(&set));
-}
-
 class CompressorPool {
  public:
   Compressor Take() {

@@ -6,7 +6,9 @@
 // request handlers answer it (Router, http_handlers.hpp): GET/HEAD /metrics
 // (a fresh scrape per request), /health and / (a small HTML page); other
 // paths get 404 and other methods 405. Scrapes run on a Poco::ThreadPool,
-// at most max_requests at a time. A connection costs no thread while it is
+// at most max_requests in flight and at most one per CPU the process may
+// use computing at once (worker_queue.hpp); the rest wait their turn in a
+// queue. A connection costs no thread while it is
 // idle, slow to send its request or slow to read its response, so such
 // clients cannot keep Prometheus waiting. Start() binds and returns the
 // bound address; Shutdown() stops accepting, lets in-flight requests finish

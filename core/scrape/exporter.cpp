@@ -3,12 +3,14 @@
 #include <sysmetrics/plugin.h>
 
 #include <algorithm>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "util/log.hpp"
 #include "util/number_format.hpp"
+#include "util/step_aside.hpp"
 
 #ifndef SYSMETRICS_VERSION
 #define SYSMETRICS_VERSION "0.0.0-dev"
@@ -371,7 +373,12 @@ void Exporter::RunInline(Scratch& s) {
 // run seen not done has not counted itself out yet: pending <= wake_at
 // then means no run we wait for is left). A stale wake_at costs at most
 // one early wake.
+//
+// While it sleeps, the scraping thread steps aside (util/step_aside.hpp):
+// a scrape that waits for a slow collector on the pool does not hold back
+// the scrapes queued behind it.
 void Exporter::WaitForRuns(Scratch& s) {
+  std::optional<StepAside> aside;  // from the first wait to the end
   const std::size_t n = s.slots.size();
   s.gave_up.assign(n, false);
   const auto done = [&](std::size_t i) {
@@ -386,6 +393,7 @@ void Exporter::WaitForRuns(Scratch& s) {
       if (waiting_for(i)) next = std::min(next, s.slots[i].deadline);
     }
     if (next == Clock::time_point::max()) break;
+    if (!aside.has_value()) aside.emplace();
     {
       RunWaiter& w = *s.waiter;
       MutexLock lock(w.mu);

@@ -1,0 +1,177 @@
+#include "http/worker_queue.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "util/step_aside.hpp"
+
+namespace sysmetrics {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// A flag one thread sets and others wait for, with a bound so that a
+// broken queue fails the test instead of hanging it.
+class Event {
+ public:
+  void Set() {
+    std::lock_guard<std::mutex> lock(mu_);
+    set_ = true;
+    cv_.notify_all();
+  }
+  bool Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, seconds(20), [&] { return set_; });
+  }
+  bool IsSet() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return set_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool set_ = false;
+};
+
+// What the jobs of one test saw: how many ran at once, at most, and on
+// how many threads.
+struct Seen {
+  std::mutex mu;
+  int active = 0;
+  int most = 0;
+  int done = 0;
+  std::set<std::thread::id> threads;
+  void Begin() {
+    std::lock_guard<std::mutex> lock(mu);
+    most = std::max(most, ++active);
+    threads.insert(std::this_thread::get_id());
+  }
+  void End() {
+    std::lock_guard<std::mutex> lock(mu);
+    --active;
+    ++done;
+  }
+  int Done() {
+    std::lock_guard<std::mutex> lock(mu);
+    return done;
+  }
+};
+
+// Gives a queue that breaks its limit the time to show it; a correct one
+// cannot fail for it.
+void Linger() { std::this_thread::sleep_for(milliseconds(50)); }
+
+TEST_CASE(
+    "jobs past the running limit wait, and the worker that "
+    "finishes takes the next") {
+  Seen seen;
+  Event first_started;
+  Event release_first;
+  Event all_done;
+  constexpr int kJobs = 6;
+  WorkerQueue<int> queue(seconds(60), [&](int job) {
+    seen.Begin();
+    if (job == 0) {
+      first_started.Set();
+      CHECK(release_first.Wait());
+    }
+    seen.End();
+    if (seen.Done() == kJobs) all_done.Set();
+  });
+  queue.Start("test", 16, 1);
+  REQUIRE(queue.Submit(0, 1).ok());
+  REQUIRE(first_started.Wait());
+  for (int job = 1; job < kJobs; ++job)
+    REQUIRE(queue.Submit(job, job + 1).ok());
+  Linger();
+  CHECK(seen.Done() == 0);
+  release_first.Set();
+  REQUIRE(all_done.Wait());
+  queue.Stop();
+  CHECK(seen.most == 1);
+  // No thread was started for the jobs that waited.
+  CHECK(seen.threads.size() == 1);
+}
+
+TEST_CASE("as many jobs run at once as the limit allows") {
+  Seen seen;
+  Event two_running;
+  Event all_done;
+  WorkerQueue<int> queue(seconds(60), [&](int job) {
+    seen.Begin();
+    if (job < 2) {
+      // Each of the first two waits for the other: both must run at once.
+      {
+        std::lock_guard<std::mutex> lock(seen.mu);
+        if (seen.active == 2) two_running.Set();
+      }
+      CHECK(two_running.Wait());
+    }
+    seen.End();
+    if (seen.Done() == 3) all_done.Set();
+  });
+  queue.Start("test", 16, 2);
+  REQUIRE(queue.Submit(0, 1).ok());
+  REQUIRE(queue.Submit(1, 2).ok());
+  REQUIRE(queue.Submit(2, 3).ok());
+  REQUIRE(all_done.Wait());
+  queue.Stop();
+  CHECK(seen.most == 2);
+}
+
+// Two jobs under a limit of one: the first runs until the second has run
+// (stepping aside meanwhile if asked to); between them, after the second
+// is queued, the test does what should let it start. True if it did.
+bool SecondRunsPastFirst(
+    bool step_aside,
+    const std::function<void(WorkerQueue<int>&, Event& second_ran)>& between) {
+  Event first_started;
+  Event second_ran;
+  bool waited = false;
+  WorkerQueue<int> queue(seconds(60), [&](int job) {
+    if (job == 1) {
+      second_ran.Set();
+      return;
+    }
+    first_started.Set();
+    std::optional<StepAside> aside;
+    if (step_aside) aside.emplace();
+    waited = second_ran.Wait();
+  });
+  queue.Start("test", 16, 1);
+  REQUIRE(queue.Submit(0, 1).ok());
+  REQUIRE(first_started.Wait());
+  REQUIRE(queue.Submit(1, 2).ok());
+  between(queue, second_ran);
+  const bool ran = second_ran.Wait();
+  queue.Stop();
+  return ran && waited;
+}
+
+TEST_CASE("a job that steps aside lets the next one start") {
+  CHECK(SecondRunsPastFirst(true, [](WorkerQueue<int>&, Event&) {}));
+}
+
+TEST_CASE(
+    "Unstick lets one job start past one that blocks without "
+    "stepping aside, after a whole period without a start") {
+  CHECK(SecondRunsPastFirst(
+      false, [](WorkerQueue<int>& queue, Event& second_ran) {
+        queue.Unstick();  // the job has not waited a whole period yet
+        Linger();
+        CHECK_FALSE(second_ran.IsSet());
+        queue.Unstick();
+      }));
+}
+
+}  // namespace
+}  // namespace sysmetrics
