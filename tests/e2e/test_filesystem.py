@@ -7,12 +7,16 @@ statfs never returns on a mount point ending in "/hang") loaded in place of
 filesystem.so. Every scrape answers, the hung mount is reported with
 device_error 1 and the others in full, it is logged as stuck once, and the
 exporter's thread count stays bounded however many scrapes and reloads
-come.
+come. And on one CPU, where one scrape computes at a time: scrapes that
+arrive while the first is held on the scraping thread by a mount timeout
+longer than their deadline are not queued behind it (the server lets one
+past a stalled queue every sweep), they answer before it.
 """
 
 import os
 import shutil
 import signal
+import threading
 import time
 
 import harness
@@ -106,6 +110,70 @@ class FilesystemTest(harness.TempDirTestCase):
                               "--plugin-dir", plugins)
             self.assertEqual(res.returncode, 2, res.stderr)
             self.assertIn(why, res.stderr)
+
+    def test_scrapes_pass_one_held_by_a_hung_mount(self):
+        hang = os.path.join(self.tmp, "nfs", "hang")
+        self.devices = {self.ok: "/dev/sda1", hang: "filer:/export"}
+        self.write_mountinfo([(self.ok, "ext4", "/dev/sda1", "rw"),
+                              (hang, "ext4", "filer:/export", "rw")])
+        plugins = harness.plugin_dir(os.path.join(self.tmp, "plugins"))
+        for name in os.listdir(plugins):
+            if name.startswith("filesystem"):
+                os.remove(os.path.join(plugins, name))
+        shutil.copy(HANG_PLUGIN, plugins)
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write("[collectors.filesystem]\nenabled = true\n"
+                    "mount_timeout_seconds = 8.0\n")
+        # The exporter inherits one CPU: a running limit of one scrape.
+        cpus = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {min(cpus)})
+        try:
+            e = harness.Exporter("--plugin-dir", plugins, config=self.config,
+                                 procfs=self.procfs).__enter__()
+        finally:
+            os.sched_setaffinity(0, cpus)
+        with e:
+            order = []
+            answers = {}
+            lock = threading.Lock()
+
+            def scrape(i):
+                # A deadline of 1.5 s (2 s less the 0.5 s margin).
+                status, _, body = e.get(
+                    headers={"X-Prometheus-Scrape-Timeout-Seconds": "2"},
+                    timeout=60)
+                with lock:
+                    order.append(i)
+                    answers[i] = (status, body.decode())
+
+            idle = thread_count(e.proc.pid)
+            first = threading.Thread(target=scrape, args=(0,))
+            first.start()
+            # Until the first scrape is held in statfs of the hung mount:
+            # it started a scrape worker and a statfs worker.
+            deadline = time.monotonic() + 30
+            while (thread_count(e.proc.pid) < idle + 2
+                   and time.monotonic() < deadline):
+                time.sleep(0.02)
+            self.assertGreaterEqual(thread_count(e.proc.pid), idle + 2)
+            others = [threading.Thread(target=scrape, args=(i,))
+                      for i in range(1, 5)]
+            for t in others:
+                t.start()
+            for t in others + [first]:
+                t.join(90)
+            self.assertEqual(sorted(order), [0, 1, 2, 3, 4])
+            # The first, held by its 8 s mount timeout, answers last.
+            self.assertEqual(order[-1], 0, order)
+            for i in range(1, 5):
+                status, text = answers[i]
+                self.assertEqual(status, 200, i)
+                got = harness.samples(text)
+                self.assertEqual(
+                    got['sysmetrics_collector_success{collector="cpu"}'],
+                    "1", i)
+                harness.promtool_check(self, text)
+            self.assertEqual(e.stop(), 0, e.log())
 
     def test_hung_mount_does_not_stall_scrapes(self):
         self.assertTrue(os.path.exists(HANG_PLUGIN), HANG_PLUGIN)
