@@ -7,15 +7,14 @@
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 #include <system_error>
 
 #include "common/thread_annotations.hpp"
 #include "sysmetrics_build_id.hpp"
 #include "util/paths.hpp"
+#include "util/sigpipe.hpp"
 #include "util/trust.hpp"
 
 namespace sysmetrics {
@@ -88,8 +87,7 @@ class PlainTransport : public Transport {
 
 std::unique_ptr<Transport> MakePlainTransport(
     const Poco::Net::StreamSocket& socket) {
-  static std::once_flag ignore_sigpipe;
-  std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
+  IgnoreSigpipe();
   return std::make_unique<PlainTransport>(socket);
 }
 

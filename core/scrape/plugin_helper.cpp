@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -24,6 +23,7 @@
 #include "plugin/plugin_wire.hpp"
 #include "scrape/collector.hpp"
 #include "scrape/name_ownership.hpp"
+#include "util/sigpipe.hpp"
 
 namespace sysmetrics {
 namespace {
@@ -341,8 +341,7 @@ pid_t PluginHelper::pid() const {
 
 Status PluginHelper::Spawn(Clock::time_point deadline) {
   // A helper that died must cost a failed write (EPIPE), not the exporter.
-  static std::once_flag sigpipe;
-  std::call_once(sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
+  IgnoreSigpipe();
   names_sent_ = false;  // a new helper knows none of them
   Poco::Pipe in;
   Poco::Pipe out;
