@@ -125,14 +125,15 @@ class FilesystemTest(harness.TempDirTestCase):
             f.write("[collectors.filesystem]\nenabled = true\n"
                     "mount_timeout_seconds = 8.0\n")
         # The exporter inherits one CPU: a running limit of one scrape.
+        e = harness.Exporter("--plugin-dir", plugins, config=self.config,
+                             procfs=self.procfs)
         cpus = os.sched_getaffinity(0)
         os.sched_setaffinity(0, {min(cpus)})
         try:
-            e = harness.Exporter("--plugin-dir", plugins, config=self.config,
-                                 procfs=self.procfs).__enter__()
+            e.start()
         finally:
             os.sched_setaffinity(0, cpus)
-        with e:
+        try:
             order = []
             answers = {}
             lock = threading.Lock()
@@ -149,13 +150,13 @@ class FilesystemTest(harness.TempDirTestCase):
             idle = thread_count(e.proc.pid)
             first = threading.Thread(target=scrape, args=(0,))
             first.start()
-            # Until the first scrape is held in statfs of the hung mount:
-            # it started a scrape worker and a statfs worker.
+            # Until a worker serves the first scrape (the first job: the
+            # one that runs the filesystem collector and is held in it).
             deadline = time.monotonic() + 30
-            while (thread_count(e.proc.pid) < idle + 2
+            while (thread_count(e.proc.pid) <= idle
                    and time.monotonic() < deadline):
                 time.sleep(0.02)
-            self.assertGreaterEqual(thread_count(e.proc.pid), idle + 2)
+            self.assertGreater(thread_count(e.proc.pid), idle)
             others = [threading.Thread(target=scrape, args=(i,))
                       for i in range(1, 5)]
             for t in others:
@@ -173,7 +174,10 @@ class FilesystemTest(harness.TempDirTestCase):
                     got['sysmetrics_collector_success{collector="cpu"}'],
                     "1", i)
                 harness.promtool_check(self, text)
+            self.assertEqual(os.sched_getaffinity(e.proc.pid), {min(cpus)})
             self.assertEqual(e.stop(), 0, e.log())
+        finally:
+            e.close()
 
     def test_hung_mount_does_not_stall_scrapes(self):
         self.assertTrue(os.path.exists(HANG_PLUGIN), HANG_PLUGIN)
