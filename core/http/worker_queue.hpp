@@ -1,19 +1,24 @@
 // WorkerQueue: runs jobs first in, first out on the threads of a
-// Poco::ThreadPool, at most max_running of them computing at once. The HTTP
-// server queues the connections whose request needs a thread of its own (a
-// scrape, a password check) here.
+// Poco::ThreadPool, at most max_running of them holding a place at once.
+// The HTTP server queues the connections whose request needs a thread of
+// its own (a scrape, a password check) here.
 //
-// The running limit is the number of CPUs the process may use: more
+// The server's limit is the number of CPUs the process may use: more
 // scrapes at once than CPUs do not finish sooner, they are preempted
 // midway, and each holds its working memory (the response it renders, the
-// collectors' output it reads) all the while. Under the limit a job that
-// arrives while the places are taken waits in the queue, and the worker
-// that finishes a job takes the next itself, without a thread switch.
+// collectors' output it reads) all the while. A job that arrives while the
+// places are taken waits in the queue, and the worker that finishes a job
+// takes the next itself, without a thread switch.
+//
 // A job that waits rather than computes steps aside (util/step_aside.hpp)
-// for that stretch, and a job behind it may start on another worker. One
-// that blocks without saying so (a plugin that breaks its promise not to
-// block) holds the others back only until Unstick, called periodically,
-// sees the queue make no progress and lets one more job start.
+// for that stretch: it gives up its place, so a job behind it may start,
+// and counts again when it resumes, past the limit if need be (only jobs
+// not yet started wait for a place). A job that holds its place without
+// computing and without saying so (a collector that blocks on the
+// scraping thread) holds the others back until Unstick, called
+// periodically, finds that the queue waited through a whole period with
+// no job starting: the jobs running then stop counting, and the queue
+// flows again.
 //
 // Threads start only when no idle worker can take a job; workers that find
 // no job for idle_timeout end.
@@ -29,8 +34,10 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/thread_annotations.hpp"
 #include "util/status.hpp"
@@ -39,7 +46,7 @@
 namespace sysmetrics {
 
 template <class Job>
-class WorkerQueue final : private StepAsideHook {
+class WorkerQueue {
  public:
   // serve runs each job on a worker, outside the queue's lock.
   WorkerQueue(std::chrono::seconds idle_timeout, std::function<void(Job)> serve)
@@ -73,11 +80,11 @@ class WorkerQueue final : private StepAsideHook {
   Status Submit(Job job, int busy) {
     MutexLock lock(mu_);
     queue_.push_back(job);
-    // All places taken: a worker that finishes, or steps aside, or
-    // Unstick, starts it.
-    if (running_ + waking_ >= max_running_) return Status::Ok();
-    if (idle_ > waking_) {
-      ++waking_;
+    // Every place taken or promised: a worker that finishes or steps
+    // aside, or Unstick, starts it.
+    if (Coming() >= max_running_) return Status::Ok();
+    if (idle_ > notified_) {
+      ++notified_;
       wake_.NotifyOne();
       return Status::Ok();
     }
@@ -87,17 +94,21 @@ class WorkerQueue final : private StepAsideHook {
     return s;
   }
 
-  // Call periodically (the server's sweep): when jobs waited through a
-  // whole period while none started (every place held by a job that
-  // blocks without stepping aside), lets one more start past the limit.
+  // Call periodically (the server's sweep). When jobs waited through a
+  // whole period while none started, the jobs running then have held their
+  // places that long (a collector that blocks on the scraping thread):
+  // they stop counting against the limit, and the queue behind them flows
+  // again, one stall costing it one period or two.
   void Unstick() {
     MutexLock lock(mu_);
     const bool stalled = waited_ && !queue_.empty() && started_ == seen_;
     seen_ = started_;
     waited_ = !queue_.empty();
     if (!stalled) return;
-    extra_ = 1;
-    (void)Wake();  // failing, the next period tries again
+    for (Worker* w : members_) {
+      if (w->counted) Uncount(*w);
+    }
+    WakeForQueue();
   }
 
   // Once nothing is queued or being served: makes every worker leave and
@@ -116,20 +127,43 @@ class WorkerQueue final : private StepAsideHook {
   }
 
  private:
+  // One worker thread: its hook for StepAside, and whether its job holds
+  // a place under the limit.
+  struct Worker final : StepAsideHook {
+    explicit Worker(WorkerQueue* q) : queue(q) {}
+    void Leave() override { queue->Leave(*this); }
+    void Return() override { queue->Return(*this); }
+    WorkerQueue* queue;
+    bool counted = false;  // under the queue's mu_
+  };
+
+  // Places taken, or promised to workers on their way to the queue.
+  int Coming() const REQUIRES(mu_) { return running_ + notified_ + starting_; }
+
   // Whether a worker may take the next job now.
   bool CanTake() const REQUIRES(mu_) {
-    return !queue_.empty() && (running_ < max_running_ || extra_ > 0);
+    return !queue_.empty() && running_ < max_running_;
   }
 
-  // Gets a worker to the queue: an idle one not already woken, else a new
-  // thread.
-  Status Wake() REQUIRES(mu_) {
-    if (idle_ > waking_) {
-      ++waking_;
-      wake_.NotifyOne();
-      return Status::Ok();
+  void Uncount(Worker& w) REQUIRES(mu_) {
+    w.counted = false;
+    --running_;
+  }
+
+  // Gets workers to the queue for the places free now, each an idle one
+  // not already woken, else a new thread. One that cannot start is left to
+  // a finishing worker or the next Unstick.
+  void WakeForQueue() REQUIRES(mu_) {
+    const int wanted =
+        std::min(static_cast<int>(queue_.size()), max_running_ - running_);
+    while (notified_ + starting_ < wanted) {
+      if (idle_ > notified_) {
+        ++notified_;
+        wake_.NotifyOne();
+      } else if (!StartThread().ok()) {
+        return;
+      }
     }
-    return StartThread();
   }
 
   Status StartThread() REQUIRES(mu_) {
@@ -137,46 +171,50 @@ class WorkerQueue final : private StepAsideHook {
       pool_->start(loop_);
     } catch (const Poco::Exception& e) {
       return Status::Error(e.displayText());
+    } catch (const std::exception& e) {
+      return Status::Error(e.what());
     }
     ++workers_;
-    ++waking_;  // until it is in Loop
+    ++starting_;  // until it is in Loop
     return Status::Ok();
   }
 
-  // A woken worker (or a new one) is back: it no longer holds a place
-  // for the job it was woken for. Never below 0: a wake-up nobody asked
-  // for (spurious, or the idle timeout) also lands here.
-  void Woke() REQUIRES(mu_) {
-    if (waking_ > 0) --waking_;
-  }
-
-  void Leave() override {
+  void Leave(Worker& w) {
     MutexLock lock(mu_);
-    --running_;
-    if (CanTake()) (void)Wake();  // failing, a finishing worker takes it
+    if (!w.counted) return;  // released by Unstick, or not serving
+    Uncount(w);
+    WakeForQueue();
   }
-  void Return() override {
+  void Return(Worker& w) {
     MutexLock lock(mu_);
+    if (w.counted) return;
+    // It computes again: counted at once, even past the limit (it does
+    // not wait for a place; the limit holds back only jobs not started).
+    w.counted = true;
     ++running_;
   }
 
   void Loop() {
-    SetStepAsideHook(this);
+    Worker self(this);
+    SetStepAsideHook(&self);
     MutexLock lock(mu_);
-    Woke();
+    --starting_;
+    members_.push_back(&self);
     for (;;) {
       if (!CanTake() && !stop_) {
         const auto give_up = std::chrono::steady_clock::now() + idle_timeout_;
         ++idle_;
         while (!CanTake() && !stop_) {
           const bool notified = wake_.WaitUntil(mu_, give_up);
-          Woke();
+          // Never below 0: a wake-up nobody asked for (spurious, or the
+          // idle timeout) also lands here.
+          if (notified_ > 0) --notified_;
           if (!notified) break;
         }
         --idle_;
       }
       if (!CanTake()) break;
-      if (running_ >= max_running_) --extra_;
+      self.counted = true;
       ++running_;
       ++started_;
       Job job = queue_.front();
@@ -190,8 +228,9 @@ class WorkerQueue final : private StepAsideHook {
         // would wait for it forever.
       }
       lock.Lock();
-      --running_;
+      if (self.counted) Uncount(self);
     }
+    members_.erase(std::find(members_.begin(), members_.end(), &self));
     --workers_;
     done_.NotifyAll();
     lock.Unlock();
@@ -204,12 +243,13 @@ class WorkerQueue final : private StepAsideHook {
   CondVar wake_;  // a job may start, or stop
   CondVar done_;  // a worker left
   std::deque<Job> queue_ GUARDED_BY(mu_);
-  int workers_ GUARDED_BY(mu_) = 0;  // running Loop
-  int idle_ GUARDED_BY(mu_) = 0;     // of those, waiting for a job
-  int running_ GUARDED_BY(mu_) = 0;  // serving a job, not stepped aside
-  int waking_ GUARDED_BY(mu_) = 0;   // woken or started for a job, not back
+  std::vector<Worker*> members_ GUARDED_BY(mu_);  // the workers in Loop
+  int workers_ GUARDED_BY(mu_) = 0;   // started, not yet out of Loop
+  int idle_ GUARDED_BY(mu_) = 0;      // of those, waiting for a job
+  int notified_ GUARDED_BY(mu_) = 0;  // idle ones woken, not yet up
+  int starting_ GUARDED_BY(mu_) = 0;  // started, not yet in Loop
+  int running_ GUARDED_BY(mu_) = 0;   // jobs holding a place (counted)
   int max_running_ GUARDED_BY(mu_) = 1;
-  int extra_ GUARDED_BY(mu_) = 0;  // starts past the limit Unstick allows
   std::uint64_t started_ GUARDED_BY(mu_) = 0;  // jobs taken, ever
   std::uint64_t seen_ GUARDED_BY(mu_) = 0;     // started_ at the last Unstick
   bool waited_ GUARDED_BY(mu_) = false;  // jobs queued at the last Unstick

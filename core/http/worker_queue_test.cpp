@@ -2,11 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
-#include <functional>
 #include <mutex>
-#include <optional>
 #include <set>
 #include <thread>
 
@@ -128,49 +127,102 @@ TEST_CASE("as many jobs run at once as the limit allows") {
   CHECK(seen.most == 2);
 }
 
-// Two jobs under a limit of one: the first runs until the second has run
-// (stepping aside meanwhile if asked to); between them, after the second
-// is queued, the test does what should let it start. True if it did.
-bool SecondRunsPastFirst(
-    bool step_aside,
-    const std::function<void(WorkerQueue<int>&, Event& second_ran)>& between) {
+TEST_CASE(
+    "a job that steps aside lets the next one start, and holds its place "
+    "again when it resumes") {
   Event first_started;
   Event second_ran;
+  Event first_resumed;
+  Event release_first;
+  Event third_ran;
   bool waited = false;
   WorkerQueue<int> queue(seconds(60), [&](int job) {
-    if (job == 1) {
+    if (job == 0) {
+      first_started.Set();
+      {
+        const StepAside aside;
+        const StepAside nested;  // does nothing
+        waited = second_ran.Wait();
+      }
+      first_resumed.Set();
+      CHECK(release_first.Wait());
+    } else if (job == 1) {
       second_ran.Set();
-      return;
+    } else {
+      third_ran.Set();
     }
-    first_started.Set();
-    std::optional<StepAside> aside;
-    if (step_aside) aside.emplace();
-    waited = second_ran.Wait();
   });
   queue.Start("test", 16, 1);
   REQUIRE(queue.Submit(0, 1).ok());
   REQUIRE(first_started.Wait());
   REQUIRE(queue.Submit(1, 2).ok());
-  between(queue, second_ran);
-  const bool ran = second_ran.Wait();
+  REQUIRE(second_ran.Wait());
+  REQUIRE(first_resumed.Wait());
+  REQUIRE(queue.Submit(2, 2).ok());
+  Linger();
+  CHECK_FALSE(third_ran.IsSet());
+  release_first.Set();
+  REQUIRE(third_ran.Wait());
   queue.Stop();
-  return ran && waited;
-}
-
-TEST_CASE("a job that steps aside lets the next one start") {
-  CHECK(SecondRunsPastFirst(true, [](WorkerQueue<int>&, Event&) {}));
+  CHECK(waited);
 }
 
 TEST_CASE(
-    "Unstick lets one job start past one that blocks without "
-    "stepping aside, after a whole period without a start") {
-  CHECK(SecondRunsPastFirst(
-      false, [](WorkerQueue<int>& queue, Event& second_ran) {
-        queue.Unstick();  // the job has not waited a whole period yet
-        Linger();
-        CHECK_FALSE(second_ran.IsSet());
-        queue.Unstick();
-      }));
+    "Unstick, after a whole period without a start, stops counting the "
+    "jobs that held their places, and the queue behind them flows") {
+  Event first_started;
+  Event others_ran;
+  Seen seen;
+  WorkerQueue<int> queue(seconds(60), [&](int job) {
+    if (job == 0) {
+      first_started.Set();
+      CHECK(others_ran.Wait());  // blocks without stepping aside
+      return;
+    }
+    seen.Begin();
+    seen.End();
+    if (seen.Done() == 3) others_ran.Set();
+  });
+  queue.Start("test", 16, 1);
+  REQUIRE(queue.Submit(0, 1).ok());
+  REQUIRE(first_started.Wait());
+  for (int job = 1; job <= 3; ++job) REQUIRE(queue.Submit(job, job + 1).ok());
+  queue.Unstick();  // the jobs have not waited a whole period yet
+  Linger();
+  CHECK(seen.Done() == 0);
+  queue.Unstick();
+  // All three, with no further Unstick, while the first still blocks.
+  REQUIRE(others_ran.Wait());
+  queue.Stop();
+  CHECK(seen.most == 1);  // one place: the limit holds for them
+}
+
+TEST_CASE("a job that started between two Unsticks is progress") {
+  std::array<Event, 4> started;
+  std::array<Event, 4> release;
+  WorkerQueue<int> queue(seconds(60), [&](int job) {
+    const auto i = static_cast<std::size_t>(job);
+    started.at(i).Set();
+    if (job != 3) CHECK(release.at(i).Wait());
+  });
+  queue.Start("test", 16, 2);
+  REQUIRE(queue.Submit(0, 1).ok());
+  REQUIRE(queue.Submit(1, 2).ok());
+  REQUIRE(started[0].Wait());
+  REQUIRE(started[1].Wait());
+  REQUIRE(queue.Submit(2, 3).ok());
+  queue.Unstick();
+  release[1].Set();  // job 2 takes its place: progress
+  REQUIRE(started[2].Wait());
+  REQUIRE(queue.Submit(3, 3).ok());
+  queue.Unstick();
+  Linger();
+  CHECK_FALSE(started[3].IsSet());
+  queue.Unstick();  // a whole period without a start now
+  REQUIRE(started[3].Wait());
+  release[0].Set();
+  release[2].Set();
+  queue.Stop();
 }
 
 }  // namespace

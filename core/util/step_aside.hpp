@@ -28,7 +28,8 @@ class StepAsideHook {
 // Installs hook for the calling thread (null removes it).
 void SetStepAsideHook(StepAsideHook* hook);
 
-// Steps aside from construction to destruction. Must not nest.
+// Steps aside from construction to destruction, on the thread that made
+// it (not movable). Nested ones do nothing: the outermost acts.
 class StepAside {
  public:
   StepAside();
