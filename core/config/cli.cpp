@@ -35,7 +35,8 @@ const std::vector<FlagSpec>& Flags() {
       {"log-level", "LEVEL", "debug, info, warn, error or off (default info).",
        &CL::log_level},
       {"max-requests", "N",
-       "Scrapes served at once; more get 503 at once (default 40).",
+       "Scrapes in flight at once, running or queued; more get 503 at once "
+       "(default 40).",
        &CL::max_requests},
       {"metric-names", "sysmetrics|node",
        "Serve the built-in collectors' metrics under sysmetrics_ names or "

@@ -7,10 +7,11 @@ statfs never returns on a mount point ending in "/hang") loaded in place of
 filesystem.so. Every scrape answers, the hung mount is reported with
 device_error 1 and the others in full, it is logged as stuck once, and the
 exporter's thread count stays bounded however many scrapes and reloads
-come. And on one CPU, where one scrape computes at a time: scrapes that
+come. And on one CPU, where one scrape starts at a time: scrapes that
 arrive while the first is held on the scraping thread by a mount timeout
-longer than their deadline are not queued behind it (the server lets one
-past a stalled queue every sweep), they answer before it.
+longer than their deadline are not queued behind it (the server's sweep
+stops counting a job that held its place through a whole sweep while
+others waited), they answer before it.
 """
 
 import os
@@ -150,8 +151,9 @@ class FilesystemTest(harness.TempDirTestCase):
             idle = thread_count(e.proc.pid)
             first = threading.Thread(target=scrape, args=(0,))
             first.start()
-            # Until a worker serves the first scrape (the first job: the
-            # one that runs the filesystem collector and is held in it).
+            # Until the first scrape runs: it starts a thread (the statfs
+            # worker or a pool thread; the pool's first worker exists from
+            # start-up), and it is the only job, so the one held.
             deadline = time.monotonic() + 30
             while (thread_count(e.proc.pid) <= idle
                    and time.monotonic() < deadline):
