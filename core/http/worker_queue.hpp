@@ -63,6 +63,9 @@ class WorkerQueue {
     {
       MutexLock lock(mu_);
       max_running_ = std::max(1, max_running);
+      // Room for every thread the pool may hold: a worker's entry in Loop
+      // then never allocates (an exception there would leave it counted).
+      members_.reserve(static_cast<std::size_t>(std::max(1, max_threads)));
     }
     pool_ = std::make_unique<Poco::ThreadPool>(
         name, 1, std::max(1, max_threads),

@@ -131,6 +131,7 @@ TEST_CASE(
     "a job that steps aside lets the next one start, and holds its place "
     "again when it resumes") {
   Event first_started;
+  Event second_queued;
   Event second_ran;
   Event first_resumed;
   Event release_first;
@@ -139,9 +140,11 @@ TEST_CASE(
   WorkerQueue<int> queue(seconds(60), [&](int job) {
     if (job == 0) {
       first_started.Set();
+      // Steps aside with the second queued: stepping aside is what must
+      // get a worker to it.
+      CHECK(second_queued.Wait());
       {
         const StepAside aside;
-        const StepAside nested;  // does nothing
         waited = second_ran.Wait();
       }
       first_resumed.Set();
@@ -156,6 +159,7 @@ TEST_CASE(
   REQUIRE(queue.Submit(0, 1).ok());
   REQUIRE(first_started.Wait());
   REQUIRE(queue.Submit(1, 2).ok());
+  second_queued.Set();
   REQUIRE(second_ran.Wait());
   REQUIRE(first_resumed.Wait());
   REQUIRE(queue.Submit(2, 2).ok());
